@@ -1,0 +1,45 @@
+#pragma once
+// The decode loop over a Model: prefill the prompt (in chunks, cancellable between chunks), then sample
+// and append one token at a time until a stop token, the token budget, a callback's stop, or cancellation.
+// Knows nothing about text: stop sequences and tool-call forcing are expressed by the caller through the
+// token callback and the constraint hook.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/sampling.h"
+
+namespace hearth::engine {
+
+enum class FinishReason { stop_token, max_tokens, callback_stop, cancelled, context_full };
+
+struct GenerateParams {
+  SamplingParams sampling;
+  int64_t max_new_tokens = 256;
+  std::vector<Token> stop_tokens;            // ended on, not passed to on_token
+  int64_t prefill_chunk = 512;               // prompt tokens per prefill() call
+  const std::atomic<bool>* cancel = nullptr; // checked between prefill chunks and decode steps
+  // Called with each generated token; return false to stop after it (e.g. a stop sequence matched).
+  std::function<bool(Token)> on_token;
+  // Optional: ids allowed for the next token given what was generated so far (empty = anything).
+  std::function<std::vector<Token>(std::span<const Token> generated)> allowed_next;
+};
+
+struct GenerateResult {
+  FinishReason finish = FinishReason::stop_token;
+  std::vector<Token> generated;              // without the stop token
+  int64_t prompt_tokens = 0;
+  int64_t prefilled_tokens = 0;              // prompt tokens actually run (the rest came from a cache)
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  double first_token_seconds = 0;            // from start of call to first generated token
+};
+
+// Runs `prompt` from the model's current state: the first `model.position()` tokens of `prompt` are
+// assumed to be in the state already (the cache restored them), and only the rest is prefilled.
+GenerateResult generate(Model& model, std::span<const Token> prompt, const GenerateParams& params);
+
+}  // namespace hearth::engine

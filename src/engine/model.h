@@ -1,0 +1,55 @@
+#pragma once
+// The model seam: everything above it (chat, api) is the same code for the real engine (CPU or CUDA)
+// and for the scripted model used in tests. It is token-level only: no text, no JSON.
+//
+// A Model holds one live sequence (batch 1). prefill() appends tokens to it and leaves the logits of
+// the last appended token in logits(); calling prefill() with one token is a decode step. The live
+// sequence's full state (attention KV + linear-attention conv/recurrent state) can be saved and
+// restored exactly: the prompt cache (cache/) stores such snapshots as opaque handles.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace hearth::engine {
+
+using Token = int32_t;
+
+struct ModelInfo {
+  std::string architecture;       // e.g. "qwen3_5_moe", "scripted"
+  int64_t vocab_size = 0;
+  int64_t max_context = 0;        // positions the state can hold
+  std::string description;        // one line for logs and banners
+};
+
+// An opaque copy of a sequence's state at some position. Only the Model that made it can restore it.
+class StateSnapshot {
+ public:
+  virtual ~StateSnapshot() = default;
+  virtual int64_t position() const = 0;   // tokens the state covers
+  virtual size_t device_bytes() const = 0;
+  virtual size_t host_bytes() const = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelInfo& info() const = 0;
+
+  // Drops the live sequence (position 0).
+  virtual void reset() = 0;
+  // Appends `tokens` (at least one) to the live sequence; afterwards logits() belongs to the last token.
+  // Throws hearth::Error if the sequence would exceed max_context.
+  virtual void prefill(std::span<const Token> tokens) = 0;
+  // Logits (vocab_size floats) after the last appended token. Valid until the next mutating call.
+  virtual std::span<const float> logits() const = 0;
+  virtual int64_t position() const = 0;
+
+  // Exact copy of the live state / replace the live state with a copy.
+  virtual std::unique_ptr<StateSnapshot> save_state() const = 0;
+  virtual void restore_state(const StateSnapshot& snapshot) = 0;
+};
+
+}  // namespace hearth::engine

@@ -1,0 +1,41 @@
+#pragma once
+// Sampling settings and the token sampler (engine/sampler.cpp). Greedy when temperature <= 0.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace hearth::engine {
+
+struct SamplingParams {
+  float temperature = 1.0f;      // <= 0: greedy
+  float top_p = 1.0f;            // 1: off
+  int32_t top_k = 0;             // 0: off
+  float min_p = 0.0f;            // 0: off
+  float repetition_penalty = 1.0f;  // 1: off (CTRL-style: divide positive logits, multiply negative)
+  float presence_penalty = 0.0f;    // 0: off (subtract once per distinct token seen)
+  uint64_t seed = 0;
+};
+
+}  // namespace hearth::engine
+
+namespace hearth::engine {
+
+// Seeded random source for sampling (xoshiro-style; reproducible across platforms).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed);
+  uint64_t next_u64();
+  float next_float();  // [0, 1)
+
+ private:
+  uint64_t s_[4];
+};
+
+// Picks the next token from `logits`. `history` is the sequence so far (prompt and generated) for the
+// penalties. `allowed`, when non-empty, restricts the choice to those ids (constrained decoding).
+Token sample_token(std::span<const float> logits, const SamplingParams& params, std::span<const Token> history,
+                   std::span<const Token> allowed, Rng& rng);
+
+}  // namespace hearth::engine
