@@ -1,0 +1,28 @@
+#pragma once
+// Builds a Model from a model directory (config.json + safetensors) or, with LoadFormat::dummy, from a
+// config alone with random weights. The backend is chosen here (CPU now; CUDA when built and present).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "engine/model.h"
+
+namespace hearth::engine {
+
+enum class LoadFormat { safetensors, dummy };
+enum class Device { automatic, cpu, cuda };
+
+struct LoadOptions {
+  std::filesystem::path model_dir;     // holds config.json (and weights unless dummy)
+  LoadFormat format = LoadFormat::safetensors;
+  Device device = Device::automatic;
+  int64_t max_context = 32768;         // positions to plan state memory for
+  int threads = 0;                     // CPU threads; 0 = all cores
+  uint64_t dummy_seed = 1;             // LoadFormat::dummy
+};
+
+// Throws hearth::Error naming the problem (unsupported architecture, missing/bad tensor, ...).
+std::unique_ptr<Model> load_model(const LoadOptions& options);
+
+}  // namespace hearth::engine
