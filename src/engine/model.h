@@ -8,10 +8,13 @@
 // restored exactly: the prompt cache (cache/) stores such snapshots as opaque handles.
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "util/error.h"
 
 namespace hearth::engine {
 
@@ -49,7 +52,24 @@ class Model {
 
   // Exact copy of the live state / replace the live state with a copy.
   virtual std::unique_ptr<StateSnapshot> save_state() const = 0;
+  // Accepts any snapshot this model made, including those returned by offload_state() and
+  // deserialize_state() (a host-memory snapshot is copied back to the device as part of the restore).
   virtual void restore_state(const StateSnapshot& snapshot) = 0;
+
+  // --- prompt-cache tiers (cache/). Added with defaults so that every model works without them. ---
+  // A copy of `snapshot` that lives in host memory only (device_bytes() == 0), used when the cache's GPU
+  // budget is full. nullptr means "cannot offload" (the default, and right for models whose snapshots
+  // are already host-only): the cache then drops the snapshot instead of demoting it.
+  virtual std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const { return nullptr; }
+  // Persistence (cache --cache-dir): writes the snapshot's contents in a format only this kind of model
+  // reads back; deserialize_state() returns a host-memory snapshot. The cache stores its own header
+  // (model identity, token path) around these bytes. Throw hearth::Error(unsupported) when not possible.
+  virtual void serialize_state(const StateSnapshot& snapshot, std::ostream& out) const {
+    throw Error(info().architecture + ": saving state snapshots to disk is not supported", ErrorKind::unsupported);
+  }
+  virtual std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const {
+    throw Error(info().architecture + ": loading state snapshots from disk is not supported", ErrorKind::unsupported);
+  }
 };
 
 }  // namespace hearth::engine
