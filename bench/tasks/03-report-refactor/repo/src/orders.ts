@@ -1,0 +1,9 @@
+export type OrderStatus = "paid" | "refunded" | "pending";
+
+export interface Order {
+  id: string;
+  customer: string;
+  region: string;
+  amountCents: number;
+  status: OrderStatus;
+}
