@@ -1,0 +1,24 @@
+# hearth_api: the Anthropic Messages API surface — request parsing/validation, error JSON, response and
+# SSE encoding, thinking signatures, stop sequences, auth, the request queue, the HTTP boundary and
+# the routes. Depends on chat/ only through header-only seams (api/backend.h, chat/events.h).
+add_library(hearth_api STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sha256.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/ids.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/thinking_signature.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/request_parser.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/stop_sequences.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/response_encoding.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/message_composer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/request_queue.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/http_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/auth.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_names.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/api_server.cpp
+)
+target_include_directories(hearth_api PRIVATE ${HTTPLIB_INCLUDE})
+target_link_libraries(hearth_api PUBLIC hearth_util nlohmann_json::nlohmann_json PRIVATE ${HTTPLIB_LIB})
+# Debian built its libcpp-httplib with these (pkg-config cpp-httplib --cflags): the header's structs
+# must be laid out the same way in our code as in the shared library.
+set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/http_server.cpp PROPERTIES COMPILE_DEFINITIONS
+  "CPPHTTPLIB_OPENSSL_SUPPORT;CPPHTTPLIB_ZLIB_SUPPORT;CPPHTTPLIB_BROTLI_SUPPORT")

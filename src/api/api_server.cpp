@@ -1,0 +1,298 @@
+#include "api/api_server.h"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "api/auth.h"
+#include "api/errors.h"
+#include "api/ids.h"
+#include "api/message_composer.h"
+#include "api/request_parser.h"
+#include "api/response_encoding.h"
+
+namespace hearth::api {
+namespace {
+
+HttpResponse error_response(const ApiError& error, const std::string& request_id) {
+  HttpResponse response;
+  response.status = error.status();
+  response.body = error_body(error.type(), error.what(), request_id);
+  response.headers.emplace_back("request-id", request_id);
+  if (error.type() == ErrorType::authentication_error) response.headers.emplace_back("www-authenticate", "Bearer");
+  return response;
+}
+
+HttpResponse json_ok(const Json& body, const std::string& request_id = {}) {
+  HttpResponse response;
+  response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (!request_id.empty()) response.headers.emplace_back("request-id", request_id);
+  return response;
+}
+
+// Runs `body` and turns whatever it throws into an Anthropic error response.
+template <typename Fn>
+HttpResponse guarded(const std::string& request_id, Fn&& body) {
+  try {
+    return body();
+  } catch (const ApiError& e) {
+    return error_response(e, request_id);
+  } catch (const Error& e) {
+    return error_response(to_api_error(e), request_id);
+  } catch (const std::exception& e) {
+    return error_response(ApiError(ErrorType::api_error, std::string("internal error: ") + e.what()), request_id);
+  }
+}
+
+// Raises `cancel` as soon as the client hangs up, checking every `period` until destroyed.
+class DisconnectWatch {
+ public:
+  DisconnectWatch(std::function<bool()> client_gone, std::chrono::milliseconds period, std::atomic<bool>& cancel)
+      : thread_([this, client_gone = std::move(client_gone), period, &cancel] {
+          while (!done_.load()) {
+            if (client_gone && client_gone()) {
+              cancel.store(true);
+              return;
+            }
+            std::this_thread::sleep_for(period);
+          }
+        }) {}
+  ~DisconnectWatch() {
+    done_.store(true);
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+Json model_json(const std::string& id) {
+  return {{"type", "model"}, {"id", id}, {"display_name", id}, {"created_at", "2025-01-01T00:00:00Z"}};
+}
+
+const char* end_name(GenerationEnd end) {
+  switch (end) {
+    case GenerationEnd::end_turn: return "end_turn";
+    case GenerationEnd::max_tokens: return "max_tokens";
+    case GenerationEnd::stopped: return "stopped";
+    case GenerationEnd::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+}  // namespace
+
+// Everything one /v1/messages request needs after its handler returned (a streamed body is produced
+// later, on the connection's thread).
+struct ApiRoutes::Generation {
+  std::string request_id;
+  MessagesRequest request;
+  std::unique_ptr<PreparedGeneration> prepared;
+  std::optional<RequestQueue::Ticket> ticket;
+  std::function<bool()> client_gone;
+};
+
+ApiRoutes::ApiRoutes(ApiConfig config, Backend& backend)
+    : config_(std::move(config)),
+      backend_(backend),
+      served_(config_.served_model_names),
+      signer_(config_.signing_key),
+      queue_(config_.queue_size) {}
+
+MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind kind) const {
+  if (!is_authorized(http, config_.auth_token)) {
+    throw ApiError(ErrorType::authentication_error,
+                   "invalid or missing API key: send it in the `x-api-key` header or as `Authorization: Bearer`");
+  }
+  MessagesRequest request = parse_messages_request(http.body, kind);
+  if (!served_.accepts(request.model)) {
+    throw ApiError(ErrorType::not_found_error,
+                   "model: unknown model '" + request.model + "'; this server serves " + served_.describe());
+  }
+  request.session_id = http.header("x-claude-code-session-id");
+  drop_unverified_thinking(request, signer_);
+  return request;
+}
+
+HttpResponse ApiRoutes::messages(const HttpRequest& http) {
+  const std::string request_id = new_id("req_");
+  return guarded(request_id, [&]() -> HttpResponse {
+    auto generation = std::make_shared<Generation>();
+    generation->request_id = request_id;
+    generation->request = parse_for_model(http, RequestKind::messages);
+    // Rendering and the prompt-length check happen before queueing, so these errors are immediate.
+    generation->prepared = backend_.prepare(generation->request);
+    generation->ticket = queue_.try_enter();
+    if (!generation->ticket) {
+      throw ApiError(ErrorType::overloaded_error, "hearth is busy: " + std::to_string(queue_.max_waiting()) +
+                                                      " requests are already waiting for the model; retry later");
+    }
+    generation->client_gone = http.client_gone;
+    return generation->request.stream ? stream_response(generation) : json_response(generation);
+  });
+}
+
+void ApiRoutes::run_generation(Generation& g, const std::function<void(const StreamEvent&)>& emit,
+                               const std::function<bool()>& client_gone) {
+  const auto started = std::chrono::steady_clock::now();
+  ComposerOptions options;
+  options.model = g.request.model;
+  options.stop_sequences = g.request.stop_sequences;
+  options.signer = &signer_;
+  MessageComposer composer(options, emit);
+
+  std::atomic<bool> cancel{false};
+  if (!g.ticket->wait_turn(client_gone)) return;  // the client left while waiting
+  GenerationOutcome outcome;
+  {
+    DisconnectWatch watch(client_gone, std::chrono::milliseconds(config_.disconnect_poll_ms), cancel);
+    GenerationHooks hooks;
+    hooks.on_start = [&](const Usage& usage) { composer.start(usage); };
+    hooks.on_event = [&](const chat::OutputEvent& event) { return composer.push(event); };
+    hooks.cancel = &cancel;
+    outcome = backend_.generate(*g.prepared, hooks);
+  }
+  if (outcome.end != GenerationEnd::cancelled) composer.finish(outcome.end, outcome.usage);
+  if (config_.log_requests) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(stderr, "hearth: %s %s stream=%d prompt=%lld cached=%lld output=%lld end=%s %.2fs\n",
+                 composer.message_id().c_str(), g.request.model.c_str(), int(g.request.stream),
+                 (long long)(outcome.usage.input_tokens + outcome.usage.cache_read_input_tokens +
+                             outcome.usage.cache_creation_input_tokens),
+                 (long long)outcome.usage.cache_read_input_tokens, (long long)outcome.usage.output_tokens,
+                 end_name(outcome.end), seconds);
+  }
+}
+
+HttpResponse ApiRoutes::json_response(std::shared_ptr<Generation> g) {
+  MessageAccumulator accumulator;
+  run_generation(*g, [&](const StreamEvent& e) { accumulator.apply(e); }, g->client_gone);
+  return json_ok(accumulator.message(), g->request_id);
+}
+
+HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
+  HttpResponse response;
+  response.content_type = "text/event-stream";
+  response.headers.emplace_back("cache-control", "no-cache");
+  response.headers.emplace_back("request-id", g->request_id);
+  response.stream = [this, g](ResponseStream& out) {
+    bool writable = true;
+    auto write = [&](const StreamEvent& e) {
+      if (writable) writable = out.write(encode_sse(e));
+      if (e.type == StreamEventType::message_start && writable) {
+        StreamEvent ping;
+        ping.type = StreamEventType::ping;
+        writable = out.write(encode_sse(ping));
+      }
+    };
+    auto gone = [&]() { return !writable || g->client_gone(); };
+    // Once the status line is out, a failure can only be told in the stream: an `error` event.
+    try {
+      run_generation(*g, write, gone);
+    } catch (const ApiError& e) {
+      StreamEvent err;
+      err.type = StreamEventType::error;
+      err.error_type = e.type();
+      err.error_message = e.what();
+      write(err);
+    } catch (const Error& e) {
+      StreamEvent err;
+      err.type = StreamEventType::error;
+      err.error_type = error_type_for(e.kind());
+      err.error_message = e.what();
+      write(err);
+    } catch (const std::exception& e) {
+      StreamEvent err;
+      err.type = StreamEventType::error;
+      err.error_type = ErrorType::api_error;
+      err.error_message = std::string("internal error: ") + e.what();
+      write(err);
+    }
+    g->ticket.reset();  // free the model as soon as the body is done
+  };
+  return response;
+}
+
+HttpResponse ApiRoutes::count_tokens(const HttpRequest& http) {
+  const std::string request_id = new_id("req_");
+  return guarded(request_id, [&] {
+    MessagesRequest request = parse_for_model(http, RequestKind::count_tokens);
+    return json_ok({{"input_tokens", backend_.count_tokens(request)}}, request_id);
+  });
+}
+
+HttpResponse ApiRoutes::list_models(const HttpRequest& http) {
+  const std::string request_id = new_id("req_");
+  return guarded(request_id, [&] {
+    if (!is_authorized(http, config_.auth_token)) throw ApiError(ErrorType::authentication_error, "invalid or missing API key");
+    Json data = Json::array();
+    for (const std::string& name : served_.listed()) data.push_back(model_json(name));
+    Json body = {{"data", data}, {"has_more", false}};
+    body["first_id"] = data.empty() ? Json(nullptr) : data.front()["id"];
+    body["last_id"] = data.empty() ? Json(nullptr) : data.back()["id"];
+    return json_ok(body, request_id);
+  });
+}
+
+HttpResponse ApiRoutes::get_model(const HttpRequest& http) {
+  const std::string request_id = new_id("req_");
+  return guarded(request_id, [&] {
+    if (!is_authorized(http, config_.auth_token)) throw ApiError(ErrorType::authentication_error, "invalid or missing API key");
+    const std::string id = http.path_params.empty() ? std::string() : http.path_params[0];
+    if (id.empty() || !served_.accepts(id)) {
+      throw ApiError(ErrorType::not_found_error, "model: unknown model '" + id + "'; this server serves " + served_.describe());
+    }
+    return json_ok(model_json(id), request_id);
+  });
+}
+
+HttpResponse ApiRoutes::health(const HttpRequest&) {
+  BackendStatus status = backend_.status();
+  const std::vector<std::string> names = served_.listed();
+  Json body = {
+      {"status", status.model_loaded ? "ok" : "loading"},
+      {"model_loaded", status.model_loaded},
+      {"model", names.empty() ? Json(nullptr) : Json(names.front())},
+      {"description", status.description},
+      {"max_context", status.max_context},
+      {"queue", {{"running", queue_.busy() ? 1 : 0}, {"waiting", queue_.waiting()}, {"max_waiting", queue_.max_waiting()}}},
+  };
+  HttpResponse response = json_ok(body);
+  if (!status.model_loaded) response.status = 503;
+  return response;
+}
+
+HttpResponse ApiRoutes::root(const HttpRequest&) { return json_ok({{"name", "hearth"}, {"status", "ok"}}); }
+
+HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) const {
+  ErrorType type = ErrorType::api_error;
+  switch (status) {
+    case 404: type = ErrorType::not_found_error; break;
+    case 408: type = ErrorType::timeout_error; break;
+    case 413: type = ErrorType::request_too_large; break;
+    default:
+      if (status >= 400 && status < 500) type = ErrorType::invalid_request_error;
+  }
+  HttpResponse response = error_response(ApiError(type, message), new_id("req_"));
+  response.status = status;  // keep the boundary's status (e.g. 405, 414) even where the type is generic
+  return response;
+}
+
+ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)
+    : routes_(std::move(config), backend), http_(std::move(http)) {
+  ApiRoutes* r = &routes_;
+  http_.set_error_formatter([r](int status, const std::string& message) { return r->boundary_error(status, message); });
+  http_.route("POST", "/v1/messages", [r](const HttpRequest& q) { return r->messages(q); });
+  http_.route("POST", "/v1/messages/count_tokens", [r](const HttpRequest& q) { return r->count_tokens(q); });
+  http_.route("GET", "/v1/models", [r](const HttpRequest& q) { return r->list_models(q); });
+  http_.route("GET", "/v1/models/([^/]+)", [r](const HttpRequest& q) { return r->get_model(q); });
+  http_.route("GET", "/health", [r](const HttpRequest& q) { return r->health(q); });
+  http_.route("GET", "/", [r](const HttpRequest& q) { return r->root(q); });
+}
+
+int ApiServer::bind() { return http_.bind(); }
+void ApiServer::run() { http_.run(); }
+void ApiServer::stop() { http_.stop(); }
+
+}  // namespace hearth::api

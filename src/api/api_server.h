@@ -1,0 +1,72 @@
+#pragma once
+// The Anthropic API routes over a Backend: /v1/messages (JSON and SSE), /v1/messages/count_tokens,
+// /v1/models, /v1/models/{id}, /health, HEAD /. ApiRoutes holds the handlers (testable without
+// sockets); ApiServer puts them on an HttpServer.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/backend.h"
+#include "api/http_server.h"
+#include "api/model_names.h"
+#include "api/request_parser.h"
+#include "api/request_queue.h"
+#include "api/thinking_signature.h"
+
+namespace hearth::api {
+
+struct ApiConfig {
+  std::vector<std::string> served_model_names;  // first = canonical id; '*' wildcards allowed
+  std::string auth_token;                       // empty: no auth
+  size_t queue_size = 16;                       // requests waiting beyond the one generating
+  std::string signing_key;                      // thinking signatures; empty: random per process
+  int disconnect_poll_ms = 20;                  // how often a generating request checks its client
+  bool log_requests = true;                     // one summary line per generation on stderr
+};
+
+class ApiRoutes {
+ public:
+  ApiRoutes(ApiConfig config, Backend& backend);
+
+  HttpResponse messages(const HttpRequest& request);
+  HttpResponse count_tokens(const HttpRequest& request);
+  HttpResponse list_models(const HttpRequest& request);
+  HttpResponse get_model(const HttpRequest& request);  // path_params[0] = id
+  HttpResponse health(const HttpRequest& request);
+  HttpResponse root(const HttpRequest& request);
+  // Anthropic error response for a status the HTTP boundary produced itself (404, 413, 408, ...).
+  HttpResponse boundary_error(int status, const std::string& message) const;
+
+  const RequestQueue& queue() const { return queue_; }
+  const ThinkingSigner& signer() const { return signer_; }
+
+ private:
+  struct Generation;
+  MessagesRequest parse_for_model(const HttpRequest& request, RequestKind kind) const;
+  HttpResponse stream_response(std::shared_ptr<Generation> generation);
+  HttpResponse json_response(std::shared_ptr<Generation> generation);
+  void run_generation(Generation& generation, const std::function<void(const struct StreamEvent&)>& emit,
+                      const std::function<bool()>& client_gone);
+
+  ApiConfig config_;
+  Backend& backend_;
+  ServedModels served_;
+  ThinkingSigner signer_;
+  RequestQueue queue_;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend);
+  int bind();   // throws hearth::Error(io); returns the port
+  void run();
+  void stop();
+  ApiRoutes& routes() { return routes_; }
+
+ private:
+  ApiRoutes routes_;
+  HttpServer http_;
+};
+
+}  // namespace hearth::api

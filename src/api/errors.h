@@ -1,0 +1,45 @@
+#pragma once
+// Anthropic error types, their HTTP statuses and the error JSON body. Code below api/ throws
+// hearth::Error; api/ throws ApiError where it needs a status hearth::Error has no kind for (401, 529).
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "util/error.h"
+
+namespace hearth::api {
+
+enum class ErrorType {
+  invalid_request_error,  // 400
+  authentication_error,   // 401
+  permission_error,       // 403
+  not_found_error,        // 404
+  timeout_error,          // 408 (request body not received in time)
+  request_too_large,      // 413
+  rate_limit_error,       // 429
+  api_error,              // 500
+  overloaded_error,       // 529
+};
+
+int http_status(ErrorType type);
+std::string_view error_type_name(ErrorType type);
+
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(ErrorType type, std::string message) : std::runtime_error(std::move(message)), type_(type) {}
+  ErrorType type() const { return type_; }
+  int status() const { return http_status(type_); }
+
+ private:
+  ErrorType type_;
+};
+
+// The Anthropic error type for a hearth::Error thrown below api/ (prompt_too_long stays a 400 with the
+// error's own message, which Claude Code's auto-compaction parses).
+ErrorType error_type_for(ErrorKind kind);
+ApiError to_api_error(const Error& error);
+
+// {"type":"error","error":{"type":...,"message":...},"request_id":...} (request_id omitted when empty).
+std::string error_body(ErrorType type, std::string_view message, std::string_view request_id = {});
+
+}  // namespace hearth::api

@@ -1,0 +1,166 @@
+// Token sampler: penalties, then greedy or temperature sampling with top-k / top-p / min-p filters, over
+// either the whole vocabulary or an `allowed` subset (constrained decoding).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+#include "engine/sampling.h"
+#include "util/error.h"
+
+namespace hearth::engine {
+namespace {
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+struct Candidate {
+  Token id;
+  float logit;
+};
+
+// Penalties follow the usual conventions: repetition (CTRL) divides positive logits and multiplies
+// negative ones; presence subtracts a constant once per distinct token already in the history.
+void apply_penalties(std::vector<Candidate>& candidates, const SamplingParams& params, std::span<const Token> history) {
+  if (history.empty() || (params.repetition_penalty == 1.0f && params.presence_penalty == 0.0f)) return;
+  std::unordered_set<Token> seen(history.begin(), history.end());
+  for (Candidate& c : candidates) {
+    if (!seen.count(c.id)) continue;
+    if (params.repetition_penalty != 1.0f && params.repetition_penalty > 0.0f) {
+      c.logit = c.logit > 0 ? c.logit / params.repetition_penalty : c.logit * params.repetition_penalty;
+    }
+    c.logit -= params.presence_penalty;
+  }
+}
+
+bool by_logit_desc(const Candidate& a, const Candidate& b) {
+  return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+}
+
+}  // namespace
+
+Rng::Rng(uint64_t seed) {
+  uint64_t state = seed;
+  for (uint64_t& word : s_) word = splitmix64(state);
+}
+
+// xoshiro256**
+uint64_t Rng::next_u64() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+float Rng::next_float() { return float(next_u64() >> 40) * (1.0f / 16777216.0f); }
+
+Token sample_token(std::span<const float> logits, const SamplingParams& params, std::span<const Token> history,
+                   std::span<const Token> allowed, Rng& rng) {
+  if (logits.empty()) throw Error("sample_token: empty logits", ErrorKind::internal);
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  auto clean = [&](float x) { return std::isnan(x) ? neg_inf : x; };
+
+  std::vector<Candidate> candidates;
+  if (allowed.empty()) {
+    candidates.resize(logits.size());
+    for (size_t i = 0; i < logits.size(); ++i) candidates[i] = {Token(i), clean(logits[i])};
+  } else {
+    for (Token id : allowed) {
+      if (id >= 0 && size_t(id) < logits.size()) candidates.push_back({id, clean(logits[size_t(id)])});
+    }
+    if (candidates.empty()) throw Error("sample_token: no allowed token is inside the vocabulary", ErrorKind::internal);
+    std::sort(candidates.begin(), candidates.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    candidates.erase(std::unique(candidates.begin(), candidates.end(), [](auto& a, auto& b) { return a.id == b.id; }),
+                     candidates.end());
+  }
+  apply_penalties(candidates, params, history);
+
+  auto best = std::min_element(candidates.begin(), candidates.end(), by_logit_desc);
+  // Greedy, and the degenerate case where nothing has finite weight: the best (lowest id on ties).
+  if (params.temperature <= 0.0f || !std::isfinite(best->logit)) return best->id;
+
+  // Top-k first: it bounds the work of everything after it.
+  size_t keep = candidates.size();
+  if (params.top_k > 0 && size_t(params.top_k) < keep) {
+    keep = size_t(params.top_k);
+    std::nth_element(candidates.begin(), candidates.begin() + long(keep) - 1, candidates.end(), by_logit_desc);
+    candidates.resize(keep);
+  }
+  const float max_logit = best->logit;  // still the maximum after top-k
+  const float inv_t = 1.0f / params.temperature;
+  std::vector<float> weights(candidates.size());
+  double total = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    weights[i] = std::exp((candidates[i].logit - max_logit) * inv_t);
+    total += weights[i];
+  }
+
+  // min-p: drop tokens whose probability is below min_p times the best one's (whose weight is 1).
+  if (params.min_p > 0.0f) {
+    size_t out = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (weights[i] >= params.min_p) {
+        candidates[out] = candidates[i];
+        weights[out++] = weights[i];
+      }
+    }
+    candidates.resize(out);
+    weights.resize(out);
+    total = 0;
+    for (float w : weights) total += w;
+  }
+
+  // top-p: the smallest most-probable prefix reaching top_p of the mass. Sorting only a growing head
+  // keeps this cheap for a 150k vocabulary, where the head nearly always suffices.
+  if (params.top_p < 1.0f && params.top_p > 0.0f) {
+    std::vector<size_t> order(candidates.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto heavier = [&](size_t a, size_t b) { return weights[a] > weights[b] || (weights[a] == weights[b] && candidates[a].id < candidates[b].id); };
+    const double target = params.top_p * total;
+    size_t head = std::min<size_t>(64, order.size());
+    size_t cut = order.size();
+    for (;;) {
+      std::partial_sort(order.begin(), order.begin() + long(head), order.end(), heavier);
+      double mass = 0;
+      for (size_t i = 0; i < head; ++i) {
+        mass += weights[order[i]];
+        if (mass >= target) {
+          cut = i + 1;
+          break;
+        }
+      }
+      if (cut != order.size() || head == order.size()) break;
+      head = std::min(order.size(), head * 8);
+    }
+    std::vector<Candidate> kept_c;
+    std::vector<float> kept_w;
+    total = 0;
+    for (size_t i = 0; i < cut; ++i) {
+      kept_c.push_back(candidates[order[i]]);
+      kept_w.push_back(weights[order[i]]);
+      total += kept_w.back();
+    }
+    candidates = std::move(kept_c);
+    weights = std::move(kept_w);
+  }
+
+  double r = double(rng.next_float()) * total;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    r -= weights[i];
+    if (r < 0) return candidates[i].id;
+  }
+  return candidates.back().id;  // rounding left a sliver of mass at the end
+}
+
+}  // namespace hearth::engine
