@@ -1,0 +1,31 @@
+#pragma once
+// The working copies of one benchmark run: the agent's (a fresh git repository made from the task's repo/,
+// without held-out tests) and the evaluation copy made from it after the agent stops.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench/task_catalog.h"
+
+namespace hearth::bench {
+
+// Copies task.repo_dir() to `dest` (which must not exist), links dest/node_modules to `toolchain` (the
+// shared bench/node_modules) and commits everything as the starting point. Throws hearth::Error.
+void prepare_working_copy(const BenchTask& task, const std::filesystem::path& dest,
+                          const std::filesystem::path& toolchain);
+
+// The agent's changes against the starting commit, as a git patch (new files included), leaving out
+// lock files and node_modules: their churn is noise, not the agent's work.
+struct WorkingCopyDiff {
+  std::string patch;
+  std::vector<std::string> files;  // paths the patch touches
+};
+WorkingCopyDiff diff_working_copy(const std::filesystem::path& working_copy);
+
+// Copies the working copy to `dest` for evaluation, without .git and node_modules.
+void copy_for_evaluation(const std::filesystem::path& working_copy, const std::filesystem::path& dest);
+
+// Paths that diffs leave out (lock files of npm, yarn, pnpm and bun).
+const std::vector<std::string>& lock_file_names();
+
+}  // namespace hearth::bench
