@@ -82,6 +82,9 @@ function reasons(text) {
 function line(c, n) {
   const text = textOf(c);
   const ids = Array.from(reference.encode(text));
+  // The claim in the header: add_special_tokens changes nothing for Qwen, so the default call is HF's.
+  const without = Array.from(reference.encode(text, { add_special_tokens: false }));
+  if (JSON.stringify(ids) !== JSON.stringify(without)) throw new Error(`add_special_tokens matters for case n=${n}`);
   const expected = Array.from(oniguruma.encode(text));
   const out = { n, kind: c.kind };
   if (c.bytes_hex !== undefined) out.bytes_hex = c.bytes_hex;
