@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hearth::engine {
 
@@ -55,14 +56,13 @@ struct WeightMatrix {
   std::string describe() const;  // "affine 4-bit g64 [512, 2048]"
 };
 
-// `count` matrices of the same shape and format at a fixed distance (stacked MoE experts, possibly
-// every expert's gate half of a fused gate_up tensor).
+// Matrices of the same shape and format, one per MoE expert. They may be slices of one stacked tensor
+// (MLX switch_mlp, HF fused gate_up_proj) or separate tensors (HF per-expert checkpoints), so each
+// expert has its own pointers.
 struct WeightStack {
-  WeightMatrix first;
-  int64_t count = 0;
-  size_t data_stride = 0;    // bytes from matrix e to e+1
-  size_t scales_stride = 0;  // bytes (scales and biases)
-  WeightMatrix at(int64_t e) const;
+  std::vector<WeightMatrix> experts;
+  int64_t count() const { return static_cast<int64_t>(experts.size()); }
+  const WeightMatrix& at(int64_t e) const { return experts[static_cast<size_t>(e)]; }
 };
 
 // ---- scalar decoders (host; the CUDA backend mirrors them) ---------------------------------------

@@ -1,0 +1,291 @@
+#include "engine/qwen35_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "util/error.h"
+
+namespace hearth::engine {
+
+// Small per-layer float vectors in the backend's memory.
+struct Qwen35Model::LayerVectors {
+  DeviceBuffer input_norm, post_norm, q_norm, k_norm, conv, a_log, dt_bias, norm;
+};
+
+namespace {
+
+DeviceBuffer upload_vector(Ops& ops, const std::vector<float>& v) {
+  DeviceBuffer b(ops, v.size() * sizeof(float));
+  if (!v.empty()) ops.upload(b.get(), v.data(), v.size() * sizeof(float));
+  return b;
+}
+
+void place_stack(Ops& ops, WeightStack& s) {
+  for (auto& m : s.experts) m = ops.place_weight(m);
+}
+
+}  // namespace
+
+Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_ptr<Ops> ops, const Qwen35Options& options)
+    : config_(std::move(config)),
+      weights_(std::move(weights)),
+      ops_(std::move(ops)),
+      options_(options),
+      state_(*ops_, config_, options.max_context) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  info_.architecture = architecture_name(c.architecture);
+  info_.vocab_size = c.vocab_size;
+  info_.max_context = options.max_context;
+  info_.description = c.summary() + "; weights: " + weights_.description + "; backend: " + std::string(o.name());
+
+  weights_.embed = o.place_weight(weights_.embed);
+  weights_.lm_head = o.place_weight(weights_.lm_head);
+  final_norm_ = upload_vector(o, weights_.final_norm);
+  for (auto& lw : weights_.layers) {
+    LayerVectors v;
+    v.input_norm = upload_vector(o, lw.input_norm);
+    v.post_norm = upload_vector(o, lw.post_norm);
+    if (lw.kind == LayerKind::full_attention) {
+      for (WeightMatrix* m : {&lw.attn.q, &lw.attn.k, &lw.attn.v, &lw.attn.o}) *m = o.place_weight(*m);
+      v.q_norm = upload_vector(o, lw.attn.q_norm);
+      v.k_norm = upload_vector(o, lw.attn.k_norm);
+    } else {
+      for (WeightMatrix* m : {&lw.linear.qkv, &lw.linear.z, &lw.linear.b, &lw.linear.a, &lw.linear.out}) *m = o.place_weight(*m);
+      v.conv = upload_vector(o, lw.linear.conv);
+      v.a_log = upload_vector(o, lw.linear.a_log);
+      v.dt_bias = upload_vector(o, lw.linear.dt_bias);
+      v.norm = upload_vector(o, lw.linear.norm);
+    }
+    if (lw.is_moe) {
+      lw.moe.router = o.place_weight(lw.moe.router);
+      place_stack(o, lw.moe.gate);
+      place_stack(o, lw.moe.up);
+      place_stack(o, lw.moe.down);
+      if (lw.moe.has_shared) {
+        for (WeightMatrix* m : {&lw.moe.shared.gate, &lw.moe.shared.up, &lw.moe.shared.down, &lw.moe.shared_gate}) {
+          *m = o.place_weight(*m);
+        }
+      }
+    } else {
+      for (WeightMatrix* m : {&lw.mlp.gate, &lw.mlp.up, &lw.mlp.down}) *m = o.place_weight(*m);
+    }
+    vectors_.push_back(std::move(v));
+  }
+
+  // Scratch: the widest activation any op writes per token.
+  const int64_t T = options_.max_chunk;
+  wide_ = std::max({c.hidden_size, c.num_heads * c.head_dim * 2, c.linear_conv_channels(), c.linear_v_heads * c.linear_v_dim,
+                    c.intermediate_size, c.moe_intermediate_size, c.shared_expert_intermediate_size, c.num_experts});
+  const size_t f = sizeof(float);
+  const auto rows = static_cast<size_t>(T);
+  const size_t H = static_cast<size_t>(c.hidden_size), W = static_cast<size_t>(wide_);
+  const size_t heads = static_cast<size_t>(std::max<int64_t>(1, c.linear_v_heads));
+  const size_t topk = static_cast<size_t>(std::max<int64_t>(1, c.experts_per_token));
+  x_ = DeviceBuffer(o, rows * H * f);
+  h_ = DeviceBuffer(o, rows * H * f);
+  out_ = DeviceBuffer(o, rows * H * f);
+  out2_ = DeviceBuffer(o, rows * H * f);
+  for (DeviceBuffer* b : {&a_, &b_, &c_, &d_}) *b = DeviceBuffer(o, rows * W * f);
+  for (DeviceBuffer* b : {&g_, &beta_, &ga_, &gb_}) *b = DeviceBuffer(o, rows * heads * f);
+  route_w_ = DeviceBuffer(o, rows * topk * f);
+  route_i_ = DeviceBuffer(o, rows * topk * sizeof(int32_t));
+  row_gate_ = DeviceBuffer(o, rows * f);
+  logits_dev_ = DeviceBuffer(o, static_cast<size_t>(c.vocab_size) * f);
+  logits_.assign(static_cast<size_t>(c.vocab_size), 0.0f);
+  reset();
+}
+
+Qwen35Model::~Qwen35Model() = default;
+
+void Qwen35Model::reset() {
+  state_.reset();
+  std::fill(logits_.begin(), logits_.end(), 0.0f);
+}
+
+void Qwen35Model::observe(const std::string& name, const Tensor& t) {
+  if (!observer_) return;
+  std::vector<float> host(static_cast<size_t>(t.rows * t.cols));
+  for (int64_t r = 0; r < t.rows; ++r) {
+    ops_->download(host.data() + r * t.cols, t.row(r), sizeof(float) * static_cast<size_t>(t.cols));
+  }
+  observer_(name, host, t.rows, t.cols);
+}
+
+void Qwen35Model::prefill(std::span<const Token> tokens) {
+  if (tokens.empty()) throw Error("prefill: no tokens", ErrorKind::invalid_request);
+  for (Token t : tokens) {  // validate before touching the state
+    if (t < 0 || t >= config_.vocab_size) {
+      throw Error("token id " + std::to_string(t) + " is outside the vocabulary (size " + std::to_string(config_.vocab_size) + ")",
+                  ErrorKind::invalid_request);
+    }
+  }
+  if (state_.position + static_cast<int64_t>(tokens.size()) > options_.max_context) {
+    throw Error("the sequence would hold " + std::to_string(state_.position + static_cast<int64_t>(tokens.size())) +
+                    " tokens, more than the context of " + std::to_string(options_.max_context),
+                ErrorKind::prompt_too_long);
+  }
+  for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(options_.max_chunk)) {
+    const size_t n = std::min(tokens.size() - begin, static_cast<size_t>(options_.max_chunk));
+    forward(tokens.subspan(begin, n));
+  }
+}
+
+void Qwen35Model::forward(std::span<const Token> tokens) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const int64_t H = c.hidden_size;
+  const Tensor x = x_.tensor(n, H), h = h_.tensor(n, H), out = out_.tensor(n, H);
+
+  o.embed({&weights_.embed, tokens, x});
+  observe("embed", x);
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    const LayerWeights& lw = weights_.layers[static_cast<size_t>(i)];
+    const LayerVectors& v = vectors_[static_cast<size_t>(i)];
+    o.rms_norm({x, h, v.input_norm.floats(), H, c.rms_norm_eps});
+    observe(blk(i, "attn_norm"), h);
+    if (lw.kind == LayerKind::full_attention) full_attention(i, h, out);
+    else linear_attention(i, h, out);
+    observe(blk(i, "attn_out"), out);
+    o.add({x, out, {}});
+    o.rms_norm({x, h, v.post_norm.floats(), H, c.rms_norm_eps});
+    observe(blk(i, "ffn_norm"), h);
+    if (lw.is_moe) moe_mlp(i, h, out);
+    else dense_mlp(i, h, out);
+    observe(blk(i, "ffn_out"), out);
+    o.add({x, out, {}});
+    observe(blk(i, "out"), x);
+  }
+  state_.position += n;
+
+  // Only the last token's logits are needed.
+  const Tensor last = x.rows_slice(n - 1, 1), normed = h.rows_slice(0, 1);
+  o.rms_norm({last, normed, final_norm_.floats(), H, c.rms_norm_eps});
+  observe("output_norm", normed);
+  const Tensor logits = logits_dev_.tensor(1, c.vocab_size);
+  o.matmul({&weights_.lm_head, normed, logits, false});
+  o.download(logits_.data(), logits.data, logits_.size() * sizeof(float));
+  observe("logits", logits);
+}
+
+void Qwen35Model::full_attention(int64_t i, const Tensor& h, const Tensor& out) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const AttentionWeights& w = weights_.layers[static_cast<size_t>(i)].attn;
+  const LayerVectors& v = vectors_[static_cast<size_t>(i)];
+  const int64_t n = h.rows, Hq = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, p = state_.position;
+  const Tensor q = b_.tensor(n, Hq * D), gate = c_.tensor(n, Hq * D), attn = d_.tensor(n, Hq * D);
+  if (c.attn_output_gate) {
+    const Tensor qg = a_.tensor(n, Hq * 2 * D);
+    o.matmul({&w.q, h, qg, false});
+    o.split_query_gate({qg, Hq, D, q, gate});
+    observe(blk(i, "attn_gate"), gate);
+  } else {
+    o.matmul({&w.q, h, q, false});
+  }
+  // k and v go straight into the cache rows of the new positions.
+  const Tensor k = state_.k_cache(i).rows_slice(p, n), val = state_.v_cache(i).rows_slice(p, n);
+  o.matmul({&w.k, h, k, false});
+  o.matmul({&w.v, h, val, false});
+  o.rms_norm({q, q, v.q_norm.floats(), D, c.rms_norm_eps});
+  o.rms_norm({k, k, v.k_norm.floats(), D, c.rms_norm_eps});
+  o.rope({q, Hq, D, c.rotary_dim, p, static_cast<float>(c.rope_theta)});
+  o.rope({k, KV, D, c.rotary_dim, p, static_cast<float>(c.rope_theta)});
+  observe(blk(i, "attn_q"), q);
+  observe(blk(i, "attn_k"), k);
+  observe(blk(i, "attn_v"), val);
+  o.attention({q, state_.k_cache(i), state_.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn});
+  if (c.attn_output_gate) o.sigmoid_mul({attn, gate});
+  observe(blk(i, "attn_heads"), attn);
+  o.matmul({&w.o, attn, out, false});
+}
+
+void Qwen35Model::linear_attention(int64_t i, const Tensor& h, const Tensor& out) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const LinearAttentionWeights& w = weights_.layers[static_cast<size_t>(i)].linear;
+  const LayerVectors& v = vectors_[static_cast<size_t>(i)];
+  const int64_t n = h.rows, C = c.linear_conv_channels(), Hk = c.linear_k_heads, Hv = c.linear_v_heads;
+  const int64_t Dk = c.linear_k_dim, Dv = c.linear_v_dim, kd = Hk * Dk;
+  const Tensor qkv = a_.tensor(n, C), mixed = b_.tensor(n, C), z = c_.tensor(n, Hv * Dv), core = d_.tensor(n, Hv * Dv);
+  const Tensor ta = ga_.tensor(n, Hv), tb = gb_.tensor(n, Hv), g = g_.tensor(n, Hv), beta = beta_.tensor(n, Hv);
+  o.matmul({&w.qkv, h, qkv, false});
+  o.matmul({&w.z, h, z, false});
+  o.matmul({&w.b, h, tb, false});
+  o.matmul({&w.a, h, ta, false});
+  observe(blk(i, "ssm_qkv"), qkv);
+  o.conv1d({qkv, state_.conv_state(i), v.conv.floats(), c.conv_kernel, true, mixed});
+  observe(blk(i, "ssm_conv"), mixed);
+  o.delta_gates({ta, tb, v.a_log.floats(), v.dt_bias.floats(), g, beta});
+  observe(blk(i, "ssm_g"), g);
+  observe(blk(i, "ssm_beta"), beta);
+  const DeltaRuleMode mode = n == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
+  o.delta_rule({mixed.cols_slice(0, kd), mixed.cols_slice(kd, kd), mixed.cols_slice(2 * kd, Hv * Dv), g, beta,
+                state_.recurrent_state(i), Hk, Hv, Dk, Dv, mode, 64, core});
+  observe(blk(i, "ssm_core"), core);
+  o.gated_rms_norm({core, z, v.norm.floats(), Dv, c.rms_norm_eps});
+  observe(blk(i, "ssm_gated_norm"), core);
+  o.matmul({&w.out, core, out, false});
+}
+
+void Qwen35Model::dense_mlp(int64_t i, const Tensor& h, const Tensor& out) {
+  Ops& o = *ops_;
+  const MlpWeights& w = weights_.layers[static_cast<size_t>(i)].mlp;
+  const int64_t n = h.rows, I = w.gate.rows;
+  const Tensor gate = a_.tensor(n, I), up = b_.tensor(n, I);
+  o.matmul({&w.gate, h, gate, false});
+  o.matmul({&w.up, h, up, false});
+  o.swiglu({gate, up, gate});
+  observe(blk(i, "ffn_act"), gate);
+  o.matmul({&w.down, gate, out, false});
+}
+
+void Qwen35Model::moe_mlp(int64_t i, const Tensor& h, const Tensor& out) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const MoeWeights& w = weights_.layers[static_cast<size_t>(i)].moe;
+  const int64_t n = h.rows, E = c.num_experts, k = c.experts_per_token;
+  const Tensor router = a_.tensor(n, E);
+  o.matmul({&w.router, h, router, false});
+  observe(blk(i, "ffn_router"), router);
+  auto* indices = static_cast<int32_t*>(route_i_.get());
+  o.route({router, k, c.norm_topk_prob, indices, route_w_.floats()});
+  o.zero(out.data, sizeof(float) * static_cast<size_t>(n * out.stride));
+  o.moe({h, &w.gate, &w.up, &w.down, indices, route_w_.floats(), k, out});
+  observe(blk(i, "ffn_moe"), out);
+  if (w.has_shared) {
+    const int64_t S = w.shared.gate.rows;
+    const Tensor gate = a_.tensor(n, S), up = b_.tensor(n, S), shared = out2_.tensor(n, c.hidden_size);
+    const Tensor row_gate = row_gate_.tensor(n, 1);
+    o.matmul({&w.shared.gate, h, gate, false});
+    o.matmul({&w.shared.up, h, up, false});
+    o.swiglu({gate, up, gate});
+    o.matmul({&w.shared.down, gate, shared, false});
+    o.matmul({&w.shared_gate, h, row_gate, false});
+    observe(blk(i, "ffn_shared"), shared);
+    o.add({out, shared, row_gate});
+  }
+}
+
+std::unique_ptr<StateSnapshot> Qwen35Model::save_state() const {
+  return std::make_unique<Qwen35Snapshot>(this, state_, *ops_, logits_);
+}
+
+void Qwen35Model::restore_state(const StateSnapshot& snapshot) {
+  const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
+  if (!s || s->owner() != this) throw Error("restore_state: the snapshot was made by another model", ErrorKind::invalid_request);
+  s->restore_into(state_, *ops_, logits_);
+}
+
+void Qwen35Model::serialize_state(const StateSnapshot& snapshot, std::ostream& out) const {
+  const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
+  if (!s || s->owner() != this) throw Error("serialize_state: the snapshot was made by another model", ErrorKind::invalid_request);
+  s->write(out);
+}
+
+std::unique_ptr<StateSnapshot> Qwen35Model::deserialize_state(std::istream& in) const {
+  return Qwen35Snapshot::read(in, this);
+}
+
+}  // namespace hearth::engine
