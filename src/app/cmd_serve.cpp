@@ -1,0 +1,344 @@
+// `hearth serve`: the Anthropic Messages API server. Settings come from flags, then HEARTH_*
+// environment variables, then defaults (`hearth serve --help` lists each).
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/api_server.h"
+#include "api/auth.h"
+#include "app/command.h"
+#include "chat/completion.h"
+#include "chat/scripted_responder.h"
+#include "chat/tokenizer.h"
+#include "util/error.h"
+#if HEARTH_HAVE_ENGINE
+#include "engine/loader.h"
+#endif
+
+namespace hearth::app {
+namespace {
+
+// One setting: its flag, its environment variable, its default and its help line.
+struct Setting {
+  std::string flag;         // "--port"
+  std::string env;          // "HEARTH_PORT" ("" = flag only)
+  std::string fallback;     // default as text ("" = unset)
+  std::string help;
+  bool is_switch = false;   // --flag alone means "true"
+  std::optional<std::string> value;
+};
+
+class Settings {
+ public:
+  Settings() {
+    add("--host", "HEARTH_HOST", "127.0.0.1", "address to listen on");
+    add("--port", "HEARTH_PORT", "8080", "port to listen on (0: any free port, printed at start)");
+    add("--model", "HEARTH_MODEL", "", "model directory (config.json, safetensors, tokenizer.json)");
+    add("--scripted", "HEARTH_SCRIPTED", "", "serve the scripted model from this JSON script instead (tests, demos)");
+    add("--tokenizer", "HEARTH_TOKENIZER", "", "tokenizer.json or its directory (default: the model directory)");
+    add("--chat-format", "HEARTH_CHAT_FORMAT", "", "qwen3_5 or qwen3 (default: from the model's config.json; qwen3_5 when scripted)");
+    add("--served-model-name", "HEARTH_SERVED_MODEL_NAMES", "",
+        "comma-separated names clients may request ('*' wildcards, e.g. hearth,claude-*); default: the model directory's name, or 'hearth-scripted'");
+    add("--auth-token", "HEARTH_AUTH_TOKEN", "", "API key clients must send (x-api-key or Authorization: Bearer); empty: no auth");
+    add("--allow-insecure-bind", "HEARTH_ALLOW_INSECURE_BIND", "false",
+        "allow a non-loopback --host without --auth-token", true);
+    add("--max-tokens", "HEARTH_MAX_TOKENS", "32000", "cap on a request's max_tokens");
+    add("--enable-thinking", "HEARTH_ENABLE_THINKING", "true", "let the model think (requests may still disable it)", true);
+    add("--prompt-cache", "HEARTH_PROMPT_CACHE", "true", "reuse the model state when a prompt extends the previous one", true);
+    add("--max-context", "HEARTH_MAX_CONTEXT", "32768", "positions per sequence (prompt + output); longer prompts get 400 prompt is too long");
+    add("--max-body-bytes", "HEARTH_MAX_BODY_BYTES", "33554432", "largest request body; larger ones get 413");
+    add("--queue-size", "HEARTH_QUEUE_SIZE", "16", "requests that may wait while one generates; more get 529");
+    add("--read-timeout", "HEARTH_READ_TIMEOUT", "30", "seconds one read of a request may wait");
+    add("--body-timeout", "HEARTH_BODY_TIMEOUT", "120", "seconds a whole request body may take to arrive (then 408)");
+    add("--http-threads", "HEARTH_HTTP_THREADS", "64", "connections served at once");
+    add("--threads", "HEARTH_THREADS", "0", "CPU threads for the model (0: all cores)");
+    add("--temperature", "HEARTH_TEMPERATURE", "0.6", "sampling temperature when a request gives none");
+    add("--top-p", "HEARTH_TOP_P", "0.95", "top-p when a request gives none");
+    add("--top-k", "HEARTH_TOP_K", "20", "top-k when a request gives none (0: off)");
+    add("--signing-key", "HEARTH_SIGNING_KEY", "",
+        "secret for thinking-block signatures (default: random per start; set it to keep signatures valid across restarts)");
+    add("--log-requests", "HEARTH_LOG_REQUESTS", "true", "one line per request on stderr", true);
+  }
+
+  // Returns false for --help.
+  bool parse(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--help" || arg == "-h") return false;
+      std::optional<std::string> inline_value;
+      if (size_t eq = arg.find('='); eq != std::string::npos) {
+        inline_value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+      }
+      bool negated = false;
+      Setting* s = find(arg);
+      if (!s && arg.rfind("--no-", 0) == 0) {
+        s = find("--" + arg.substr(5));
+        negated = s && s->is_switch;
+        if (!negated) s = nullptr;
+      }
+      if (!s) throw Error("unknown option " + arg + " (see hearth serve --help)", ErrorKind::invalid_request);
+      if (negated) {
+        s->value = "false";
+      } else if (inline_value) {
+        s->value = *inline_value;
+      } else if (s->is_switch) {
+        s->value = "true";
+      } else {
+        if (i + 1 >= argc) throw Error(arg + " needs a value", ErrorKind::invalid_request);
+        s->value = argv[++i];
+      }
+    }
+    return true;
+  }
+
+  void print_help() const {
+    std::printf("usage: hearth serve [options]\n\n"
+                "Serves the Anthropic Messages API. Each option can also be set by its environment variable;\n"
+                "flags win over the environment.\n\n");
+    for (const Setting& s : settings_) {
+      std::string left = s.flag + (s.is_switch ? "[=BOOL]" : " VALUE");
+      std::printf("  %-28s %s\n", left.c_str(), s.help.c_str());
+      std::printf("  %-28s env %s, default: %s\n", "", s.env.c_str(), s.fallback.empty() ? "(none)" : s.fallback.c_str());
+    }
+  }
+
+  std::string text(const std::string& flag) const {
+    const Setting& s = get(flag);
+    if (s.value) return *s.value;
+    if (!s.env.empty()) {
+      if (const char* v = std::getenv(s.env.c_str())) return v;
+      if (s.env == "HEARTH_SERVED_MODEL_NAMES") {
+        if (const char* v = std::getenv("HEARTH_SERVED_MODEL_NAME")) return v;
+      }
+    }
+    return s.fallback;
+  }
+
+  int64_t integer(const std::string& flag, int64_t low, int64_t high) const {
+    std::string t = text(flag);
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(t.c_str(), &end, 10);
+    if (t.empty() || *end != '\0' || errno != 0 || v < low || v > high) {
+      throw Error(flag + " (" + get(flag).env + "): expected an integer in [" + std::to_string(low) + ", " +
+                      std::to_string(high) + "], got '" + t + "'",
+                  ErrorKind::invalid_request);
+    }
+    return v;
+  }
+
+  double number(const std::string& flag, double low, double high) const {
+    std::string t = text(flag);
+    char* end = nullptr;
+    double v = std::strtod(t.c_str(), &end);
+    if (t.empty() || *end != '\0' || !(v >= low && v <= high)) {
+      throw Error(flag + ": expected a number in [" + std::to_string(low) + ", " + std::to_string(high) + "], got '" + t + "'",
+                  ErrorKind::invalid_request);
+    }
+    return v;
+  }
+
+  bool boolean(const std::string& flag) const {
+    std::string t = text(flag);
+    for (char& c : t) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
+    if (t == "0" || t == "false" || t == "no" || t == "off" || t.empty()) return false;
+    throw Error(flag + ": expected true or false, got '" + t + "'", ErrorKind::invalid_request);
+  }
+
+ private:
+  void add(std::string flag, std::string env, std::string fallback, std::string help, bool is_switch = false) {
+    settings_.push_back({std::move(flag), std::move(env), std::move(fallback), std::move(help), is_switch, {}});
+  }
+  Setting* find(const std::string& flag) {
+    for (Setting& s : settings_) {
+      if (s.flag == flag) return &s;
+    }
+    return nullptr;
+  }
+  const Setting& get(const std::string& flag) const {
+    for (const Setting& s : settings_) {
+      if (s.flag == flag) return s;
+    }
+    throw Error("internal: no setting " + flag, ErrorKind::internal);
+  }
+  std::vector<Setting> settings_;
+};
+
+std::vector<std::string> split_names(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (!name.empty()) out.push_back(name);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string model_type_of(const std::filesystem::path& model_dir) {
+  std::ifstream in(model_dir / "config.json");
+  if (!in) throw Error("cannot read " + (model_dir / "config.json").string(), ErrorKind::io);
+  nlohmann::json config = nlohmann::json::parse(in, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) {
+    throw Error((model_dir / "config.json").string() + " is not a JSON object", ErrorKind::invalid_request);
+  }
+  if (config.contains("model_type") && config["model_type"].is_string()) return config["model_type"];
+  if (config.contains("text_config") && config["text_config"].is_object() && config["text_config"].contains("model_type")) {
+    return config["text_config"]["model_type"];
+  }
+  throw Error((model_dir / "config.json").string() + " has no model_type", ErrorKind::invalid_request);
+}
+
+// Stops the server on SIGINT/SIGTERM: the signals are blocked in every thread and taken by this one.
+class SignalStopper {
+ public:
+  explicit SignalStopper(std::function<void()> stop) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this, stop = std::move(stop)] {
+      int signal = 0;
+      sigwait(&set_, &signal);
+      if (signal == SIGINT || signal == SIGTERM) {
+        std::fprintf(stderr, "hearth: %s received, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        stop();
+      }
+    });
+    thread_.detach();
+  }
+
+ private:
+  sigset_t set_;
+  std::thread thread_;
+};
+
+int run_serve(int argc, char** argv) {
+  Settings settings;
+  if (!settings.parse(argc, argv)) {
+    settings.print_help();
+    return 0;
+  }
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+  const std::string host = settings.text("--host");
+  const std::string auth_token = settings.text("--auth-token");
+  if (!api::is_loopback_host(host) && auth_token.empty() && !settings.boolean("--allow-insecure-bind")) {
+    throw Error("refusing to listen on " + host +
+                    " without an auth token: anyone who can reach it could use the model. Set --auth-token "
+                    "(HEARTH_AUTH_TOKEN), or pass --allow-insecure-bind if that is really intended",
+                ErrorKind::invalid_request);
+  }
+
+  const std::string model_dir = settings.text("--model");
+  const std::string script_path = settings.text("--scripted");
+  if (model_dir.empty() == script_path.empty()) {
+    throw Error("give exactly one of --model DIR (HEARTH_MODEL) or --scripted SCRIPT.json", ErrorKind::invalid_request);
+  }
+  std::string tokenizer_path = settings.text("--tokenizer");
+  if (tokenizer_path.empty()) {
+    if (model_dir.empty()) throw Error("--scripted needs --tokenizer (HEARTH_TOKENIZER)", ErrorKind::invalid_request);
+    tokenizer_path = model_dir;
+  }
+
+  const int64_t max_context = settings.integer("--max-context", 2, int64_t(1) << 24);
+  chat::CompletionSettings completion;
+  completion.enable_thinking = settings.boolean("--enable-thinking");
+  completion.max_output_tokens = settings.integer("--max-tokens", 1, int64_t(1) << 24);
+  completion.max_context = max_context;
+  completion.reuse_live_sequence = settings.boolean("--prompt-cache");
+  completion.sampling.temperature = float(settings.number("--temperature", 0, 2));
+  completion.sampling.top_p = float(settings.number("--top-p", 0, 1));
+  completion.sampling.top_k = int32_t(settings.integer("--top-k", 0, 1 << 20));
+
+  std::string chat_format = settings.text("--chat-format");
+  auto tokenizer = chat::Tokenizer::load(tokenizer_path);
+  std::unique_ptr<engine::Model> model;
+  std::string default_name;
+  std::string source;
+  if (!script_path.empty()) {
+    model = chat::make_scripted_model(tokenizer, chat::load_script(script_path), max_context);
+    default_name = "hearth-scripted";
+    source = "scripted: " + script_path;
+    if (chat_format.empty()) chat_format = "qwen3_5";
+  } else {
+    if (chat_format.empty()) chat_format = model_type_of(model_dir);
+#if HEARTH_HAVE_ENGINE
+    engine::LoadOptions load;
+    load.model_dir = model_dir;
+    load.max_context = max_context;
+    load.threads = int(settings.integer("--threads", 0, 4096));
+    model = engine::load_model(load);
+#else
+    throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
+#endif
+    default_name = std::filesystem::path(model_dir).filename().string();
+    if (default_name.empty()) default_name = std::filesystem::path(model_dir).parent_path().filename().string();
+    source = model_dir;
+  }
+  completion.format = chat::chat_format_for_model_type(chat_format);
+  const std::string description = model->info().description;
+  chat::Completion backend(tokenizer, std::move(model), completion);
+
+  api::ApiConfig config;
+  config.served_model_names = split_names(settings.text("--served-model-name"));
+  if (config.served_model_names.empty()) config.served_model_names = {default_name};
+  config.auth_token = auth_token;
+  config.queue_size = size_t(settings.integer("--queue-size", 0, 1 << 20));
+  config.signing_key = settings.text("--signing-key");
+  config.log_requests = settings.boolean("--log-requests");
+
+  api::HttpServerOptions http;
+  http.host = host;
+  http.port = int(settings.integer("--port", 0, 65535));
+  http.max_body_bytes = size_t(settings.integer("--max-body-bytes", 1024, int64_t(1) << 40));
+  http.read_timeout_seconds = int(settings.integer("--read-timeout", 1, 3600));
+  http.body_deadline_seconds = int(settings.integer("--body-timeout", 1, 86400));
+  http.threads = size_t(settings.integer("--http-threads", 4, 4096));
+  // Enough connection threads that /health answers while the queue is full.
+  http.threads = std::max(http.threads, config.queue_size + 8);
+
+  api::ApiServer server(config, http, backend);
+  const int port = server.bind();
+  SignalStopper stopper([&server] { server.stop(); });
+
+  const std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                          std::to_string(port);
+  std::printf("hearth serve\n");
+  std::printf("  model        %s (%s)\n", config.served_model_names.front().c_str(), source.c_str());
+  std::printf("               %s\n", description.c_str());
+  std::printf("  names        %s\n", api::ServedModels(config.served_model_names).describe().c_str());
+  std::printf("  chat format  %s, thinking %s, max tokens %lld, context %lld\n", chat_format.c_str(),
+              completion.enable_thinking ? "on" : "off", (long long)completion.max_output_tokens,
+              (long long)backend.max_context());
+  std::printf("  queue        %zu waiting at most; body limit %zu bytes\n", config.queue_size, http.max_body_bytes);
+  std::printf("  auth         %s\n", auth_token.empty() ? "off (no token set)" : "API key required");
+  std::printf("  Claude Code  ANTHROPIC_BASE_URL=%s ANTHROPIC_API_KEY=%s claude --model %s\n", url.c_str(),
+              auth_token.empty() ? "any" : "<your token>", config.served_model_names.front().c_str());
+  std::printf("hearth: listening on %s\n", url.c_str());
+  std::fflush(stdout);
+  server.run();
+  return 0;
+}
+
+const CommandRegistration registration{"serve", "Run the Anthropic Messages API server", run_serve};
+
+}  // namespace
+}  // namespace hearth::app

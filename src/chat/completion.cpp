@@ -1,0 +1,229 @@
+#include "chat/completion.h"
+
+#include <algorithm>
+#include <random>
+
+#include "chat/output_parser.h"
+#include "engine/generator.h"
+#include "util/error.h"
+
+namespace hearth::chat {
+namespace {
+
+bool forces_call(const api::MessagesRequest& request) {
+  return request.tool_choice.type == api::ToolChoiceType::any || request.tool_choice.type == api::ToolChoiceType::tool;
+}
+
+// The opening of a forced call in the model's own format, up to where the model takes over.
+std::string forced_call_prefix(ChatFormat format, const api::ToolChoice& choice) {
+  const bool named = choice.type == api::ToolChoiceType::tool;
+  if (format == ChatFormat::qwen3) {
+    return named ? "<tool_call>\n{\"name\": \"" + choice.name + "\", \"arguments\": " : "<tool_call>\n{\"name\": \"";
+  }
+  // Qwen3.5 XML. For "any" the prefix stops before '=': the tokenizer's pre-tokeniser glues '=' to the
+  // name's first letters, so "=NAME>\n" is tokenized as a unit, exactly as it appears in the model's text.
+  return named ? "<tool_call>\n<function=" + choice.name + ">\n" : "<tool_call>\n<function";
+}
+
+std::string name_continuation(ChatFormat format, const std::string& name) {
+  return format == ChatFormat::qwen3 ? name : "=" + name + ">\n";
+}
+
+api::Usage prompt_usage(int64_t prompt_tokens, int64_t reused) {
+  api::Usage usage;
+  usage.cache_read_input_tokens = std::min(reused, prompt_tokens);
+  usage.input_tokens = prompt_tokens - usage.cache_read_input_tokens;
+  return usage;
+}
+
+}  // namespace
+
+bool thinking_enabled(const api::MessagesRequest& request, const CompletionSettings& settings) {
+  return settings.enable_thinking && request.thinking.mode != api::ThinkingMode::disabled && !forces_call(request);
+}
+
+// A prepared request: the prompt and everything generate() needs, computed without the model.
+struct Completion::Plan : api::PreparedGeneration {
+  std::vector<Token> prompt;                   // rendered prompt
+  std::vector<Token> forced;                   // forced call opening, appended after the prompt
+  std::vector<std::vector<Token>> name_options;  // "any": the allowed continuations (one per tool)
+  ParserOptions parser;
+  engine::SamplingParams sampling;
+  int64_t max_new_tokens = 0;
+  bool single_call = false;
+  int64_t prompt_tokens() const override { return int64_t(prompt.size()); }
+};
+
+Completion::Completion(std::shared_ptr<const Tokenizer> tokenizer, std::unique_ptr<engine::Model> model,
+                       CompletionSettings settings)
+    : tokenizer_(std::move(tokenizer)),
+      model_(std::move(model)),
+      renderer_(Renderer::create(settings.format)),
+      settings_(std::move(settings)) {
+  if (!tokenizer_ || !model_) throw Error("completion: a tokenizer and a model are required", ErrorKind::internal);
+  const int64_t model_limit = model_->info().max_context;
+  max_context_ = settings_.max_context > 0 ? settings_.max_context : model_limit;
+  if (model_limit > 0) max_context_ = std::min(max_context_, model_limit);
+  if (max_context_ <= 1) throw Error("completion: the context must hold at least 2 tokens", ErrorKind::invalid_request);
+  for (const char* stop : {"<|im_end|>", "<|endoftext|>"}) {
+    if (auto id = tokenizer_->token_id(stop)) stop_tokens_.push_back(*id);
+  }
+  if (stop_tokens_.empty()) throw Error("completion: the tokenizer has no <|im_end|> token", ErrorKind::unsupported);
+}
+
+Completion::~Completion() = default;
+
+api::BackendStatus Completion::status() const {
+  api::BackendStatus s;
+  s.model_loaded = true;
+  s.description = model_->info().description;
+  s.max_context = max_context_;
+  return s;
+}
+
+Completion::Rendered Completion::render(const api::MessagesRequest& request) const {
+  RenderOptions options;
+  options.enable_thinking = thinking_enabled(request, settings_);
+  options.preserve_thinking = settings_.preserve_thinking;
+  options.add_generation_prompt = true;
+  RenderedPrompt prompt = renderer_->render(request, options);
+  Rendered out;
+  out.tokens = tokenizer_->encode(prompt.text);
+  out.starts_in_thinking = prompt.generation_starts_in_thinking;
+  return out;
+}
+
+int64_t Completion::count_tokens(const api::MessagesRequest& request) const { return int64_t(render(request).tokens.size()); }
+
+std::unique_ptr<api::PreparedGeneration> Completion::prepare(const api::MessagesRequest& request) const {
+  auto plan = std::make_unique<Plan>();
+  Rendered rendered = render(request);
+  plan->prompt = std::move(rendered.tokens);
+  if (forces_call(request)) plan->forced = tokenizer_->encode(forced_call_prefix(settings_.format, request.tool_choice));
+  if (request.tool_choice.type == api::ToolChoiceType::any) {
+    for (const api::Tool& tool : request.tools) {
+      plan->name_options.push_back(tokenizer_->encode(name_continuation(settings_.format, tool.name)));
+    }
+  }
+
+  // One position must stay free for the first generated token.
+  const int64_t needed = int64_t(plan->prompt.size() + plan->forced.size());
+  if (needed >= max_context_) {
+    throw Error("prompt is too long: " + std::to_string(plan->prompt.size()) + " tokens > " +
+                    std::to_string(max_context_ - 1 - int64_t(plan->forced.size())) + " maximum",
+                ErrorKind::prompt_too_long);
+  }
+  int64_t budget = request.max_tokens > 0 ? request.max_tokens : settings_.max_output_tokens;
+  budget = std::min(budget, settings_.max_output_tokens);
+  budget = std::min(budget, max_context_ - needed);
+  plan->max_new_tokens = std::max<int64_t>(0, budget - int64_t(plan->forced.size()));
+
+  if (request.tool_choice.type != api::ToolChoiceType::none) plan->parser.tools = request.tools;
+  plan->parser.emit_thinking = thinking_enabled(request, settings_);
+  plan->parser.starts_in_thinking = rendered.starts_in_thinking;
+  plan->single_call = request.tool_choice.disable_parallel_tool_use;
+
+  plan->sampling = settings_.sampling;
+  if (request.temperature) plan->sampling.temperature = float(*request.temperature);
+  if (request.top_p) plan->sampling.top_p = float(*request.top_p);
+  if (request.top_k) plan->sampling.top_k = int32_t(std::min<int64_t>(*request.top_k, INT32_MAX));
+  plan->sampling.seed = std::random_device{}() | (uint64_t(std::random_device{}()) << 32);
+  return plan;
+}
+
+api::GenerationOutcome Completion::generate(api::PreparedGeneration& prepared, const api::GenerationHooks& hooks) {
+  auto* plan = dynamic_cast<Plan*>(&prepared);
+  if (!plan) throw Error("completion: prepared by another backend", ErrorKind::internal);
+  std::lock_guard lock(model_mutex_);
+
+  std::vector<Token> full = plan->prompt;
+  full.insert(full.end(), plan->forced.begin(), plan->forced.end());
+
+  // The model's live state is reused when the new prompt strictly extends it (the usual agent turn);
+  // anything else starts over (a hybrid model's recurrent state cannot be rolled back).
+  int64_t reused = 0;
+  if (settings_.reuse_live_sequence && live_valid_ && live_.size() < full.size() &&
+      std::equal(live_.begin(), live_.end(), full.begin()) && model_->position() == int64_t(live_.size())) {
+    reused = int64_t(live_.size());
+  } else {
+    model_->reset();
+  }
+  live_valid_ = false;  // until this generation leaves the model in a known state
+
+  api::GenerationOutcome outcome;
+  outcome.usage = prompt_usage(int64_t(plan->prompt.size()), reused);
+  if (hooks.on_start) hooks.on_start(outcome.usage);
+
+  OutputParser parser(*tokenizer_, plan->parser);
+  bool sink_stopped = false;
+  auto deliver = [&](const std::vector<OutputEvent>& events) {
+    for (const OutputEvent& e : events) {
+      if (sink_stopped) return false;
+      if (hooks.on_event && !hooks.on_event(e)) sink_stopped = true;
+    }
+    return !sink_stopped;
+  };
+  for (Token t : plan->forced) deliver(parser.push(t));
+
+  bool single_call_done = false;
+  engine::GenerateParams params;
+  params.sampling = plan->sampling;
+  params.max_new_tokens = plan->max_new_tokens;
+  params.stop_tokens = stop_tokens_;
+  params.prefill_chunk = settings_.prefill_chunk;
+  params.cancel = hooks.cancel;
+  params.on_token = [&](Token t) {
+    if (!deliver(parser.push(t))) return false;
+    if (plan->single_call && parser.tool_calls() >= 1) {
+      single_call_done = true;
+      return false;
+    }
+    return true;
+  };
+  if (!plan->name_options.empty()) {
+    // Constrain the tokens right after the forced prefix to spell one of the tool names.
+    params.allowed_next = [plan](std::span<const Token> generated) {
+      std::vector<Token> allowed;
+      const size_t step = generated.size();
+      for (const std::vector<Token>& option : plan->name_options) {
+        if (option.size() > step && std::equal(generated.begin(), generated.end(), option.begin())) {
+          allowed.push_back(option[step]);
+        }
+      }
+      return allowed;  // empty once a name is complete: unconstrained from there on
+    };
+  }
+
+  engine::GenerateResult result;
+  if (plan->max_new_tokens > 0 && !sink_stopped) {
+    result = engine::generate(*model_, full, params);
+  } else {
+    result.finish = sink_stopped ? engine::FinishReason::callback_stop : engine::FinishReason::max_tokens;
+  }
+
+  // What the live state now holds: the prompt and the generated tokens it was run on.
+  if (result.finish != engine::FinishReason::cancelled || model_->position() > 0) {
+    std::vector<Token> sequence = full;
+    sequence.insert(sequence.end(), result.generated.begin(), result.generated.end());
+    if (model_->position() <= int64_t(sequence.size())) {
+      sequence.resize(size_t(model_->position()));
+      live_ = std::move(sequence);
+      live_valid_ = true;
+    }
+  }
+
+  switch (result.finish) {
+    case engine::FinishReason::stop_token: outcome.end = api::GenerationEnd::end_turn; break;
+    case engine::FinishReason::max_tokens:
+    case engine::FinishReason::context_full: outcome.end = api::GenerationEnd::max_tokens; break;
+    case engine::FinishReason::callback_stop:
+      outcome.end = single_call_done && !sink_stopped ? api::GenerationEnd::end_turn : api::GenerationEnd::stopped;
+      break;
+    case engine::FinishReason::cancelled: outcome.end = api::GenerationEnd::cancelled; break;
+  }
+  if (outcome.end != api::GenerationEnd::cancelled && !sink_stopped) deliver(parser.finish());
+  outcome.usage.output_tokens = int64_t(plan->forced.size() + result.generated.size());
+  return outcome;
+}
+
+}  // namespace hearth::chat

@@ -1,0 +1,76 @@
+#pragma once
+// The glue between an API request and the model: render (chat::Renderer) → tokenize → generate
+// (engine::generate) → parse (chat::OutputParser) → content events and usage. Implements the API
+// layer's Backend seam, so api/ gets events and counts but never token ids.
+//
+// Request semantics implemented here:
+// - thinking: on when the server allows it and the request does not disable it; off renders the
+//   template's closed empty think block and drops any <think> output.
+// - tool_choice "tool": the forced call's opening ("<tool_call>\n<function=NAME>\n") is appended after
+//   the generation prompt (rendered with thinking closed) and fed to the parser as model output.
+//   "any": the opening up to the name is appended and the name tokens are constrained to the tokenized
+//   tool names. "none": tools stay in the prompt (the prefix is shared with other turns) but calls are
+//   not parsed as tool_use (they come out as text).
+// - disable_parallel_tool_use: generation stops after the first complete call.
+// - max_tokens is capped by the server's maximum and by the context left after the prompt.
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "api/backend.h"
+#include "chat/renderer.h"
+#include "chat/tokenizer.h"
+#include "engine/model.h"
+#include "engine/sampling.h"
+
+namespace hearth::chat {
+
+struct CompletionSettings {
+  ChatFormat format = ChatFormat::qwen3_5;
+  bool enable_thinking = true;          // server switch; false: never think, whatever the request says
+  bool preserve_thinking = false;       // Qwen3.6: keep past turns' reasoning in the prompt
+  int64_t max_output_tokens = 32000;    // cap on a request's max_tokens
+  int64_t max_context = 0;              // prompt + output positions; 0: the model's own limit
+  bool reuse_live_sequence = true;      // start from the model's live state when the prompt extends it
+  engine::SamplingParams sampling;      // defaults for what a request leaves unset
+  int64_t prefill_chunk = 512;
+};
+
+class Completion : public api::Backend {
+ public:
+  Completion(std::shared_ptr<const Tokenizer> tokenizer, std::unique_ptr<engine::Model> model,
+             CompletionSettings settings);
+  ~Completion() override;
+
+  api::BackendStatus status() const override;
+  int64_t count_tokens(const api::MessagesRequest& request) const override;
+  std::unique_ptr<api::PreparedGeneration> prepare(const api::MessagesRequest& request) const override;
+  api::GenerationOutcome generate(api::PreparedGeneration& prepared, const api::GenerationHooks& hooks) override;
+
+  int64_t max_context() const { return max_context_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+ private:
+  struct Plan;
+  struct Rendered {
+    std::vector<Token> tokens;
+    bool starts_in_thinking = false;
+  };
+  Rendered render(const api::MessagesRequest& request) const;
+
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  std::unique_ptr<engine::Model> model_;
+  std::unique_ptr<Renderer> renderer_;
+  CompletionSettings settings_;
+  int64_t max_context_ = 0;
+  std::vector<Token> stop_tokens_;
+  std::mutex model_mutex_;               // generate() is serialised by the caller; this makes sure
+  std::vector<Token> live_;              // tokens the model's live state holds (when live_valid_)
+  bool live_valid_ = false;
+};
+
+// Thinking is on for a request when the server allows it, the request does not disable it, and no tool
+// call is forced (a forced call starts right after the generation prompt).
+bool thinking_enabled(const api::MessagesRequest& request, const CompletionSettings& settings);
+
+}  // namespace hearth::chat
