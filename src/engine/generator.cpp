@@ -35,17 +35,26 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
     return result;
   }
 
-  // Prefill in chunks, so that a cancelled request stops within one chunk.
+  // Prefill in chunks, so that a cancelled request stops within one chunk. A chunk also ends at each
+  // checkpoint position, where the prompt cache saves the state.
   const int64_t chunk = std::max<int64_t>(1, params.prefill_chunk);
-  for (int64_t pos = cached; pos < int64_t(prompt.size()); pos += chunk) {
+  const std::vector<int64_t>& checkpoints = params.checkpoint_positions;
+  size_t next_checkpoint = 0;
+  for (int64_t pos = cached; pos < int64_t(prompt.size());) {
     if (cancelled(params)) {
       result.finish = FinishReason::cancelled;
       result.prefill_seconds = seconds_since(start);
       return result;
     }
-    const int64_t n = std::min<int64_t>(chunk, int64_t(prompt.size()) - pos);
-    model.prefill(prompt.subspan(size_t(pos), size_t(n)));
-    result.prefilled_tokens += n;
+    while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] <= pos) ++next_checkpoint;
+    int64_t end = std::min<int64_t>(pos + chunk, int64_t(prompt.size()));
+    if (next_checkpoint < checkpoints.size()) end = std::min(end, checkpoints[next_checkpoint]);
+    model.prefill(prompt.subspan(size_t(pos), size_t(end - pos)));
+    result.prefilled_tokens += end - pos;
+    pos = end;
+    if (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] == pos && params.on_checkpoint) {
+      params.on_checkpoint(pos);
+    }
   }
   result.prefill_seconds = seconds_since(start);
   const auto decode_start = std::chrono::steady_clock::now();

@@ -26,6 +26,10 @@ struct GenerateParams {
   std::function<bool(Token)> on_token;
   // Optional: ids allowed for the next token given what was generated so far (empty = anything).
   std::function<std::vector<Token>(std::span<const Token> generated)> allowed_next;
+  // Prompt cache (cache/prompt_cache.h): prefill chunks end exactly at these prompt positions (ascending)
+  // and on_checkpoint(position) is called there, so that the model's state can be saved at that point.
+  std::vector<int64_t> checkpoint_positions;
+  std::function<void(int64_t position)> on_checkpoint;
 };
 
 struct GenerateResult {

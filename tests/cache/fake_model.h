@@ -61,6 +61,7 @@ class FakeModel : public engine::Model {
     }
     prefilled += static_cast<int64_t>(tokens.size());
     ++prefill_calls;
+    prefill_ends.push_back(position());
     fill_logits();
   }
   std::span<const float> logits() const override { return logits_; }
@@ -117,6 +118,7 @@ class FakeModel : public engine::Model {
 
   int64_t prefilled = 0;
   int64_t prefill_calls = 0;
+  std::vector<int64_t> prefill_ends;  // position after each prefill() call
   mutable int64_t saves = 0;
   mutable int64_t offloads = 0;
   mutable int64_t deserialized = 0;
