@@ -353,7 +353,14 @@ bool OutputParser::Impl::step_function_body(bool at_end) {
                               {tag::parameter_open, tag::function_close, tag::call_close, tag::call_open,
                                tag::function_open},
                               at_end);
-  consume(m.pos);  // stray text between parameters carries no value
+  // Stray text between parameters carries no value. It is dropped only up to a '{' that may still open
+  // a JSON body, so that the outcome never depends on where the tokens split.
+  const size_t brace = input.has_members() ? std::string::npos : pending.find('{');
+  if (brace < m.pos) {
+    consume(brace);
+    return true;
+  }
+  consume(m.pos);
   if (!m.found()) return m.pos > 0 || n > 0;
   consume(m.tag.size());
   if (m.tag == tag::parameter_open) {

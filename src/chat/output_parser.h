@@ -1,8 +1,17 @@
 #pragma once
 // Streaming output parser: generated token ids in, content-block events out. Recognises <think> blocks,
-// Qwen3-Coder XML tool calls and Qwen3 JSON tool calls (also inside <think>), converting XML parameter
-// values to the JSON types the tool's input_schema declares. Holds back only as much text as could
-// still turn out to be markup, and never splits a UTF-8 character.
+// Qwen3-Coder XML tool calls and Qwen3 JSON tool calls (either shape with either model family, also
+// inside <think>), converting XML parameter values to the JSON types the tool's input_schema declares.
+// Holds back only as much text as could still turn out to be markup, and never splits a UTF-8 character.
+//
+// What callers see (details and reasons in output_parser.cpp and output_parser_blocks.h):
+// - Text and thinking blocks are trimmed of surrounding whitespace, as the chat template trims them when
+//   it renders the turn back; whitespace-only blocks are never emitted.
+// - A tool_use block starts once the function name is read and known; string parameters stream as JSON
+//   string fragments, typed ones arrive whole when their value ends. The deltas of a block always
+//   concatenate to one JSON object.
+// - A call to an unknown tool, or one that cannot be read, is reported verbatim as text.
+// - Text after a tool call stays text (Claude Code accepts and shows it).
 #include <memory>
 #include <string>
 #include <vector>

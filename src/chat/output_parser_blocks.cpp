@@ -1,5 +1,7 @@
 #include "chat/output_parser_blocks.h"
 
+#include <algorithm>
+
 #include "chat/json_typing.h"
 #include "chat/output_parser_scan.h"
 
@@ -19,6 +21,10 @@ void BlockStream::content(BlockKind kind, std::string_view s) {
   if (kind == BlockKind::thinking && !emit_thinking_) return;
   std::string text;
   if (open_ && open_kind_ == kind) {
+    if (std::all_of(s.begin(), s.end(), is_space)) {  // only more to hold (keeps long runs linear)
+      held_space_.append(s);
+      return;
+    }
     text = std::move(held_space_);
     held_space_.clear();
     text.append(s);
