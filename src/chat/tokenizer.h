@@ -22,14 +22,20 @@ class Tokenizer {
   static std::shared_ptr<const Tokenizer> load(const std::filesystem::path& path);
   virtual ~Tokenizer() = default;
 
+  // All methods are thread-safe.
+
   // Text to ids. Added tokens (specials like <|im_start|>) in the text are recognised as such.
   // Invalid UTF-8 in `text` is first replaced by U+FFFD per maximal invalid subsequence (utf8::sanitize).
+  // Nothing is added around the text (no BOS/EOS): special tokens appear only where the text has them.
   virtual std::vector<Token> encode(std::string_view text) const = 0;
   // Ids to bytes (special tokens included as their text). May end in a partial UTF-8 character.
+  // Throws hearth::Error for an id outside [0, vocab_size()).
   virtual std::string decode(std::span<const Token> ids) const = 0;
-  // The bytes of one token (byte-level decoded), or its text for an added token.
+  // The bytes of one token (byte-level decoded), or its text for an added token. Throws hearth::Error
+  // for an id outside [0, vocab_size()); an id inside it that no token uses has empty bytes.
   virtual const std::string& token_bytes(Token id) const = 0;
-  // Id of an added/special token or vocabulary entry given by its exact text, if any.
+  // Id of an added/special token or vocabulary entry given by its exact text, if any. The text is
+  // compared with token_bytes() (so "\n" finds the newline token; the byte-level spelling "Ċ" does not).
   virtual std::optional<Token> token_id(std::string_view piece) const = 0;
   // One past the largest id (vocabulary plus added tokens).
   virtual int64_t vocab_size() const = 0;

@@ -27,3 +27,7 @@ hearth_test(tokenizer_load_test
 add_test(NAME tokenizer_golden_matches_reference
   COMMAND node tools/tokenizer/make_parity.mjs --check testdata/tokenizer/parity.jsonl
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+# `hearth tokenize` prints the ids on one line.
+add_test(NAME hearth_tokenize_prints_ids
+  COMMAND hearth tokenize --tokenizer ${HEARTH_TEST_TOKENIZER_DIR} --text "Hello world<|im_end|>")
+set_tests_properties(hearth_tokenize_prints_ids PROPERTIES PASS_REGULAR_EXPRESSION "^9707 1879 151645\n$")

@@ -2,7 +2,10 @@
 // UTF-8 character, and the invalid-UTF-8 rule of encode.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "chat/tokenizer.h"
+#include "chat/tokenizer_normalizer.h"
 #include "util/error.h"
 #include "util/utf8.h"
 
@@ -100,6 +103,25 @@ TEST(InvalidUtf8Input, EachMaximalInvalidSubsequenceBecomesOneReplacementCharact
   EXPECT_EQ(t.encode("end\xE2\x82"), t.encode("end\uFFFD"));
   // Invalid bytes next to a special token do not hide it.
   EXPECT_EQ(t.encode("\xFF<|im_end|>").back(), 151645);
+}
+
+TEST(InvalidUtf8Input, AnyBytesEncodeAndDecodeBackToTheirSanitizedNfcForm) {
+  std::mt19937 rng(23);
+  const std::vector<std::string> parts = {"a", " ", "\n", "é", "e\u0301", "中", "😀", "<|im_end|>", "<think>", "\x80",
+                                          "\xC3", "\xE2\x82", "\xF0\x9F", "\xED\xA0\x80", "\xFF", "'s", "1"};
+  for (int n = 0; n < 3000; ++n) {
+    std::string bytes;
+    for (int k = rng() % 20; k > 0; --k) {
+      if (rng() % 4 == 0) {
+        bytes.push_back(static_cast<char>(rng() & 0xFF));
+      } else {
+        bytes += parts[rng() % parts.size()];
+      }
+    }
+    std::string storage;
+    const std::string want(normalize_text(Normalization::nfc, utf8::sanitize(bytes), storage));
+    ASSERT_EQ(qwen().decode(qwen().encode(bytes)), want);
+  }
 }
 
 }  // namespace
