@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "api/types.h"
-#include "chat/render_request_json.h"
+#include "render_request_json.h"
 #include "chat/renderer.h"
 
 namespace hearth::chat::testing {

@@ -1,4 +1,4 @@
-#include "chat/render_request_json.h"
+#include "render_request_json.h"
 
 #include "util/error.h"
 
