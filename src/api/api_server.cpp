@@ -177,7 +177,7 @@ HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
   response.headers.emplace_back("cache-control", "no-cache");
   response.headers.emplace_back("request-id", g->request_id);
   response.stream = [this, g](ResponseStream& out) {
-    bool writable = true;
+    std::atomic<bool> writable{true};  // read by the disconnect watcher's thread too
     auto write = [&](const StreamEvent& e) {
       if (writable) writable = out.write(encode_sse(e));
       if (e.type == StreamEventType::message_start && writable) {
@@ -186,7 +186,7 @@ HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
         writable = out.write(encode_sse(ping));
       }
     };
-    auto gone = [&]() { return !writable || g->client_gone(); };
+    auto gone = [&]() { return !writable.load() || g->client_gone(); };
     // Once the status line is out, a failure can only be told in the stream: an `error` event.
     try {
       run_generation(*g, write, gone);

@@ -98,7 +98,13 @@ class SinkStream : public ResponseStream {
   bool failed_ = false;
 };
 
-enum class BodyProblem { none, too_large, too_slow, read_failed };
+enum class BodyProblem {
+  none,
+  too_large,          // read to its end and dropped: the connection can carry the next request
+  too_large_unread,   // refused without reading it all
+  too_slow,
+  read_failed,
+};
 
 // Messages for the refusals httplib makes before a handler runs.
 std::string boundary_error_message(int status) {
@@ -175,23 +181,34 @@ struct HttpServer::Impl {
   }
 
   // Reads the body with a size limit and an overall deadline (a trickled body cannot hold a thread
-  // longer than body_deadline_seconds).
-  BodyProblem read_body(const httplib::ContentReader& reader, std::string& body) {
+  // longer than body_deadline_seconds). A body over the limit is still read to its end (and dropped)
+  // up to drain_limit(), so that the connection stays usable and the client, still sending, receives
+  // the 413 instead of a reset.
+  size_t drain_limit() const { return std::max<size_t>(options.max_body_bytes * 4, size_t(256) << 20); }
+
+  BodyProblem read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::string& body) {
+    const uint64_t declared = req.get_header_value<uint64_t>("Content-Length");
+    if (declared > drain_limit()) return BodyProblem::too_large_unread;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.body_deadline_seconds);
     BodyProblem problem = BodyProblem::none;
+    size_t received = 0;
     bool ok = reader([&](const char* data, size_t length) {
-      if (body.size() + length > options.max_body_bytes) {
+      received += length;
+      if (received > options.max_body_bytes) {
         problem = BodyProblem::too_large;
-        return false;
+        body.clear();
+        if (received > drain_limit()) return false;
+      } else {
+        body.append(data, length);
       }
       if (std::chrono::steady_clock::now() > deadline) {
         problem = BodyProblem::too_slow;
         return false;
       }
-      body.append(data, length);
       return true;
     });
     if (!ok && problem == BodyProblem::none) problem = BodyProblem::read_failed;
+    if (!ok && problem == BodyProblem::too_large) problem = BodyProblem::too_large_unread;
     return problem;
   }
 };
@@ -202,7 +219,8 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
   auto& server = impl->server;
   const size_t threads = std::max<size_t>(impl->options.threads, 4);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_payload_max_length(impl->options.max_body_bytes);  // Content-Length checked before reading
+  // The limit itself is enforced in read_body (also for chunked bodies, which httplib does not count).
+  server.set_payload_max_length(impl->drain_limit());
   server.set_read_timeout(impl->options.read_timeout_seconds, 0);
   server.set_write_timeout(impl->options.read_timeout_seconds, 0);
   server.set_keep_alive_max_count(100);
@@ -239,11 +257,13 @@ void HttpServer::route(const std::string& method, const std::string& path_patter
     server.Post(path_pattern, [impl, handler](const httplib::Request& req, httplib::Response& res,
                                               const httplib::ContentReader& reader) {
       std::string body;
-      switch (impl->read_body(reader, body)) {
+      const BodyProblem problem = impl->read_body(req, reader, body);
+      switch (problem) {
         case BodyProblem::none:
           impl->run_handler(handler, req, res, std::move(body));
           return;
         case BodyProblem::too_large:
+        case BodyProblem::too_large_unread:
           impl->apply(impl->formatter(413, "request body is larger than " + std::to_string(impl->options.max_body_bytes) +
                                                " bytes"),
                       res, nullptr);
@@ -253,8 +273,8 @@ void HttpServer::route(const std::string& method, const std::string& path_patter
           impl->apply(impl->formatter(408, "request body was not received in time"), res, nullptr);
           break;
       }
-      // The rest of the body is still on the wire: the connection cannot carry another request.
-      res.set_header("Connection", "close");
+      // Part of the body may still be on the wire: ask the client not to reuse the connection.
+      if (problem != BodyProblem::too_large) res.set_header("Connection", "close");
     });
   } else {
     throw Error("HttpServer::route: unsupported method " + method, ErrorKind::internal);

@@ -1,0 +1,71 @@
+#pragma once
+// A Backend for API tests: replies with a fixed list of chat events (optionally slowly), so routes,
+// queueing and cancellation can be tested without a tokenizer or a model.
+#include <chrono>
+#include <thread>
+
+#include "api/backend.h"
+#include "util/error.h"
+
+namespace hearth::api::testing {
+
+class FakeBackend : public Backend {
+ public:
+  struct Prepared : PreparedGeneration {
+    int64_t n = 0;
+    int64_t prompt_tokens() const override { return n; }
+  };
+
+  std::vector<chat::OutputEvent> events;
+  std::chrono::milliseconds event_delay{0};
+  int64_t prompt_tokens = 10;
+  int64_t max_context = 100;
+  std::atomic<int> generations{0};
+  std::atomic<int> cancelled{0};
+  bool fail_mid_stream = false;
+
+  BackendStatus status() const override { return {true, "fake", max_context}; }
+  int64_t count_tokens(const MessagesRequest&) const override { return prompt_tokens; }
+  std::unique_ptr<PreparedGeneration> prepare(const MessagesRequest&) const override {
+    if (prompt_tokens >= max_context) {
+      throw Error("prompt is too long: " + std::to_string(prompt_tokens) + " tokens > " + std::to_string(max_context - 1) +
+                      " maximum",
+                  ErrorKind::prompt_too_long);
+    }
+    auto p = std::make_unique<Prepared>();
+    p->n = prompt_tokens;
+    return p;
+  }
+  GenerationOutcome generate(PreparedGeneration&, const GenerationHooks& hooks) override {
+    ++generations;
+    GenerationOutcome out;
+    out.usage.input_tokens = prompt_tokens;
+    hooks.on_start(out.usage);
+    for (const auto& e : events) {
+      if (hooks.cancel && hooks.cancel->load()) {
+        ++cancelled;
+        out.end = GenerationEnd::cancelled;
+        return out;
+      }
+      if (fail_mid_stream) throw Error("model exploded", ErrorKind::internal);
+      if (event_delay.count()) std::this_thread::sleep_for(event_delay);
+      ++out.usage.output_tokens;
+      if (!hooks.on_event(e)) {
+        out.end = GenerationEnd::stopped;
+        return out;
+      }
+    }
+    out.end = GenerationEnd::end_turn;
+    return out;
+  }
+};
+
+inline std::vector<chat::OutputEvent> text_reply(const std::vector<std::string>& pieces) {
+  std::vector<chat::OutputEvent> events;
+  events.push_back({chat::EventType::block_start, chat::BlockKind::text, "", ""});
+  for (const auto& p : pieces) events.push_back({chat::EventType::block_delta, chat::BlockKind::text, p, ""});
+  events.push_back({chat::EventType::block_end, chat::BlockKind::text, "", ""});
+  return events;
+}
+
+}  // namespace hearth::api::testing

@@ -1,0 +1,232 @@
+// The HTTP boundary over real sockets: body limits (Content-Length and chunked), slow bodies, the
+// boundary's own errors as formatted bodies, streaming, HEAD, and noticing a client that hung up.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "api/http_server.h"
+
+namespace hearth::api {
+namespace {
+
+class Server {
+ public:
+  explicit Server(HttpServerOptions o, std::function<void(HttpServer&)> setup) : http_(o) {
+    http_.set_error_formatter([](int status, const std::string& message) {
+      HttpResponse r;
+      r.status = status;
+      r.body = "{\"formatted\":" + std::to_string(status) + ",\"message\":\"" + message + "\"}";
+      return r;
+    });
+    setup(http_);
+    port_ = http_.bind();
+    thread_ = std::thread([this] { http_.run(); });
+  }
+  ~Server() {
+    http_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  HttpServer http_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+int connect_to(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) ADD_FAILURE() << "connect failed";
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+void send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;
+    data.remove_prefix(size_t(n));
+  }
+}
+
+// Reads until the peer closes or `until` appears.
+std::string read_response(int fd, std::string_view until = {}) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, size_t(n));
+    if (!until.empty() && out.find(until) != std::string::npos) break;
+  }
+  return out;
+}
+
+std::string exchange(int port, std::string_view request, std::string_view until = {}) {
+  int fd = connect_to(port);
+  send_all(fd, request);
+  std::string r = read_response(fd, until);
+  close(fd);
+  return r;
+}
+
+HttpServerOptions small_limits() {
+  HttpServerOptions o;
+  o.port = 0;
+  o.max_body_bytes = 1000;
+  o.read_timeout_seconds = 1;
+  o.body_deadline_seconds = 2;
+  o.threads = 8;
+  return o;
+}
+
+void echo_routes(HttpServer& s) {
+  s.route("POST", "/echo", [](const HttpRequest& r) {
+    HttpResponse out;
+    out.body = "got " + std::to_string(r.body.size()) + " " + r.header("x-test") + " " + (r.query.count("q") ? r.query.at("q") : std::string());
+    return out;
+  });
+  s.route("GET", "/item/([^/]+)", [](const HttpRequest& r) {
+    HttpResponse out;
+    out.body = "item " + r.path_params.at(0);
+    return out;
+  });
+}
+
+TEST(HttpServer, PassesBodyHeadersQueryAndPathParams) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(), "POST /echo?q=1 HTTP/1.1\r\nHost: x\r\nX-Test: yes\r\nContent-Length: 3\r\n"
+                                          "Connection: close\r\n\r\nabc");
+  EXPECT_NE(r.find("200 OK"), std::string::npos);
+  EXPECT_NE(r.find("got 3 yes 1"), std::string::npos);
+  r = exchange(server.port(), "GET /item/abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("item abc"), std::string::npos);
+}
+
+TEST(HttpServer, BodyOverLimitIs413ByContentLengthAndByChunks) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n" + std::string(5000, 'a'));
+  EXPECT_NE(r.find("413"), std::string::npos);
+  EXPECT_NE(r.find("\"formatted\":413"), std::string::npos);
+  std::string chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < 5; ++i) chunked += "3e8\r\n" + std::string(1000, 'b') + "\r\n";
+  chunked += "0\r\n\r\n";
+  r = exchange(server.port(), chunked);
+  EXPECT_NE(r.find("413"), std::string::npos);
+  EXPECT_NE(r.find("\"formatted\":413"), std::string::npos);
+  // A declared length far past what the server would drain is refused without reading the body.
+  r = exchange(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nabc", "}");
+  EXPECT_NE(r.find("413"), std::string::npos);
+}
+
+TEST(HttpServer, ConnectionStaysUsableAfterA413) {
+  // The oversized body is read to its end, so the same keep-alive connection serves the next request.
+  Server server(small_limits(), echo_routes);
+  int fd = connect_to(server.port());
+  send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n" + std::string(3000, 'a'));
+  std::string first = read_response(fd, "}");
+  send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+  std::string second = read_response(fd);
+  close(fd);
+  EXPECT_NE(first.find("413"), std::string::npos);
+  EXPECT_NE(second.find("got 2"), std::string::npos) << second;
+}
+
+TEST(HttpServer, StalledBodyIs408) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-a-bit", "}");
+  EXPECT_NE(r.find("408"), std::string::npos);
+  EXPECT_NE(r.find("\"formatted\":408"), std::string::npos);
+}
+
+TEST(HttpServer, TrickledBodyHitsTheDeadline) {
+  Server server(small_limits(), echo_routes);
+  int fd = connect_to(server.port());
+  send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 40; ++i) {  // a byte every 100 ms: never idle long enough for the read timeout
+    send_all(fd, "a");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string r = read_response(fd, "}");
+  close(fd);
+  EXPECT_NE(r.find("408"), std::string::npos) << r;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(HttpServer, UnknownPathAndMalformedRequestLineAreFormatted) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(), "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("404"), std::string::npos);
+  EXPECT_NE(r.find("\"formatted\":404"), std::string::npos);
+  r = exchange(server.port(), "BLAH\r\n\r\n", "}");
+  EXPECT_NE(r.find("400"), std::string::npos);
+}
+
+TEST(HttpServer, GetRoutesAnswerHead) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(), "HEAD /item/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("200 OK"), std::string::npos);
+  EXPECT_EQ(r.find("item x"), std::string::npos);
+}
+
+TEST(HttpServer, StreamsChunkedBody) {
+  Server server(small_limits(), [](HttpServer& s) {
+    s.route("GET", "/s", [](const HttpRequest&) {
+      HttpResponse r;
+      r.content_type = "text/event-stream";
+      r.stream = [](ResponseStream& out) {
+        for (int i = 0; i < 3; ++i) out.write("data: " + std::to_string(i) + "\n\n");
+      };
+      return r;
+    });
+  });
+  std::string r = exchange(server.port(), "GET /s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_NE(r.find("text/event-stream"), std::string::npos);
+  EXPECT_NE(r.find("data: 2"), std::string::npos);
+}
+
+TEST(HttpServer, HandlerNoticesAClientThatHungUp) {
+  std::atomic<int> noticed{-1};
+  Server server(small_limits(), [&](HttpServer& s) {
+    s.route("POST", "/wait", [&](const HttpRequest& r) {
+      EXPECT_FALSE(r.client_gone());
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!r.client_gone() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      noticed = r.client_gone() ? 1 : 0;
+      return HttpResponse{};
+    });
+  });
+  int fd = connect_to(server.port());
+  send_all(fd, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  close(fd);
+  for (int i = 0; i < 200 && noticed.load() < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(noticed.load(), 1);
+}
+
+TEST(HttpServer, HandlerExceptionBecomesFormatted500) {
+  Server server(small_limits(), [](HttpServer& s) {
+    s.route("GET", "/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom"); });
+  });
+  std::string r = exchange(server.port(), "GET /boom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("500"), std::string::npos);
+  EXPECT_NE(r.find("kaboom"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hearth::api
