@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/bpe_model.h"
 #include "chat/pretokenizer.h"
 #include "chat/tokenizer.h"
 #include "chat/tokenizer_spec.h"
@@ -167,6 +168,36 @@ void BM_StreamDecodeClaudeCodeRequest(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * ids.size()));
 }
 
+// Uncached BPE of one word of state.range(0) bytes by each algorithm: where the scan stops paying off
+// (BpeModel's automatic choice switches to the heap above that length).
+void merge_bench(benchmark::State& state, hearth::chat::MergeAlgorithm algorithm) {
+  static const auto spec = hearth::chat::read_tokenizer_json(HEARTH_TEST_TOKENIZER_DIR);
+  static const hearth::chat::BpeModel model(spec.model, spec.source);
+  const std::string& code = source_code();
+  // Words cut from source code with spaces removed, so that they merge like long identifiers.
+  std::vector<std::string> words;
+  for (size_t at = 0; words.size() < 64; at += 997) {
+    std::string w;
+    for (size_t i = at % code.size(); w.size() < static_cast<size_t>(state.range(0)); i = (i + 1) % code.size()) {
+      if (code[i] != ' ' && code[i] != '\n') w += code[i];
+    }
+    words.push_back(w);
+  }
+  std::vector<hearth::chat::Token> out;
+  for (auto _ : state) {
+    for (const auto& w : words) {
+      out.clear();
+      model.merge_word(w, out, algorithm);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * words.size() * state.range(0)));
+}
+void BM_MergeScan(benchmark::State& state) { merge_bench(state, hearth::chat::MergeAlgorithm::scan); }
+void BM_MergeHeap(benchmark::State& state) { merge_bench(state, hearth::chat::MergeAlgorithm::heap); }
+
+BENCHMARK(BM_MergeScan)->RangeMultiplier(2)->Range(8, 512);
+BENCHMARK(BM_MergeHeap)->RangeMultiplier(2)->Range(8, 512);
 BENCHMARK(BM_EncodeSourceCodeWarm)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeSourceCodeCold)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_EncodeClaudeCodeRequest50KBWarm)->Unit(benchmark::kMillisecond);
