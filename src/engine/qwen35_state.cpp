@@ -73,6 +73,15 @@ size_t Qwen35Snapshot::host_bytes() const {
   return n * sizeof(float);
 }
 
+std::vector<float> Qwen35Snapshot::flat() const {
+  std::vector<float> out;
+  for (const auto* group : {&k_, &v_, &conv_, &rec_}) {
+    for (const auto& v : *group) out.insert(out.end(), v.begin(), v.end());
+  }
+  out.insert(out.end(), logits_.begin(), logits_.end());
+  return out;
+}
+
 void Qwen35Snapshot::restore_into(SequenceState& s, Ops& ops, std::vector<float>& logits) const {
   if (k_.size() != s.k_.size() || conv_.size() != s.conv_.size() || position_ > s.capacity()) {
     throw Error("state snapshot does not fit this model", ErrorKind::invalid_request);

@@ -56,6 +56,8 @@ class Qwen35Snapshot final : public StateSnapshot {
   // Writes the snapshot back into `state` and `logits`.
   void restore_into(SequenceState& state, Ops& ops, std::vector<float>& logits) const;
   const void* owner() const { return owner_; }
+  // Every float of the snapshot in a fixed order (KV, conv, recurrent, logits): for comparing states.
+  std::vector<float> flat() const;
 
   void write(std::ostream& out) const;
   static std::unique_ptr<Qwen35Snapshot> read(std::istream& in, const void* owner);
