@@ -1,7 +1,8 @@
 #pragma once
 // Native chat renderers: an Anthropic request to the exact prompt text the model's own chat template
 // produces (checked byte for byte against the Jinja templates in tests/chat/). One renderer per chat
-// format; the format is chosen from the model's config.json model_type.
+// format; the format is chosen from the model's config.json model_type. How Anthropic content maps onto
+// the template's messages is documented at the top of chat/anthropic_mapping.h.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,7 +22,7 @@ ChatFormat chat_format_for_model_type(std::string_view model_type);
 
 struct RenderOptions {
   bool enable_thinking = true;       // generation prompt opens <think> (false: empty think block)
-  bool preserve_thinking = false;    // Qwen3.6: keep reasoning of past assistant turns
+  bool preserve_thinking = false;    // Qwen3.6: keep reasoning of past assistant turns (qwen3: ignored)
   bool add_generation_prompt = true;
 };
 
