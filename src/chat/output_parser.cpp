@@ -285,11 +285,17 @@ bool OutputParser::Impl::step_name(bool at_end) {
   if (pending.empty()) return false;
   const bool is_function = state == State::function_name;
   const size_t stop = pending.find_first_of("<>");
-  const size_t take = stop == std::string::npos ? pending.size() : stop;
+  size_t take = stop == std::string::npos ? pending.size() : stop;
+  // The name ends before the character that would take it over the limit, wherever the tokens split.
+  bool too_long = false;
+  if (const size_t room = kMaxNameBytes - name.size(); take > room) {
+    take = room;
+    while (take > 0 && (static_cast<unsigned char>(pending[take]) & 0xC0) == 0x80) --take;
+    too_long = true;
+  }
   name.append(pending, 0, take);
   if (is_function) call_raw.append(pending, 0, take);
   consume(take);
-  const bool too_long = name.size() > kMaxNameBytes;
   if (stop == std::string::npos && !too_long) return take > 0;
   if (too_long || pending[0] == '<') {
     // Not a name: an unreadable call is shown as text; a broken parameter is skipped.

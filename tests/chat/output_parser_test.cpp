@@ -231,6 +231,17 @@ TEST(OutputParser, ToolCallTagCutOffBeforeAnyContentIsReportedAsText) {
                 {text_block("Trying <tool_call>\n<function=Ba")});
 }
 
+TEST(OutputParser, OverlongFunctionNameIsNotANameAndTheCallIsText) {
+  const std::string call = "<tool_call>\n<function=" + std::string(300, 'x') + ">\n</function>\n</tool_call>";
+  expect_blocks(call, claude_code_like_tools(), {text_block(call)});
+}
+
+TEST(OutputParser, OverlongParameterKeyIsSkippedAndTheCallGoesOn) {
+  expect_blocks("<tool_call>\n<function=Bash>\n<parameter=" + std::string(300, 'k') +
+                    ">\nv\n</parameter>\n<parameter=command>\nls\n</parameter>\n</function>\n</tool_call>",
+                claude_code_like_tools(), {tool_block("Bash", R"({"command":"ls"})")});
+}
+
 // ---- JSON tool calls ------------------------------------------------------------------------------------
 
 TEST(OutputParser, Qwen3JsonToolCallBecomesToolUse) {

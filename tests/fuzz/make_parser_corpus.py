@@ -5,6 +5,7 @@ Run from the repository root: python3 tests/fuzz/make_parser_corpus.py
 Input format of parser_fuzz.cpp: one flag byte (1 emit_thinking, 2 starts_in_thinking, 4 no tools),
 then tokens; a byte >= the piece count is an escape whose next byte is a raw byte token. Seeds spell
 their text as escaped raw bytes (0xFF, byte), which stays valid whatever the piece table holds.
+Files named regression-* in the corpus are inputs the fuzzer once failed on, kept as found.
 """
 import pathlib
 
