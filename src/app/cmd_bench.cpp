@@ -16,6 +16,7 @@
 #include "app/command.h"
 #include "bench/report.h"
 #include "bench/runner.h"
+#include "bench/subprocess.h"
 #include "bench/summary.h"
 #include "util/error.h"
 
@@ -45,7 +46,7 @@ constexpr const char* kUsage =
     "  --metrics-log PATH    that server's metrics log, for per-session cache and speed figures\n"
     "  --serve-args ARGS     otherwise start `hearth ARGS` per model; placeholders {port} {model}\n"
     "                        {model_path} {metrics_log} (default: \"serve --port {port} --model\n"
-    "                        {model_path} --metrics-log {metrics_log}\")\n"
+    "                        {model_path}\", plus \"--metrics-log {metrics_log}\" when serve has it)\n"
     "  --hearth PATH         the hearth binary for --serve-args (default: this one)\n"
     "  --startup-timeout S   seconds to wait for a started server's /health (default 600)\n"
     "  --claude PATH         the Claude Code CLI (default: tests/e2e/node_modules/.bin/claude of the\n"
@@ -104,6 +105,20 @@ std::string find_claude(const std::string& given, const fs::path& bench_dir) {
   fs::path local = bench_dir.parent_path() / "tests" / "e2e" / "node_modules" / ".bin" / "claude";
   if (fs::exists(local)) return local.string();
   return "claude";
+}
+
+// `serve --port {port} --model {model_path}`, with `--metrics-log {metrics_log}` where this hearth's
+// serve has that flag (its --help says so), so that runs get per-session cache and speed figures.
+std::string default_serve_args(const std::string& hearth_path) {
+  std::string args = "serve --port {port} --model {model_path}";
+  try {
+    const std::string help = hearth::bench::capture_output({hearth_path, "serve", "--help"}, fs::current_path(),
+                                                           std::chrono::seconds(30));
+    if (help.find("--metrics-log") != std::string::npos) args += " --metrics-log {metrics_log}";
+  } catch (const Error&) {
+    // No usable --help: start without a metrics log; runs then simply have no metrics.
+  }
+  return args;
 }
 
 std::string utc_stamp() {
@@ -185,12 +200,9 @@ int run_bench_run(Args args) {
   config.out_dir = fs::absolute(out.empty() ? "bench-results/" + utc_stamp() : out);
   if (config.server.url.empty()) {
     if (hearth_path.empty()) hearth_path = fs::read_symlink("/proc/self/exe").string();
+    if (serve_args.empty()) serve_args = default_serve_args(hearth_path);
     config.server.serve_argv = {hearth_path};
-    for (auto& w : split_words(serve_args.empty()
-                                   ? "serve --port {port} --model {model_path} --metrics-log {metrics_log}"
-                                   : serve_args)) {
-      config.server.serve_argv.push_back(w);
-    }
+    for (auto& w : split_words(serve_args)) config.server.serve_argv.push_back(w);
   }
   config.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   const auto records = hearth::bench::run_matrix(config);
