@@ -13,11 +13,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-bench-e2e.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 node "$root/tests/e2e/bench-scripted-model.mjs" "$work/script.json"
+# Per-session metrics where this hearth's serve writes a metrics log (its --help says so).
+metrics_args=""
+serve_help=$("$hearth" serve --help 2>&1 || true)
+if [[ "$serve_help" == *--metrics-log* ]]; then metrics_args="--metrics-log {metrics_log}"; fi
 "$hearth" bench run \
   --bench-dir "$root/bench" \
   --model "hearth-scripted=$work/script.json" \
   --task 01-invoice-rounding --task 04-rate-limiter \
-  --serve-args "serve --port {port} --scripted {model_path} --tokenizer $root/.deps/qwen3-tokenizer --served-model-name {model}" \
+  --serve-args "serve --port {port} --scripted {model_path} --tokenizer $root/.deps/qwen3-tokenizer --served-model-name {model} $metrics_args" \
   --claude "$root/tests/e2e/node_modules/.bin/claude" \
   --time-limit 240 --startup-timeout 60 \
   --out "$work/out"
@@ -47,6 +51,11 @@ check "the pass matrix shows the pass of 04" grep -q '| 04-rate-limiter | from s
 check "the chart is an SVG with a bar" grep -q '<rect x=' "$work/out/report.svg"
 check "the transcript was saved" test -s "$work/out/runs/hearth-scripted/04-rate-limiter/r1/transcript.jsonl"
 check "the held-out tests ran in the evaluation copy" grep -q '^# pass 10$' "$work/out/runs/hearth-scripted/04-rate-limiter/r1/evaluation/heldout.log"
+if [ -n "$metrics_args" ]; then
+  # Joined through the session id of the transcript, which Claude Code sends as X-Claude-Code-Session-Id.
+  check "task 04's metrics cover both of its requests" test "$(field 04-rate-limiter metrics | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).requests)')" = 2
+  check "task 04's second request reused the cached prefix" test "$(field 04-rate-limiter metrics | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).cache_hits)')" -ge 1
+fi
 if [ "$failures" -gt 0 ]; then
   echo "--- report.md"; cat "$work/out/report.md"
   echo "--- server log"; tail -n 30 "$work/out"/server-*.log || true
