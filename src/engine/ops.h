@@ -14,11 +14,14 @@
 // The model code (qwen35_model.cpp) decides which op runs when; it never touches tensor data itself.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "engine/model.h"
 #include "engine/weight_formats.h"
+#include "util/error.h"
 
 namespace hearth::engine {
 
@@ -74,6 +77,9 @@ struct RopeArgs {
   int64_t rotary_dim = 0;
   int64_t first_position = 0;
   float theta = 10000.0f;
+  // When set, the position is read from this int64 in backend memory when the op runs (instead of
+  // first_position), so that a recorded decode step (see Ops::begin_recording) replays at any position.
+  const int64_t* position_ptr = nullptr;
 };
 
 // Causal grouped-query attention of `q` rows (positions first_position ..) over the cache rows
@@ -89,6 +95,7 @@ struct AttentionArgs {
   int64_t head_dim = 0;
   float scale = 1.0f;
   Tensor out;  // [n, heads · head_dim]
+  const int64_t* position_ptr = nullptr;  // as in RopeArgs: overrides first_position when set
 };
 
 // Depthwise causal conv1d with kernel K over channels, continuing from `state` (the previous K-1
@@ -201,6 +208,22 @@ struct CopyArgs {
   Tensor dst;
 };
 
+// dst rows [position, position + src.rows) = src (the KV-cache append).
+struct WriteRowsArgs {
+  Tensor src;
+  Tensor dst;
+  int64_t position = 0;
+  const int64_t* position_ptr = nullptr;  // as in RopeArgs: overrides position when set
+};
+
+// A recorded sequence of ops (a CUDA graph), replayed with the same pointers; what changes between
+// replays is read from backend memory (the position_ptr fields).
+class RecordedOps {
+ public:
+  virtual ~RecordedOps() = default;
+  virtual void replay() = 0;
+};
+
 // ---- the backend interface -------------------------------------------------------------------------
 class Ops {
  public:
@@ -235,6 +258,23 @@ class Ops {
   virtual void route(const RouterArgs& args) = 0;
   virtual void moe(const MoeArgs& args) = 0;
   virtual void copy_tensor(const CopyArgs& args) = 0;
+
+  // Has a default (through download + copy_tensor) so that every backend supports it.
+  virtual void write_rows(const WriteRowsArgs& args) {
+    int64_t position = args.position;
+    if (args.position_ptr) download(&position, args.position_ptr, sizeof(position));
+    copy_tensor({args.src, args.dst.rows_slice(position, args.src.rows)});
+  }
+
+  // Recording: between begin_recording() and end_recording() ops are recorded instead of run, then
+  // replayed as one unit (a decode step without per-op launch costs or host synchronisation). Only
+  // ops without host-memory inputs may be recorded (not embed, upload or download). Backends that
+  // cannot record return false from can_record().
+  virtual bool can_record() const { return false; }
+  virtual void begin_recording() { throw Error(std::string(name()) + ": recording ops is not supported", ErrorKind::unsupported); }
+  virtual std::unique_ptr<RecordedOps> end_recording() {
+    throw Error(std::string(name()) + ": recording ops is not supported", ErrorKind::unsupported);
+  }
 };
 
 }  // namespace hearth::engine

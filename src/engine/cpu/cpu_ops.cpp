@@ -100,8 +100,9 @@ void CpuOps::rope(const RopeArgs& a) {
     inv_freq[static_cast<size_t>(i)] = 1.0f / static_cast<float>(std::pow(static_cast<double>(a.theta), static_cast<double>(e)));
   }
   std::vector<float> cs(static_cast<size_t>(half)), sn(static_cast<size_t>(half));
+  const int64_t first = a.position_ptr ? *a.position_ptr : a.first_position;  // host memory here
   for (int64_t r = 0; r < a.x.rows; ++r) {
-    const float pos = static_cast<float>(a.first_position + r);
+    const float pos = static_cast<float>(first + r);
     for (int64_t i = 0; i < half; ++i) {
       const float angle = pos * inv_freq[static_cast<size_t>(i)];
       cs[static_cast<size_t>(i)] = std::cos(angle);

@@ -38,36 +38,40 @@ void normalised_qk(const DeltaRuleArgs& a, int64_t kh, std::vector<float>& qn, s
   }
 }
 
+// Two passes over S per token: (e^g S)ᵀk = e^g (Sᵀk), so the decay is folded into the read pass and
+// into the write pass (S = e^g S + k uᵀ) instead of a pass of its own.
+__attribute__((target_clones("arch=x86-64-v3", "default")))
 void recurrent_head(const DeltaRuleArgs& a, int64_t h, const float* qn, const float* kn, float* S) {
   const int64_t n = a.q.rows, Dk = a.dk, Dv = a.dv;
   std::vector<float> u(static_cast<size_t>(Dv));
+  float* uu = u.data();
   for (int64_t t = 0; t < n; ++t) {
     const float decay = std::exp(a.g.row(t)[h]);
     const float beta = a.beta.row(t)[h];
     const float* k = kn + t * Dk;
     const float* q = qn + t * Dk;
     const float* v = a.v.row(t) + h * Dv;
-    for (int64_t i = 0; i < Dk * Dv; ++i) S[i] *= decay;
-    for (int64_t j = 0; j < Dv; ++j) u[static_cast<size_t>(j)] = 0;
+    for (int64_t j = 0; j < Dv; ++j) uu[j] = 0;
     for (int64_t i = 0; i < Dk; ++i) {
       const float ki = k[i];
       const float* row = S + i * Dv;
-      for (int64_t j = 0; j < Dv; ++j) u[static_cast<size_t>(j)] += row[j] * ki;
+      for (int64_t j = 0; j < Dv; ++j) uu[j] += row[j] * ki;
     }
-    for (int64_t j = 0; j < Dv; ++j) u[static_cast<size_t>(j)] = (v[j] - u[static_cast<size_t>(j)]) * beta;
+    for (int64_t j = 0; j < Dv; ++j) uu[j] = (v[j] - decay * uu[j]) * beta;
     float* o = a.out.row(t) + h * Dv;
     for (int64_t j = 0; j < Dv; ++j) o[j] = 0;
     for (int64_t i = 0; i < Dk; ++i) {
       const float ki = k[i], qi = q[i];
       float* row = S + i * Dv;
       for (int64_t j = 0; j < Dv; ++j) {
-        row[j] += ki * u[static_cast<size_t>(j)];
+        row[j] = row[j] * decay + ki * uu[j];
         o[j] += row[j] * qi;
       }
     }
   }
 }
 
+__attribute__((target_clones("arch=x86-64-v3", "default")))
 void chunked_head(const DeltaRuleArgs& a, int64_t h, const float* qn, const float* kn, float* S) {
   const int64_t n = a.q.rows, Dk = a.dk, Dv = a.dv, C = a.chunk;
   const auto at = [](std::vector<float>& v, int64_t i) -> float& { return v[static_cast<size_t>(i)]; };

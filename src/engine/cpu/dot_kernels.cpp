@@ -38,20 +38,30 @@ struct GroupParams {
 
 inline GroupParams group_params(const WeightMatrix& w, int64_t r) { return {w.scales, w.biases, w.dtype, r * w.groups()}; }
 
-inline float fp_scale(const WeightMatrix& w, int64_t g) {
-  uint8_t s = static_cast<const uint8_t*>(w.scales)[g];
-  return w.format == WeightFormat::nvfp4 ? e4m3_to_f32(s) : e8m0_to_f32(s);
-}
-
-struct E4M3Table {
-  float v[256];
-  E4M3Table() {
-    for (int i = 0; i < 256; ++i) v[i] = e4m3_to_f32(static_cast<uint8_t>(i));
+// Scale decoders as tables: nvfp4 has a scale every 16 elements, so decoding them must be cheap.
+struct ScaleTables {
+  float e4m3[256];
+  float e8m0[256];
+  ScaleTables() {
+    for (int i = 0; i < 256; ++i) {
+      e4m3[i] = e4m3_to_f32(static_cast<uint8_t>(i));
+      e8m0[i] = e8m0_to_f32(static_cast<uint8_t>(i));
+    }
   }
 };
-const E4M3Table& e4m3_table() {
-  static const E4M3Table t;
+const ScaleTables& tables() {
+  static const ScaleTables t;
   return t;
+}
+
+struct E4M3View {
+  const float* v;
+};
+inline E4M3View e4m3_table() { return {tables().e4m3}; }
+
+inline float fp_scale(const WeightMatrix& w, int64_t g) {
+  const uint8_t s = static_cast<const uint8_t*>(w.scales)[g];
+  return w.format == WeightFormat::nvfp4 ? tables().e4m3[s] : tables().e8m0[s];
 }
 
 // Decodes group g (group_size elements starting at column g·group) of a quantized row into out.
@@ -92,7 +102,7 @@ void decode_group_portable(const WeightMatrix& w, int64_t r, int64_t g, float* o
     }
     case WeightFormat::mxfp8: {
       const float s = e8m0_to_f32(static_cast<const uint8_t*>(w.scales)[gi]);
-      const auto& t = e4m3_table();
+      const E4M3View t = e4m3_table();
       for (int64_t j = 0; j < w.group_size; ++j) out[j] = t.v[row[j0 + j]] * s;
       return;
     }
