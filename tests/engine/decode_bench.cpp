@@ -80,7 +80,7 @@ void register_all() {
     const fs::path dir = fs::path(HEARTH_TESTDATA_DIR) / "tiny" / name;
     benchmark::RegisterBenchmark((std::string("BM_DecodeTiny/") + name).c_str(),
                                  [dir](benchmark::State& s) { run_decode(s, dir, LoadFormat::safetensors); })
-        ->Unit(benchmark::kMillisecond);
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
   }
   for (const char* shape : {"35B-A3B", "27B"}) {
     const fs::path dir = fs::temp_directory_path() / ("hearth-bench-" + std::string(shape));
@@ -89,7 +89,7 @@ void register_all() {
     benchmark::RegisterBenchmark((std::string("BM_DecodeDummy4bit/") + shape).c_str(),
                                  [dir](benchmark::State& s) { run_decode(s, dir, LoadFormat::dummy); })
         ->Unit(benchmark::kMillisecond)
-        ->MinTime(2.0);
+        ->MinTime(2.0)->UseRealTime();
   }
 }
 
@@ -121,7 +121,8 @@ BENCHMARK(BM_Matvec)
     ->Arg(static_cast<int>(WeightFormat::dense))
     ->Arg(static_cast<int>(WeightFormat::affine))
     ->Arg(static_cast<int>(WeightFormat::mxfp4))
-    ->Arg(static_cast<int>(WeightFormat::nvfp4));
+    ->Arg(static_cast<int>(WeightFormat::nvfp4))
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace hearth::engine

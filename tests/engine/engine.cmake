@@ -7,3 +7,4 @@ hearth_test(engine_loader_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/loader_test.cpp
 add_executable(engine_decode_bench ${CMAKE_CURRENT_LIST_DIR}/decode_bench.cpp)
 target_link_libraries(engine_decode_bench PRIVATE hearth_engine benchmark::benchmark)
 target_compile_definitions(engine_decode_bench PRIVATE HEARTH_TESTDATA_DIR="${HEARTH_TESTDATA_DIR}")
+hearth_test(engine_op_conformance_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/op_conformance_test.cpp LIBS hearth_engine)

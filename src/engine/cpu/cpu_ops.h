@@ -16,7 +16,7 @@ void conv1d(ThreadPool& pool, const Conv1dArgs& a);
 void delta_rule(ThreadPool& pool, const DeltaRuleArgs& a);
 void moe(ThreadPool& pool, const MoeArgs& a);
 
-class CpuOps final : public Ops {
+class CpuOps : public Ops {
  public:
   explicit CpuOps(int threads);
   std::string_view name() const override { return "cpu"; }
