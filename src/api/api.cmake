@@ -15,9 +15,10 @@ add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/auth.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_names.cpp
   ${CMAKE_CURRENT_LIST_DIR}/api_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/request_metrics.cpp
 )
 target_include_directories(hearth_api PRIVATE ${HTTPLIB_INCLUDE})
-target_link_libraries(hearth_api PUBLIC hearth_util nlohmann_json::nlohmann_json PRIVATE ${HTTPLIB_LIB})
+target_link_libraries(hearth_api PUBLIC hearth_util hearth_metrics nlohmann_json::nlohmann_json PRIVATE ${HTTPLIB_LIB})
 # Debian built its libcpp-httplib with these (pkg-config cpp-httplib --cflags): the header's structs
 # must be laid out the same way in our code as in the shared library.
 set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/http_server.cpp PROPERTIES COMPILE_DEFINITIONS

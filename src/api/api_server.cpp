@@ -10,6 +10,7 @@
 #include "api/message_composer.h"
 #include "api/request_parser.h"
 #include "api/response_encoding.h"
+#include "metrics/request_record.h"
 
 namespace hearth::api {
 namespace {
@@ -91,6 +92,8 @@ struct ApiRoutes::Generation {
   std::unique_ptr<PreparedGeneration> prepared;
   std::optional<RequestQueue::Ticket> ticket;
   std::function<bool()> client_gone;
+  RequestTiming timing;      // for the metrics record
+  bool recorded = false;     // its metrics record was written
 };
 
 ApiRoutes::ApiRoutes(ApiConfig config, Backend& backend)
@@ -98,7 +101,8 @@ ApiRoutes::ApiRoutes(ApiConfig config, Backend& backend)
       backend_(backend),
       served_(config_.served_model_names),
       signer_(config_.signing_key),
-      queue_(config_.queue_size) {}
+      queue_(config_.queue_size),
+      request_metrics_(config_.metrics_log, config_.metrics) {}
 
 MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind kind) const {
   if (!is_authorized(http, config_.auth_token)) {
@@ -117,8 +121,10 @@ MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind 
 
 HttpResponse ApiRoutes::messages(const HttpRequest& http) {
   const std::string request_id = new_id("req_");
-  return guarded(request_id, [&]() -> HttpResponse {
-    auto generation = std::make_shared<Generation>();
+  auto generation = std::make_shared<Generation>();
+  generation->timing.arrival = std::chrono::steady_clock::now();
+  if (request_metrics_.enabled()) generation->timing.arrival_time = metrics::iso8601_utc_now();
+  HttpResponse response = guarded(request_id, [&]() -> HttpResponse {
     generation->request_id = request_id;
     generation->request = parse_for_model(http, RequestKind::messages);
     // Rendering and the prompt-length check happen before queueing, so these errors are immediate.
@@ -131,6 +137,18 @@ HttpResponse ApiRoutes::messages(const HttpRequest& http) {
     generation->client_gone = http.client_gone;
     return generation->request.stream ? stream_response(generation) : json_response(generation);
   });
+  // Requests refused before generating (bad request, auth, busy, ...) are recorded here; the others
+  // by run_generation.
+  if (response.status != 200 && !generation->recorded) {
+    ErrorType type = ErrorType::api_error;
+    for (ErrorType t : {ErrorType::invalid_request_error, ErrorType::authentication_error, ErrorType::permission_error,
+                        ErrorType::not_found_error, ErrorType::timeout_error, ErrorType::request_too_large,
+                        ErrorType::rate_limit_error, ErrorType::api_error, ErrorType::overloaded_error}) {
+      if (http_status(t) == response.status) type = t;
+    }
+    request_metrics_.failed(generation->request, request_id, generation->timing, type);
+  }
+  return response;
 }
 
 void ApiRoutes::run_generation(Generation& g, const std::function<void(const StreamEvent&)>& emit,
@@ -140,20 +158,40 @@ void ApiRoutes::run_generation(Generation& g, const std::function<void(const Str
   options.model = g.request.model;
   options.stop_sequences = g.request.stop_sequences;
   options.signer = &signer_;
-  MessageComposer composer(options, emit);
+  std::optional<StopReason> stop_reason;  // seen in message_delta, for the metrics record
+  MessageComposer composer(options, [&](const StreamEvent& e) {
+    if (e.type == StreamEventType::message_delta) stop_reason = e.stop_reason;
+    emit(e);
+  });
 
   std::atomic<bool> cancel{false};
   if (!g.ticket->wait_turn(client_gone)) return;  // the client left while waiting
+  g.timing.turn = std::chrono::steady_clock::now();
   GenerationOutcome outcome;
-  {
+  try {
     DisconnectWatch watch(client_gone, std::chrono::milliseconds(config_.disconnect_poll_ms), cancel);
     GenerationHooks hooks;
     hooks.on_start = [&](const Usage& usage) { composer.start(usage); };
     hooks.on_event = [&](const chat::OutputEvent& event) { return composer.push(event); };
     hooks.cancel = &cancel;
     outcome = backend_.generate(*g.prepared, hooks);
+  } catch (const ApiError& e) {
+    request_metrics_.failed(g.request, g.request_id, g.timing, e.type());
+    g.recorded = true;
+    throw;
+  } catch (const Error& e) {
+    request_metrics_.failed(g.request, g.request_id, g.timing, error_type_for(e.kind()));
+    g.recorded = true;
+    throw;
+  } catch (const std::exception&) {
+    request_metrics_.failed(g.request, g.request_id, g.timing, ErrorType::api_error);
+    g.recorded = true;
+    throw;
   }
   if (outcome.end != GenerationEnd::cancelled) composer.finish(outcome.end, outcome.usage);
+  g.timing.done = std::chrono::steady_clock::now();
+  request_metrics_.generated(g.request, composer.message_id(), g.timing, outcome, stop_reason);
+  g.recorded = true;
   if (config_.log_requests) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::fprintf(stderr, "hearth: %s %s stream=%d prompt=%lld cached=%lld output=%lld end=%s %.2fs\n",
@@ -265,6 +303,16 @@ HttpResponse ApiRoutes::health(const HttpRequest&) {
 
 HttpResponse ApiRoutes::root(const HttpRequest&) { return json_ok({{"name", "hearth"}, {"status", "ok"}}); }
 
+HttpResponse ApiRoutes::metrics(const HttpRequest&) {
+  if (!config_.metrics) return boundary_error(404, "metrics are not enabled on this server");
+  config_.metrics->set_queue_depth(int64_t(queue_.waiting()), queue_.busy() ? 1 : 0);
+  if (config_.refresh_metrics) config_.refresh_metrics(*config_.metrics);
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body = config_.metrics->render();
+  return response;
+}
+
 HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) const {
   ErrorType type = ErrorType::api_error;
   switch (status) {
@@ -289,6 +337,7 @@ ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)
   http_.route("GET", "/v1/models/([^/]+)", [r](const HttpRequest& q) { return r->get_model(q); });
   http_.route("GET", "/health", [r](const HttpRequest& q) { return r->health(q); });
   http_.route("GET", "/", [r](const HttpRequest& q) { return r->root(q); });
+  http_.route("GET", "/metrics", [r](const HttpRequest& q) { return r->metrics(q); });
 }
 
 int ApiServer::bind() { return http_.bind(); }

@@ -11,6 +11,7 @@
 #include "api/http_server.h"
 #include "api/model_names.h"
 #include "api/request_parser.h"
+#include "api/request_metrics.h"
 #include "api/request_queue.h"
 #include "api/thinking_signature.h"
 
@@ -23,6 +24,11 @@ struct ApiConfig {
   std::string signing_key;                      // thinking signatures; empty: random per process
   int disconnect_poll_ms = 20;                  // how often a generating request checks its client
   bool log_requests = true;                     // one summary line per generation on stderr
+  // Metrics (both optional): a JSON line per /v1/messages request, and the GET /metrics registry
+  // (404 without), refreshed by refresh_metrics (e.g. with the prompt cache's memory) before rendering.
+  metrics::MetricsLog* metrics_log = nullptr;
+  metrics::ServerMetrics* metrics = nullptr;
+  std::function<void(metrics::ServerMetrics&)> refresh_metrics;
 };
 
 class ApiRoutes {
@@ -35,6 +41,7 @@ class ApiRoutes {
   HttpResponse get_model(const HttpRequest& request);  // path_params[0] = id
   HttpResponse health(const HttpRequest& request);
   HttpResponse root(const HttpRequest& request);
+  HttpResponse metrics(const HttpRequest& request);  // Prometheus text format
   // Anthropic error response for a status the HTTP boundary produced itself (404, 413, 408, ...).
   HttpResponse boundary_error(int status, const std::string& message) const;
 
@@ -54,6 +61,7 @@ class ApiRoutes {
   ServedModels served_;
   ThinkingSigner signer_;
   RequestQueue queue_;
+  RequestMetrics request_metrics_;
 };
 
 class ApiServer {

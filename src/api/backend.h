@@ -28,9 +28,27 @@ enum class GenerationEnd {
   cancelled,   // the cancel flag was raised (client gone)
 };
 
+// Figures of one generation for the metrics log and GET /metrics (counts and times, no token ids).
+struct GenerationStats {
+  int64_t prompt_tokens = 0;
+  int64_t reused_tokens = 0;            // from the prompt cache (= usage.cache_read_input_tokens)
+  int64_t prefilled_tokens = 0;
+  int64_t checkpoint_position = -1;     // position of the restored checkpoint; -1: none
+  std::string cache_source;             // none, live, device, host, disk; "" when the cache is off
+  int checkpoints_saved = 0;
+  double restore_seconds = 0;
+  double checkpoint_save_seconds = 0;
+  double first_token_seconds = 0;       // from the start of Backend::generate
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  int tool_calls = 0;
+  int64_t peak_device_bytes = 0;
+};
+
 struct GenerationOutcome {
   GenerationEnd end = GenerationEnd::end_turn;
   Usage usage;
+  GenerationStats stats;
 };
 
 struct GenerationHooks {

@@ -18,9 +18,13 @@
 #include "api/api_server.h"
 #include "api/auth.h"
 #include "app/command.h"
+#include "cache/byte_size.h"
+#include "cache/model_identity.h"
 #include "chat/completion.h"
 #include "chat/scripted_responder.h"
 #include "chat/tokenizer.h"
+#include "metrics/metrics_log.h"
+#include "metrics/server_metrics.h"
 #include "util/error.h"
 #if HEARTH_HAVE_ENGINE
 #include "engine/loader.h"
@@ -55,7 +59,13 @@ class Settings {
         "allow a non-loopback --host without --auth-token", true);
     add("--max-tokens", "HEARTH_MAX_TOKENS", "32000", "cap on a request's max_tokens");
     add("--enable-thinking", "HEARTH_ENABLE_THINKING", "true", "let the model think (requests may still disable it)", true);
-    add("--prompt-cache", "HEARTH_PROMPT_CACHE", "true", "reuse the model state when a prompt extends the previous one", true);
+    add("--prompt-cache", "HEARTH_PROMPT_CACHE", "true",
+        "reuse model state (live sequence and checkpoints) for prompts that extend earlier ones", true);
+    add("--cache-device-bytes", "HEARTH_CACHE_DEVICE_BYTES", "8G", "prompt-cache checkpoints in GPU memory, at most (e.g. 512M, 8G)");
+    add("--cache-host-bytes", "HEARTH_CACHE_HOST_BYTES", "16G", "prompt-cache checkpoints in host memory, at most");
+    add("--cache-dir", "HEARTH_CACHE_DIR", "",
+        "keep static-prefix checkpoints (tools + system prompt) in this directory across restarts");
+    add("--metrics-log", "HEARTH_METRICS_LOG", "", "append one JSON line per request to this file (read by hearth stats)");
     add("--max-context", "HEARTH_MAX_CONTEXT", "32768", "positions per sequence (prompt + output); longer prompts get 400 prompt is too long");
     add("--max-body-bytes", "HEARTH_MAX_BODY_BYTES", "33554432", "largest request body; larger ones get 413");
     add("--queue-size", "HEARTH_QUEUE_SIZE", "16", "requests that may wait while one generates; more get 529");
@@ -263,7 +273,12 @@ int run_serve(int argc, char** argv) {
   completion.enable_thinking = settings.boolean("--enable-thinking");
   completion.max_output_tokens = settings.integer("--max-tokens", 1, int64_t(1) << 24);
   completion.max_context = max_context;
-  completion.reuse_live_sequence = settings.boolean("--prompt-cache");
+  completion.prompt_cache.enabled = settings.boolean("--prompt-cache");
+  completion.prompt_cache.store.device_budget_bytes =
+      cache::parse_byte_size(settings.text("--cache-device-bytes"), "--cache-device-bytes");
+  completion.prompt_cache.store.host_budget_bytes =
+      cache::parse_byte_size(settings.text("--cache-host-bytes"), "--cache-host-bytes");
+  completion.prompt_cache.store.persist.dir = settings.text("--cache-dir");
   completion.sampling.temperature = float(settings.number("--temperature", 0, 2));
   completion.sampling.top_p = float(settings.number("--top-p", 0, 1));
   completion.sampling.top_k = int32_t(settings.integer("--top-k", 0, 1 << 20));
@@ -275,6 +290,7 @@ int run_serve(int argc, char** argv) {
   std::string source;
   if (!script_path.empty()) {
     model = chat::make_scripted_model(tokenizer, chat::load_script(script_path), max_context);
+    completion.prompt_cache.store.persist.model_identity = cache::identity_of_files("scripted", {script_path});
     default_name = "hearth-scripted";
     source = "scripted: " + script_path;
     if (chat_format.empty()) chat_format = "qwen3_5";
@@ -286,6 +302,8 @@ int run_serve(int argc, char** argv) {
     load.max_context = max_context;
     load.threads = int(settings.integer("--threads", 0, 4096));
     model = engine::load_model(load);
+    completion.prompt_cache.store.persist.model_identity =
+        cache::identity_of_files(model->info().architecture, cache::model_state_files(model_dir));
 #else
     throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
@@ -296,6 +314,9 @@ int run_serve(int argc, char** argv) {
   completion.format = chat::chat_format_for_model_type(chat_format);
   const std::string description = model->info().description;
   chat::Completion backend(tokenizer, std::move(model), completion);
+  for (const std::string& warning : backend.prompt_cache().store().warnings()) {
+    std::fprintf(stderr, "hearth: prompt cache: %s\n", warning.c_str());
+  }
 
   api::ApiConfig config;
   config.served_model_names = split_names(settings.text("--served-model-name"));
@@ -304,6 +325,18 @@ int run_serve(int argc, char** argv) {
   config.queue_size = size_t(settings.integer("--queue-size", 0, 1 << 20));
   config.signing_key = settings.text("--signing-key");
   config.log_requests = settings.boolean("--log-requests");
+  metrics::ServerMetrics server_metrics;
+  std::unique_ptr<metrics::MetricsLog> metrics_log;
+  if (const std::string path = settings.text("--metrics-log"); !path.empty()) {
+    metrics_log = std::make_unique<metrics::MetricsLog>(path);
+  }
+  config.metrics = &server_metrics;
+  config.metrics_log = metrics_log.get();
+  config.refresh_metrics = [&backend](metrics::ServerMetrics& m) {
+    const cache::StoreStats s = backend.prompt_cache().stats();
+    m.set_cache_state({s.device_bytes, s.host_bytes, s.disk_bytes, s.device_checkpoints, s.host_checkpoints,
+                       s.disk_only_checkpoints, s.evicted, s.demoted});
+  };
 
   api::HttpServerOptions http;
   http.host = host;
@@ -330,6 +363,16 @@ int run_serve(int argc, char** argv) {
               (long long)backend.max_context());
   std::printf("  queue        %zu waiting at most; body limit %zu bytes\n", config.queue_size, http.max_body_bytes);
   std::printf("  auth         %s\n", auth_token.empty() ? "off (no token set)" : "API key required");
+  if (completion.prompt_cache.enabled) {
+    std::printf("  prompt cache %s GPU + %s host%s%s\n",
+                cache::format_byte_size(completion.prompt_cache.store.device_budget_bytes).c_str(),
+                cache::format_byte_size(completion.prompt_cache.store.host_budget_bytes).c_str(),
+                completion.prompt_cache.store.persist.dir.empty() ? "" : ", kept in ",
+                completion.prompt_cache.store.persist.dir.string().c_str());
+  } else {
+    std::printf("  prompt cache off\n");
+  }
+  std::printf("  metrics      GET /metrics%s%s\n", metrics_log ? "; log " : "", metrics_log ? metrics_log->path().c_str() : "");
   std::printf("  Claude Code  ANTHROPIC_BASE_URL=%s ANTHROPIC_API_KEY=%s claude --model %s\n", url.c_str(),
               auth_token.empty() ? "any" : "<your token>", config.served_model_names.front().c_str());
   std::printf("hearth: listening on %s\n", url.c_str());

@@ -5,5 +5,6 @@ add_library(hearth_cache STATIC
   ${CMAKE_CURRENT_LIST_DIR}/checkpoint_planner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/disk_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/prompt_cache.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/byte_size.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/byte_size.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_identity.cpp)
 target_link_libraries(hearth_cache PUBLIC hearth_util)

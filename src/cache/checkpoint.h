@@ -13,8 +13,9 @@ using engine::Token;
 // position (anchor kinds are kept longest) and persistence which checkpoints are worth writing to disk.
 enum class CheckpointKind : uint8_t {
   static_prefix,   // end of tools + system: shared by every conversation with the same tools/system
-  user_query_end,  // end of the last real user message: where later prompts diverge once the chat format
-                   // drops past reasoning (checkpoint_planner.h explains)
+  user_query_end,  // end of the last real user message (and of the non-assistant messages right after
+                   // it): where later prompts diverge once the chat format drops past reasoning
+                   // (checkpoint_planner.h explains)
   message_end,     // end of any other message
   prompt_end,      // end of the generation prompt (exact repeats of a request)
   generation_end,  // after the generated tokens (the next agent-loop turn extends them)

@@ -45,8 +45,9 @@ struct PersistConfig {
 };
 
 struct StoreConfig {
-  size_t device_budget_bytes = 0;
-  size_t host_budget_bytes = 0;
+  // Defaults match `hearth serve`'s: a few dozen 35B-A3B checkpoints on the GPU, more on the host.
+  size_t device_budget_bytes = size_t(8) << 30;
+  size_t host_budget_bytes = size_t(16) << 30;
   uint64_t protection_ticks = 64;       // see the eviction rule above
   PersistConfig persist;
 };

@@ -4,5 +4,5 @@ add_library(hearth_completion STATIC
   ${CMAKE_CURRENT_LIST_DIR}/completion.cpp
   ${CMAKE_CURRENT_LIST_DIR}/scripted_responder.cpp
 )
-target_link_libraries(hearth_completion PUBLIC hearth_render hearth_tokenizer hearth_parser hearth_engine_core hearth_util
+target_link_libraries(hearth_completion PUBLIC hearth_render hearth_tokenizer hearth_parser hearth_engine_core hearth_cache hearth_prompt_layout hearth_util
   nlohmann_json::nlohmann_json)

@@ -1,9 +1,11 @@
 #include "chat/completion.h"
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include "chat/output_parser.h"
+#include "chat/prompt_layout.h"
 #include "engine/generator.h"
 #include "util/error.h"
 
@@ -45,6 +47,7 @@ bool thinking_enabled(const api::MessagesRequest& request, const CompletionSetti
 // A prepared request: the prompt and everything generate() needs, computed without the model.
 struct Completion::Plan : api::PreparedGeneration {
   std::vector<Token> prompt;                   // rendered prompt
+  cache::PromptLayout layout;                  // its boundaries, for the prompt cache
   std::vector<Token> forced;                   // forced call opening, appended after the prompt
   std::vector<std::vector<Token>> name_options;  // "any": the allowed continuations (one per tool)
   ParserOptions parser;
@@ -69,6 +72,7 @@ Completion::Completion(std::shared_ptr<const Tokenizer> tokenizer, std::unique_p
     if (auto id = tokenizer_->token_id(stop)) stop_tokens_.push_back(*id);
   }
   if (stop_tokens_.empty()) throw Error("completion: the tokenizer has no <|im_end|> token", ErrorKind::unsupported);
+  cache_ = std::make_unique<cache::PromptCache>(*model_, settings_.prompt_cache);
 }
 
 Completion::~Completion() = default;
@@ -90,6 +94,7 @@ Completion::Rendered Completion::render(const api::MessagesRequest& request) con
   Rendered out;
   out.tokens = tokenizer_->encode(prompt.text);
   out.starts_in_thinking = prompt.generation_starts_in_thinking;
+  out.layout = prompt_layout(prompt, out.tokens, *tokenizer_);
   return out;
 }
 
@@ -99,6 +104,7 @@ std::unique_ptr<api::PreparedGeneration> Completion::prepare(const api::Messages
   auto plan = std::make_unique<Plan>();
   Rendered rendered = render(request);
   plan->prompt = std::move(rendered.tokens);
+  plan->layout = std::move(rendered.layout);
   if (forces_call(request)) plan->forced = tokenizer_->encode(forced_call_prefix(settings_.format, request.tool_choice));
   if (request.tool_choice.type == api::ToolChoiceType::any) {
     for (const api::Tool& tool : request.tools) {
@@ -139,16 +145,14 @@ api::GenerationOutcome Completion::generate(api::PreparedGeneration& prepared, c
   std::vector<Token> full = plan->prompt;
   full.insert(full.end(), plan->forced.begin(), plan->forced.end());
 
-  // The model's live state is reused when the new prompt strictly extends it (the usual agent turn);
-  // anything else starts over (a hybrid model's recurrent state cannot be rolled back).
-  int64_t reused = 0;
-  if (settings_.reuse_live_sequence && live_valid_ && live_.size() < full.size() &&
-      std::equal(live_.begin(), live_.end(), full.begin()) && model_->position() == int64_t(live_.size())) {
-    reused = int64_t(live_.size());
-  } else {
-    model_->reset();
-  }
-  live_valid_ = false;  // until this generation leaves the model in a known state
+  // The prompt cache puts the model in the deepest state that is exactly a prefix of this prompt (the
+  // live sequence or a checkpoint; a hybrid model's recurrent state cannot be rolled back) and plans
+  // where prefill stops to save checkpoints.
+  const auto started = std::chrono::steady_clock::now();
+  cache::PromptLayout layout = plan->layout;
+  layout.prompt_tokens = int64_t(full.size());
+  cache::CachedRequest cached = cache_->begin(full, layout);
+  const int64_t reused = cached.outcome().reused_tokens;
 
   api::GenerationOutcome outcome;
   outcome.usage = prompt_usage(int64_t(plan->prompt.size()), reused);
@@ -172,6 +176,8 @@ api::GenerationOutcome Completion::generate(api::PreparedGeneration& prepared, c
   params.stop_tokens = stop_tokens_;
   params.prefill_chunk = settings_.prefill_chunk;
   params.cancel = hooks.cancel;
+  params.checkpoint_positions = cached.checkpoint_positions();
+  params.on_checkpoint = [&cached](int64_t position) { cached.at_checkpoint(position); };
   params.on_token = [&](Token t) {
     if (!deliver(parser.push(t))) return false;
     if (plan->single_call && parser.tool_calls() >= 1) {
@@ -195,22 +201,45 @@ api::GenerationOutcome Completion::generate(api::PreparedGeneration& prepared, c
   }
 
   engine::GenerateResult result;
+  const double before_generate = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (plan->max_new_tokens > 0 && !sink_stopped) {
     result = engine::generate(*model_, full, params);
   } else {
     result.finish = sink_stopped ? engine::FinishReason::callback_stop : engine::FinishReason::max_tokens;
   }
 
-  // What the live state now holds: the prompt and the generated tokens it was run on.
-  if (result.finish != engine::FinishReason::cancelled || model_->position() > 0) {
-    std::vector<Token> sequence = full;
-    sequence.insert(sequence.end(), result.generated.begin(), result.generated.end());
-    if (model_->position() <= int64_t(sequence.size())) {
-      sequence.resize(size_t(model_->position()));
-      live_ = std::move(sequence);
-      live_valid_ = true;
-    }
+  // Tell the cache how the turn ended: the end-of-generation state is kept only when the next request
+  // will render this turn back exactly as generated (cache/checkpoint_planner.h).
+  cache::GenerationEnd cache_end;
+  switch (result.finish) {
+    case engine::FinishReason::stop_token: cache_end.stop = cache::GenerationStop::end_of_turn; break;
+    case engine::FinishReason::max_tokens:
+    case engine::FinishReason::context_full: cache_end.stop = cache::GenerationStop::max_tokens; break;
+    case engine::FinishReason::callback_stop:
+      // A single-call limit ends the turn right after "</tool_call>", as the client will send it back.
+      cache_end.stop = single_call_done && !sink_stopped ? cache::GenerationStop::end_of_turn : cache::GenerationStop::stop_sequence;
+      break;
+    case engine::FinishReason::cancelled: cache_end.stop = cache::GenerationStop::cancelled; break;
   }
+  cache_end.tool_calls = parser.tool_calls();
+  cache_end.format_keeps_reasoning = settings_.preserve_thinking;
+  cached.finish(result.generated, cache_end);
+
+  const cache::CacheOutcome& co = cached.outcome();
+  api::GenerationStats& stats = outcome.stats;
+  stats.prompt_tokens = int64_t(plan->prompt.size());
+  stats.reused_tokens = co.reused_tokens;
+  stats.prefilled_tokens = result.prefilled_tokens;
+  stats.checkpoint_position = co.checkpoint_position;
+  stats.cache_source = co.enabled ? std::string(cache::to_string(co.source)) : std::string();
+  stats.checkpoints_saved = co.checkpoints_saved;
+  stats.restore_seconds = co.restore_seconds;
+  stats.checkpoint_save_seconds = co.save_seconds;
+  stats.first_token_seconds = result.generated.empty() ? 0 : before_generate + result.first_token_seconds;
+  stats.prefill_seconds = result.prefill_seconds;
+  stats.decode_seconds = result.decode_seconds;
+  stats.tool_calls = parser.tool_calls();
+  stats.peak_device_bytes = int64_t(model_->peak_device_bytes());
 
   switch (result.finish) {
     case engine::FinishReason::stop_token: outcome.end = api::GenerationEnd::end_turn; break;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/backend.h"
+#include "cache/prompt_cache.h"
 #include "chat/renderer.h"
 #include "chat/tokenizer.h"
 #include "engine/model.h"
@@ -31,7 +32,9 @@ struct CompletionSettings {
   bool preserve_thinking = false;       // Qwen3.6: keep past turns' reasoning in the prompt
   int64_t max_output_tokens = 32000;    // cap on a request's max_tokens
   int64_t max_context = 0;              // prompt + output positions; 0: the model's own limit
-  bool reuse_live_sequence = true;      // start from the model's live state when the prompt extends it
+  // Prompt cache (cache/prompt_cache.h): reuses the live sequence and state checkpoints for prompts
+  // that extend what was computed before. enabled = false: every request starts from a reset model.
+  cache::PromptCacheConfig prompt_cache;
   engine::SamplingParams sampling;      // defaults for what a request leaves unset
   int64_t prefill_chunk = 512;
 };
@@ -48,6 +51,7 @@ class Completion : public api::Backend {
   api::GenerationOutcome generate(api::PreparedGeneration& prepared, const api::GenerationHooks& hooks) override;
 
   int64_t max_context() const { return max_context_; }
+  const cache::PromptCache& prompt_cache() const { return *cache_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
 
  private:
@@ -55,6 +59,7 @@ class Completion : public api::Backend {
   struct Rendered {
     std::vector<Token> tokens;
     bool starts_in_thinking = false;
+    cache::PromptLayout layout;  // boundaries for the prompt cache
   };
   Rendered render(const api::MessagesRequest& request) const;
 
@@ -65,8 +70,7 @@ class Completion : public api::Backend {
   int64_t max_context_ = 0;
   std::vector<Token> stop_tokens_;
   std::mutex model_mutex_;               // generate() is serialised by the caller; this makes sure
-  std::vector<Token> live_;              // tokens the model's live state holds (when live_valid_)
-  bool live_valid_ = false;
+  std::unique_ptr<cache::PromptCache> cache_;  // owns the knowledge of what the model's state holds
 };
 
 // Thinking is on for a request when the server allows it, the request does not disable it, and no tool

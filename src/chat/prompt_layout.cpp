@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::string_view kSystemTurn = "<|im_start|>system\n";
 constexpr std::string_view kUserTurn = "<|im_start|>user";
+constexpr std::string_view kAssistantTurn = "<|im_start|>assistant";
 constexpr std::string_view kImEnd = "<|im_end|>\n";
 
 std::string_view strip(std::string_view s) {
@@ -34,6 +35,7 @@ cache::PromptLayout prompt_layout(const RenderedPrompt& prompt, std::span<const 
 
   // Kinds by byte offset first.
   std::vector<cache::Boundary> by_byte;
+  std::vector<bool> assistant;  // per boundary: it ends an assistant turn
   size_t turn_start = 0;
   int64_t last_query = -1;
   for (size_t i = 0; i < prompt.boundaries.size(); ++i) {
@@ -43,10 +45,18 @@ cache::PromptLayout prompt_layout(const RenderedPrompt& prompt, std::span<const 
     cache::CheckpointKind kind = cache::CheckpointKind::message_end;
     if (i == 0 && turn_start == 0 && turn.starts_with(kSystemTurn)) kind = cache::CheckpointKind::static_prefix;
     if (is_user_query(turn)) last_query = static_cast<int64_t>(by_byte.size());
+    assistant.push_back(turn.starts_with(kAssistantTurn));
     by_byte.push_back({static_cast<int64_t>(end), kind});
     turn_start = end;
   }
-  if (last_query >= 0) by_byte[static_cast<size_t>(last_query)].kind = cache::CheckpointKind::user_query_end;
+  // The anchor is the end of the last query and of the non-assistant turns right after it (Claude Code
+  // puts system messages there): once reasoning is dropped, the next prompt diverges at the first
+  // assistant turn after them.
+  if (last_query >= 0) {
+    size_t anchor = static_cast<size_t>(last_query);
+    while (anchor + 1 < by_byte.size() && !assistant[anchor + 1]) ++anchor;
+    by_byte[anchor].kind = cache::CheckpointKind::user_query_end;
+  }
 
   // Byte offsets to token positions.
   size_t next = 0;

@@ -4,9 +4,11 @@
 // one place that reads the ChatML structure for the cache:
 //   - the first boundary ends the static prefix when the prompt starts with a system turn (tools and
 //     the system prompt);
-//   - the end of the last user turn that is not only <tool_response> blocks is the "last user query":
-//     the Qwen templates drop the reasoning of assistant turns before it, so it is where the next
-//     conversation turn's prompt diverges from this one once a new query arrives;
+//   - the "last user query" is the last user turn that is not only <tool_response> blocks: the Qwen
+//     templates drop the reasoning of assistant turns before it, so once a new query arrives the next
+//     prompt diverges from this one at the first assistant turn after it. The end of that query, or of
+//     the non-assistant turns right after it (Claude Code's in-place system messages), is the anchor
+//     (CheckpointKind::user_query_end);
 //   - every other boundary is a plain message end.
 #include <span>
 

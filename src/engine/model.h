@@ -70,6 +70,10 @@ class Model {
   virtual std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const {
     throw Error(info().architecture + ": loading state snapshots from disk is not supported", ErrorKind::unsupported);
   }
+
+  // Metrics: the most device (GPU) memory this model has held at once, weights included; 0 when the
+  // model has no device memory or does not track it.
+  virtual size_t peak_device_bytes() const { return 0; }
 };
 
 }  // namespace hearth::engine

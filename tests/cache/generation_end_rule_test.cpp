@@ -129,6 +129,25 @@ TEST(GenerationEndRule, LayoutMarksStaticPrefixLastQueryAndMessageEndsAtTokenBou
   }
 }
 
+TEST(GenerationEndRule, AnchorMovesPastSystemMessagesThatFollowTheLastQuery) {
+  api::MessagesRequest r = first_request();
+  r.messages.push_back(message(api::Role::system, {text("# Environment\nWorking directory: /tmp")}));
+  Prompt p = render(r);
+  ASSERT_EQ(p.layout.boundaries.size(), 3u);
+  EXPECT_EQ(p.layout.boundaries[1].kind, CheckpointKind::message_end);     // the query itself
+  EXPECT_EQ(p.layout.boundaries[2].kind, CheckpointKind::user_query_end);  // the system message after it
+  // The next query's prompt keeps everything up to there and diverges after "<|im_start|>assistant\n".
+  r.messages.push_back(tool_turn_as_sent_back());
+  r.messages.push_back(message(api::Role::user, {tool_result("toolu_1", "a.txt\nb.txt")}));
+  r.messages.push_back(final_turn_as_sent_back());
+  r.messages.push_back(message(api::Role::user, {text("Now count the lines.")}));
+  Tokens anchor(p.tokens.begin(), p.tokens.begin() + p.layout.boundaries[2].position);
+  Tokens shared = concat(anchor, tokenizer().encode("<|im_start|>assistant\n"));
+  Tokens next = render(r).tokens;
+  EXPECT_TRUE(is_prefix(shared, next));
+  EXPECT_FALSE(is_prefix(concat(shared, tokenizer().encode("<think>")), next));
+}
+
 TEST(GenerationEndRule, TurnEndingInToolCallsIsReRenderedAsGeneratedSoItsStateIsAPrefixOfTheNextPrompt) {
   api::MessagesRequest r = first_request();
   Prompt p1 = render(r);

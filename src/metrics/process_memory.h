@@ -1,0 +1,10 @@
+#pragma once
+// Host memory of this process, for the per-request record.
+#include <cstdint>
+
+namespace hearth::metrics {
+
+// Peak resident set size of the process so far (Linux VmHWM), in bytes; 0 where unavailable.
+int64_t process_peak_rss_bytes();
+
+}  // namespace hearth::metrics
