@@ -127,10 +127,11 @@ int run_generate(int argc, char** argv) {
   }
 
   std::shared_ptr<const hearth::chat::Tokenizer> tokenizer;
-  const std::filesystem::path tok_path = tokenizer_path.empty() ? load.model_dir : std::filesystem::path(tokenizer_path);
-  const bool tokenizer_present = std::filesystem::is_directory(tok_path) ? std::filesystem::exists(tok_path / "tokenizer.json")
-                                                                         : std::filesystem::exists(tok_path);
-  if (!tokenizer_path.empty() || tokenizer_present) tokenizer = hearth::chat::Tokenizer::load(tok_path);
+  // Default: the tokenizer.json of the model directory (or beside a config.json given as --model).
+  const std::filesystem::path model_dir =
+      std::filesystem::is_directory(load.model_dir) ? load.model_dir : load.model_dir.parent_path();
+  if (!tokenizer_path.empty()) tokenizer = hearth::chat::Tokenizer::load(tokenizer_path);
+  else if (std::filesystem::exists(model_dir / "tokenizer.json")) tokenizer = hearth::chat::Tokenizer::load(model_dir);
   if (have_text && !tokenizer) {
     throw Error("--prompt needs a tokenizer: no tokenizer.json in " + load.model_dir.string() +
                     " (pass --tokenizer PATH, or give --prompt-tokens)",
