@@ -52,6 +52,15 @@ ErrorType error_type_for(ErrorKind kind) {
 ApiError to_api_error(const Error& error) { return ApiError(error_type_for(error.kind()), error.what()); }
 
 std::string error_body(ErrorType type, std::string_view message, std::string_view request_id) {
+  // Messages can quote request values (a model name, an id); a hostile 10 MB value stays out of the reply.
+  constexpr size_t kMaxMessageBytes = 2048;
+  std::string shortened;
+  if (message.size() > kMaxMessageBytes) {
+    std::string_view head = message.substr(0, kMaxMessageBytes);
+    shortened = std::string(head.substr(0, utf8::complete_prefix_length(head))) + "... (" +
+                std::to_string(message.size()) + " bytes)";
+    message = shortened;
+  }
   nlohmann::ordered_json body = {
       {"type", "error"},
       // Messages may quote request bytes; keep the JSON valid whatever they held.

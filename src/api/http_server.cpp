@@ -189,7 +189,8 @@ struct HttpServer::Impl {
   BodyProblem read_body(const httplib::Request& req, const httplib::ContentReader& reader, std::string& body) {
     const uint64_t declared = req.get_header_value<uint64_t>("Content-Length");
     if (declared > drain_limit()) return BodyProblem::too_large_unread;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.body_deadline_seconds);
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::seconds(options.body_deadline_seconds);
     BodyProblem problem = BodyProblem::none;
     size_t received = 0;
     bool ok = reader([&](const char* data, size_t length) {
@@ -207,7 +208,12 @@ struct HttpServer::Impl {
       }
       return true;
     });
-    if (!ok && problem == BodyProblem::none) problem = BodyProblem::read_failed;
+    if (!ok && problem == BodyProblem::none) {
+      // A read that failed only after waiting the read timeout is a stalled client; sooner, the body
+      // itself was unreadable (bad chunk framing, connection closed early).
+      const bool waited = std::chrono::steady_clock::now() - start >= std::chrono::seconds(options.read_timeout_seconds);
+      problem = waited ? BodyProblem::too_slow : BodyProblem::read_failed;
+    }
     if (!ok && problem == BodyProblem::too_large) problem = BodyProblem::too_large_unread;
     return problem;
   }
@@ -269,8 +275,11 @@ void HttpServer::route(const std::string& method, const std::string& path_patter
                       res, nullptr);
           break;
         case BodyProblem::too_slow:
-        case BodyProblem::read_failed:
           impl->apply(impl->formatter(408, "request body was not received in time"), res, nullptr);
+          break;
+        case BodyProblem::read_failed:
+          impl->apply(impl->formatter(400, "request body could not be read (malformed chunked encoding or cut short)"),
+                      res, nullptr);
           break;
       }
       // Part of the body may still be on the wire: ask the client not to reuse the connection.

@@ -53,8 +53,13 @@ Script parse_script(std::string_view json_text, std::string_view origin) {
     } else {
       fail(origin, where + ": needs when_last_user_contains, when_prompt_contains or \"otherwise\": true");
     }
-    if (!r.contains("respond") || !r["respond"].is_string()) fail(origin, where + ": \"respond\" must be a string");
-    rule.respond = r["respond"].get<std::string>();
+    if (r.contains("fail")) {
+      if (!r["fail"].is_string() || r["fail"].get<std::string>().empty()) fail(origin, where + ": \"fail\" must be a non-empty string");
+      rule.fail = r["fail"].get<std::string>();
+    } else {
+      if (!r.contains("respond") || !r["respond"].is_string()) fail(origin, where + ": \"respond\" must be a string");
+      rule.respond = r["respond"].get<std::string>();
+    }
     if (r.contains("token_delay_ms")) {
       if (!r["token_delay_ms"].is_number_integer() || r["token_delay_ms"].get<int64_t>() < 0) {
         fail(origin, where + ": token_delay_ms must be a non-negative integer");
@@ -96,6 +101,7 @@ engine::ScriptResponder make_script_responder(std::shared_ptr<const Tokenizer> t
         break;
       }
     }
+    if (chosen && !chosen->fail.empty()) throw Error(chosen->fail, ErrorKind::internal);
     engine::ScriptedReply reply;
     std::string text = chosen ? chosen->respond : "(hearth scripted model: no rule of the script matches this prompt)";
     if (chosen) reply.token_delay = chosen->token_delay;

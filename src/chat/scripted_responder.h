@@ -6,10 +6,12 @@
 //   {"rules": [
 //     {"when_last_user_contains": "hello.py", "respond": "<think>\nplan\n</think>\n\nDone.", "token_delay_ms": 0},
 //     {"when_prompt_contains": "...", "respond": "..."},
+//     {"when_last_user_contains": "explode", "fail": "simulated engine failure"},
 //     {"otherwise": true, "respond": "..."}
 //   ]}
 // Rules are tried in order against the decoded prompt; the first match answers. "respond" is the raw
-// text the model generates after the generation prompt. Where the prompt already ends with the start
+// text the model generates after the generation prompt; "fail" makes the model throw
+// hearth::Error(internal) with that message instead (tests of the server's 500 / mid-stream error). Where the prompt already ends with the start
 // of that text (the template's "<think>\n", a forced tool-call opening), the overlap is not repeated;
 // a reply without "<think>" given to a prompt that opened one first closes it ("</think>\n\n").
 #include <chrono>
@@ -30,6 +32,7 @@ struct ScriptRule {
   ScriptMatch match = ScriptMatch::always;
   std::string needle;
   std::string respond;
+  std::string fail;                              // non-empty: the model fails with this message
   std::chrono::milliseconds token_delay{0};
 };
 

@@ -150,6 +150,14 @@ TEST(HttpServer, StalledBodyIs408) {
   EXPECT_NE(r.find("\"formatted\":408"), std::string::npos);
 }
 
+TEST(HttpServer, MalformedChunkedBodyIs400) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(),
+                           "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", "}");
+  EXPECT_NE(r.find("400"), std::string::npos) << r;
+  EXPECT_NE(r.find("\"formatted\":400"), std::string::npos);
+}
+
 TEST(HttpServer, TrickledBodyHitsTheDeadline) {
   Server server(small_limits(), echo_routes);
   int fd = connect_to(server.port());

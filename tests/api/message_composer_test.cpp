@@ -190,5 +190,13 @@ TEST(ErrorBody, HasAnthropicShape) {
   EXPECT_EQ(error_type_for(ErrorKind::prompt_too_long), ErrorType::invalid_request_error);
 }
 
+TEST(ErrorBody, HugeMessagesAreShortenedOnACharacterBoundary) {
+  std::string message = "model: unknown model '" + std::string(3000, 'x') + "\xC3\xA9" + std::string(10'000'000, 'y') + "'";
+  Json j = Json::parse(error_body(ErrorType::not_found_error, message));
+  std::string shown = j["error"]["message"];
+  EXPECT_LT(shown.size(), 2200u);
+  EXPECT_NE(shown.find("bytes)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hearth::api

@@ -220,6 +220,19 @@ TEST_F(CompletionTest, PromptOverTheContextIsTheCompactionError) {
   }
 }
 
+TEST_F(CompletionTest, ScriptedFailureSurfacesAsAnInternalError) {
+  make(R"({"rules":[{"when_last_user_contains":"explode","fail":"simulated engine failure"},{"otherwise":true,"respond":"ok"}]})");
+  try {
+    run(ask("please explode"));
+    FAIL() << "expected the scripted failure";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::internal);
+    EXPECT_STREQ(e.what(), "simulated engine failure");
+  }
+  // The model recovers for the next request.
+  EXPECT_EQ(run(ask("hi")).text_of(BlockKind::text), "ok");
+}
+
 TEST(ScriptParsing, ErrorsNameTheRule) {
   EXPECT_THROW(parse_script("{", "s"), Error);
   try {
