@@ -12,6 +12,7 @@
 
 #include "app/command.h"
 #include "chat/tokenizer.h"
+#include "engine/demo_model.h"
 #include "engine/generator.h"
 #include "engine/loader.h"
 #include "util/error.h"
@@ -27,6 +28,7 @@ constexpr const char* kUsage =
     "Runs one prompt and prints the completion, then prefill and decode tokens per second.\n"
     "  --model DIR            model directory (config.json + safetensors); with --load-format dummy\n"
     "                         a config.json file or a directory holding one is enough\n"
+    "  --demo                 the built-in demo model (small qwen3_5, random weights) instead of --model\n"
     "  --load-format F        safetensors (default) or dummy (random weights of the config's shape)\n"
     "  --prompt TEXT          prompt text (needs a tokenizer.json in DIR, or --tokenizer)\n"
     "  --prompt-tokens IDS    prompt as token ids, comma-separated\n"
@@ -87,6 +89,9 @@ int run_generate(int argc, char** argv) {
       return 0;
     } else if (arg == "--model") {
       load.model_dir = value();
+    } else if (arg == "--demo") {
+      load.model_dir = engine::write_demo_model_dir(std::filesystem::temp_directory_path() / "hearth-demo-model");
+      load.format = engine::LoadFormat::dummy;
     } else if (arg == "--load-format") {
       const std::string f = value();
       if (f == "dummy") load.format = engine::LoadFormat::dummy;
@@ -121,7 +126,7 @@ int run_generate(int argc, char** argv) {
       throw Error("unknown option '" + arg + "'\n" + kUsage, ErrorKind::invalid_request);
     }
   }
-  if (load.model_dir.empty()) throw Error(std::string("--model is required\n") + kUsage, ErrorKind::invalid_request);
+  if (load.model_dir.empty()) throw Error(std::string("--model (or --demo) is required\n") + kUsage, ErrorKind::invalid_request);
   if (static_cast<int>(have_text) + !prompt_ids.empty() + (random_prompt > 0) != 1) {
     throw Error("give exactly one of --prompt, --prompt-tokens, --random-prompt", ErrorKind::invalid_request);
   }
@@ -173,6 +178,7 @@ int run_generate(int argc, char** argv) {
   const engine::GenerateResult r = engine::generate(*model, prompt, params);
   if (decoder) std::fputs(decoder->finish().c_str(), stdout);
   std::printf("\n");
+  std::fflush(stdout);
 
   const double prefill_tps = r.prefill_seconds > 0 ? static_cast<double>(r.prefilled_tokens) / r.prefill_seconds : 0;
   // Decode steps run: every generated token is fed back except the last when the budget ran out (the
