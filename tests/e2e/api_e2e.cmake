@@ -1,0 +1,16 @@
+# End-to-end tests of `hearth serve` with JavaScript clients from tests/e2e/node_modules (npm): the
+# official Anthropic SDK, the real Claude Code CLI, and a corpus of hostile requests. Each starts its own
+# server on a free loopback port with the scripted model and the Qwen3 test tokenizer.
+set(HEARTH_E2E_ENV "HEARTH_BIN=$<TARGET_FILE:hearth>;HEARTH_TOKENIZER_DIR=${HEARTH_TEST_TOKENIZER_DIR}")
+foreach(e2e
+    api_e2e_sdk_conformance:sdk-conformance
+    api_e2e_claude_code_cli_write_then_bash_session:claude-code
+    api_e2e_hostile_requests_get_right_errors_and_server_survives:hostile)
+  string(REPLACE ":" ";" parts ${e2e})
+  list(GET parts 0 name)
+  list(GET parts 1 file)
+  add_test(NAME ${name}
+           COMMAND node --test --test-reporter=spec ${CMAKE_CURRENT_LIST_DIR}/api/${file}.test.mjs
+           WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${HEARTH_E2E_ENV}" TIMEOUT 300 LABELS e2e)
+endforeach()
