@@ -20,3 +20,7 @@ add_library(hearth_engine STATIC
 target_link_libraries(hearth_engine PUBLIC hearth_util nlohmann_json::nlohmann_json Threads::Threads)
 # The kernels are the hot path of every CPU decode step: optimise them even in debug-info builds.
 target_compile_options(hearth_engine PRIVATE -O3)
+# The CUDA backend (engine/cuda.cmake), when built: load_model picks it (HEARTH_HAVE_CUDA comes with it).
+if(HEARTH_HAVE_CUDA)
+  target_link_libraries(hearth_engine PUBLIC hearth_engine_cuda)
+endif()

@@ -8,21 +8,54 @@
 #include "engine/qwen35_model.h"
 #include "engine/weight_loader.h"
 #include "util/error.h"
+#ifdef HEARTH_HAVE_CUDA
+#include "engine/cuda/cuda_backend.h"
+#include "engine/cuda/cuda_ops.h"
+#endif
 
 namespace hearth::engine {
 
-std::unique_ptr<Model> load_model(const LoadOptions& options) {
-  if (options.device == Device::cuda) {
-    throw Error("this build of hearth has no CUDA backend yet; use --device cpu", ErrorKind::unsupported);
+namespace {
+
+// Device::automatic picks CUDA when this build has it and a GPU is present.
+bool use_cuda(Device device) {
+#ifdef HEARTH_HAVE_CUDA
+  return device == Device::cuda || (device == Device::automatic && cuda::device_available());
+#else
+  if (device == Device::cuda) {
+    throw Error("this build of hearth has no CUDA backend (nvcc was not found when it was built); use --device cpu",
+                ErrorKind::unsupported);
   }
+  return false;
+#endif
+}
+
+}  // namespace
+
+std::unique_ptr<Model> load_model(const LoadOptions& options) {
   if (options.max_context <= 0) throw Error("max_context must be positive", ErrorKind::invalid_request);
+  [[maybe_unused]] const bool cuda = use_cuda(options.device);
   ModelConfig config = load_model_config(options.model_dir);
+  // Dummy weights on CUDA: the host builder only lays the matrices out (its large matrices are
+  // address-space aliases of small pools); the backend fills device memory with random data itself.
   ModelWeights weights = options.format == LoadFormat::dummy ? make_dummy_weights(config, options.dummy_seed)
                                                              : load_safetensors_weights(options.model_dir, config);
   Qwen35Options model_options;
   model_options.max_context = options.max_context;
-  return std::make_unique<Qwen35Model>(std::move(config), std::move(weights), std::make_unique<cpu::CpuOps>(options.threads),
-                                       model_options);
+  std::unique_ptr<Ops> ops;
+#ifdef HEARTH_HAVE_CUDA
+  if (cuda) {
+    model_options.max_chunk = 1024;  // larger prefill chunks keep the GPU's matrix units busy
+    cuda::CudaBackendOptions co;
+    co.max_context = options.max_context;
+    co.max_chunk = model_options.max_chunk;
+    co.random_weights = options.format == LoadFormat::dummy;
+    co.seed = options.dummy_seed;
+    ops = cuda::make_cuda_backend(config, weights, co);  // checks the memory plan first
+  }
+#endif
+  if (!ops) ops = std::make_unique<cpu::CpuOps>(options.threads);
+  return std::make_unique<Qwen35Model>(std::move(config), std::move(weights), std::move(ops), model_options);
 }
 
 }  // namespace hearth::engine

@@ -92,6 +92,10 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   route_i_ = DeviceBuffer(o, rows * topk * sizeof(int32_t));
   row_gate_ = DeviceBuffer(o, rows * f);
   logits_dev_ = DeviceBuffer(o, static_cast<size_t>(c.vocab_size) * f);
+  const size_t kv_width = static_cast<size_t>(std::max<int64_t>(1, c.num_kv_heads * c.head_dim));
+  k_new_ = DeviceBuffer(o, rows * kv_width * f);
+  v_new_ = DeviceBuffer(o, rows * kv_width * f);
+  position_dev_ = DeviceBuffer(o, sizeof(int64_t));
   logits_.assign(static_cast<size_t>(c.vocab_size), 0.0f);
   reset();
 }
@@ -135,11 +139,40 @@ void Qwen35Model::forward(std::span<const Token> tokens) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const int64_t n = static_cast<int64_t>(tokens.size());
+  const Tensor x = x_.tensor(n, c.hidden_size);
+  o.embed({&weights_.embed, tokens, x});  // reads host memory: never recorded
+  observe("embed", x);
+  const bool recordable = n == 1 && !observer_ && o.can_record();
+  if (recordable && (decode_step_ || eager_decode_steps_ > 0)) {
+    o.upload(position_dev_.get(), &state_.position, sizeof(int64_t));
+    if (!decode_step_) {
+      o.begin_recording();
+      position_ptr_ = static_cast<const int64_t*>(position_dev_.get());
+      try {
+        run_layers(n);
+      } catch (...) {
+        position_ptr_ = nullptr;
+        o.end_recording();
+        throw;
+      }
+      position_ptr_ = nullptr;
+      decode_step_ = o.end_recording();
+    }
+    decode_step_->replay();
+  } else {
+    if (recordable) ++eager_decode_steps_;
+    run_layers(n);
+  }
+  state_.position += n;
+  o.download(logits_.data(), logits_dev_.get(), logits_.size() * sizeof(float));
+  observe("logits", logits_dev_.tensor(1, c.vocab_size));
+}
+
+void Qwen35Model::run_layers(int64_t n) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
   const int64_t H = c.hidden_size;
   const Tensor x = x_.tensor(n, H), h = h_.tensor(n, H), out = out_.tensor(n, H);
-
-  o.embed({&weights_.embed, tokens, x});
-  observe("embed", x);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const LayerWeights& lw = weights_.layers[static_cast<size_t>(i)];
     const LayerVectors& v = vectors_[static_cast<size_t>(i)];
@@ -157,16 +190,11 @@ void Qwen35Model::forward(std::span<const Token> tokens) {
     o.add({x, out, {}});
     observe(blk(i, "out"), x);
   }
-  state_.position += n;
-
   // Only the last token's logits are needed.
   const Tensor last = x.rows_slice(n - 1, 1), normed = h.rows_slice(0, 1);
   o.rms_norm({last, normed, final_norm_.floats(), H, c.rms_norm_eps});
   observe("output_norm", normed);
-  const Tensor logits = logits_dev_.tensor(1, c.vocab_size);
-  o.matmul({&weights_.lm_head, normed, logits, false});
-  o.download(logits_.data(), logits.data, logits_.size() * sizeof(float));
-  observe("logits", logits);
+  o.matmul({&weights_.lm_head, normed, logits_dev_.tensor(1, c.vocab_size), false});
 }
 
 void Qwen35Model::full_attention(int64_t i, const Tensor& h, const Tensor& out) {
@@ -184,18 +212,22 @@ void Qwen35Model::full_attention(int64_t i, const Tensor& h, const Tensor& out) 
   } else {
     o.matmul({&w.q, h, q, false});
   }
-  // k and v go straight into the cache rows of the new positions.
-  const Tensor k = state_.k_cache(i).rows_slice(p, n), val = state_.v_cache(i).rows_slice(p, n);
+  // k and v are made in scratch, then appended to the cache at the position (read from the device
+  // when the step is recorded: position_ptr_).
+  const Tensor k = k_new_.tensor(n, KV * D), val = v_new_.tensor(n, KV * D);
   o.matmul({&w.k, h, k, false});
   o.matmul({&w.v, h, val, false});
   o.rms_norm({q, q, v.q_norm.floats(), D, c.rms_norm_eps});
   o.rms_norm({k, k, v.k_norm.floats(), D, c.rms_norm_eps});
-  o.rope({q, Hq, D, c.rotary_dim, p, static_cast<float>(c.rope_theta)});
-  o.rope({k, KV, D, c.rotary_dim, p, static_cast<float>(c.rope_theta)});
+  o.rope({q, Hq, D, c.rotary_dim, p, static_cast<float>(c.rope_theta), position_ptr_});
+  o.rope({k, KV, D, c.rotary_dim, p, static_cast<float>(c.rope_theta), position_ptr_});
+  o.write_rows({k, state_.k_cache(i), p, position_ptr_});
+  o.write_rows({val, state_.v_cache(i), p, position_ptr_});
   observe(blk(i, "attn_q"), q);
   observe(blk(i, "attn_k"), k);
   observe(blk(i, "attn_v"), val);
-  o.attention({q, state_.k_cache(i), state_.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn});
+  o.attention({q, state_.k_cache(i), state_.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn,
+               position_ptr_});
   if (c.attn_output_gate) o.sigmoid_mul({attn, gate});
   observe(blk(i, "attn_heads"), attn);
   o.matmul({&w.o, attn, out, false});

@@ -42,11 +42,13 @@ class Qwen35Model final : public Model {
 
   void set_observer(TensorObserver observer) { observer_ = std::move(observer); }
   const ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }  // as placed in the backend (benchmarks count bytes)
   Ops& ops() { return *ops_; }
 
  private:
   struct LayerVectors;
   void forward(std::span<const Token> tokens);
+  void run_layers(int64_t n);  // the layer stack and the head over the n tokens embedded in x_
   void full_attention(int64_t layer, const Tensor& h, const Tensor& out);
   void linear_attention(int64_t layer, const Tensor& h, const Tensor& out);
   void dense_mlp(int64_t layer, const Tensor& h, const Tensor& out);
@@ -65,9 +67,18 @@ class Qwen35Model final : public Model {
   std::vector<float> logits_;
   TensorObserver observer_;
 
+  // Decode steps (one token) on a backend that records (CUDA graphs): the layers and the head are
+  // recorded once, after one eager step has built every lazily made buffer, and replayed for every
+  // later step; the position is read from position_dev_, so one recording serves all positions.
+  DeviceBuffer position_dev_;
+  const int64_t* position_ptr_ = nullptr;  // position_dev_ while recording, else null
+  std::unique_ptr<RecordedOps> decode_step_;
+  int64_t eager_decode_steps_ = 0;
+
   // Scratch, sized for options_.max_chunk rows.
   int64_t wide_ = 0;
   DeviceBuffer x_, h_, out_, out2_, a_, b_, c_, d_, g_, beta_, ga_, gb_, route_w_, route_i_, row_gate_, logits_dev_;
+  DeviceBuffer k_new_, v_new_;  // the new tokens' keys and values before they are written to the cache
 };
 
 }  // namespace hearth::engine

@@ -31,6 +31,7 @@ std::unique_ptr<Model> load(const std::string& name) {
   o.model_dir = tiny_model_dir(name);
   o.max_context = 512;
   o.threads = 2;
+  o.device = Device::cpu;  // the CPU engine (a GPU machine would pick CUDA)
   return load_model(o);
 }
 

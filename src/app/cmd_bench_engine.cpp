@@ -1,0 +1,336 @@
+// hearth bench-engine: the engine's speed on one model — prefill tokens/s and time to first token for
+// prompts of several lengths, decode tokens/s at several context lengths, peak GPU memory, and decode's
+// achieved share of the memory bandwidth measured in the same run (bytes a decode step must read /
+// step time / device-to-device copy bandwidth). A benchmark, not a test: it prints numbers.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/command.h"
+#include "engine/loader.h"
+#include "engine/qwen35_model.h"
+#include "util/error.h"
+#ifdef HEARTH_HAVE_CUDA
+#include "engine/cuda/cuda_ops.h"
+#include "engine/cuda/device_probe.h"
+#endif
+
+namespace {
+
+using hearth::Error;
+using hearth::ErrorKind;
+using namespace hearth::engine;
+
+constexpr const char* kUsage =
+    "usage: hearth bench-engine (--model DIR | --config CONFIG.json --load-format dummy) [options]\n"
+    "Measures prefill and decode speed of one model (batch 1).\n"
+    "  --device cpu|cuda|auto     backend (default auto: CUDA when a GPU is present)\n"
+    "  --prompts 512,8192,32768   prompt lengths: prefill tokens/s and time to first token\n"
+    "  --contexts 0,8192,32768    decode tokens/s after a prompt of this many tokens\n"
+    "  --decode-steps N           timed decode steps per context (default 64)\n"
+    "  --profile 0,8192           also time each op of eager decode steps (GPU) at these contexts\n"
+    "  --json FILE                write the results as JSON\n"
+    "  --seed N                   dummy weights and prompt tokens (default 1)\n"
+    "  --threads N                CPU threads (cpu device)\n";
+
+struct Options {
+  std::string model, config;
+  LoadFormat format = LoadFormat::safetensors;
+  Device device = Device::automatic;
+  std::vector<int64_t> prompts{512, 8192, 32768};
+  std::vector<int64_t> contexts{0, 8192, 32768};
+  int64_t decode_steps = 64;
+  std::vector<int64_t> profile_contexts;
+  std::string json_path;
+  uint64_t seed = 1;
+  int threads = 0;
+};
+
+std::vector<int64_t> parse_list(const std::string& s) {
+  std::vector<int64_t> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      out.push_back(std::stoll(item));
+    } catch (...) {
+      throw Error("not a number list: '" + s + "'", ErrorKind::invalid_request);
+    }
+  }
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Bytes one decode step must read at `context` cached positions: every matrix except the routed experts,
+// top-k experts per MoE layer (gate, up, down), one embedding row, the KV cache of the full-attention
+// layers, and the linear-attention state (read and written).
+struct StepBytes {
+  double weights = 0, kv = 0, state = 0;
+  double total() const { return weights + kv + state; }
+};
+
+double matrix_bytes(const WeightMatrix& m) {
+  if (m.rows == 0) return 0;
+  double b = static_cast<double>(m.data_bytes());
+  if (m.quantized()) b += static_cast<double>(m.scales_row_bytes() * static_cast<size_t>(m.rows)) * (m.biases ? 2 : 1);
+  return b;
+}
+
+StepBytes decode_step_bytes(const ModelConfig& c, const ModelWeights& w, int64_t context) {
+  StepBytes s;
+  s.weights += matrix_bytes(w.lm_head) + matrix_bytes(w.embed) / static_cast<double>(std::max<int64_t>(1, w.embed.rows));
+  for (const LayerWeights& l : w.layers) {
+    for (const WeightMatrix* m : {&l.attn.q, &l.attn.k, &l.attn.v, &l.attn.o, &l.linear.qkv, &l.linear.z, &l.linear.b,
+                                  &l.linear.a, &l.linear.out, &l.mlp.gate, &l.mlp.up, &l.mlp.down, &l.moe.router,
+                                  &l.moe.shared.gate, &l.moe.shared.up, &l.moe.shared.down, &l.moe.shared_gate})
+      s.weights += matrix_bytes(*m);
+    if (l.is_moe && !l.moe.gate.experts.empty()) {
+      const double k = static_cast<double>(c.experts_per_token);
+      s.weights += k * (matrix_bytes(l.moe.gate.at(0)) + matrix_bytes(l.moe.up.at(0)) + matrix_bytes(l.moe.down.at(0)));
+    }
+  }
+  s.kv = 2.0 * static_cast<double>(c.num_full_layers()) * static_cast<double>(context) *
+         static_cast<double>(c.num_kv_heads * c.head_dim) * 4.0;
+  s.state = 2.0 * static_cast<double>(c.num_linear_layers()) *
+            static_cast<double>(c.linear_v_heads * c.linear_k_dim * c.linear_v_dim +
+                                (c.conv_kernel - 1) * c.linear_conv_channels()) * 4.0;
+  return s;
+}
+
+std::vector<Token> random_tokens(int64_t n, int64_t vocab, std::mt19937_64& rng) {
+  std::uniform_int_distribution<Token> d(0, static_cast<Token>(std::min<int64_t>(vocab, 200000) - 1));
+  std::vector<Token> t(static_cast<size_t>(n));
+  for (auto& x : t) x = d(rng);
+  return t;
+}
+
+Token greedy(const Model& m) {
+  const auto l = m.logits();
+  return static_cast<Token>(std::max_element(l.begin(), l.end()) - l.begin());
+}
+
+// Runs `steps` greedy decode steps; returns seconds.
+double decode(Model& m, int64_t steps) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) {
+    const Token t = greedy(m);
+    m.prefill(std::span(&t, 1));
+  }
+  return seconds_since(t0);
+}
+
+Options parse(int argc, char** argv, bool& help) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw Error(arg + " needs a value", ErrorKind::invalid_request);
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+    } else if (arg == "--model") {
+      o.model = value();
+    } else if (arg == "--config") {
+      o.config = value();
+    } else if (arg == "--load-format") {
+      const std::string f = value();
+      if (f == "dummy") o.format = LoadFormat::dummy;
+      else if (f == "safetensors") o.format = LoadFormat::safetensors;
+      else throw Error("--load-format must be dummy or safetensors", ErrorKind::invalid_request);
+    } else if (arg == "--device") {
+      const std::string d = value();
+      if (d == "cpu") o.device = Device::cpu;
+      else if (d == "cuda") o.device = Device::cuda;
+      else if (d == "auto") o.device = Device::automatic;
+      else throw Error("--device must be cpu, cuda or auto", ErrorKind::invalid_request);
+    } else if (arg == "--prompts") {
+      o.prompts = parse_list(value());
+    } else if (arg == "--contexts") {
+      o.contexts = parse_list(value());
+    } else if (arg == "--decode-steps") {
+      o.decode_steps = parse_list(value()).at(0);
+    } else if (arg == "--profile") {
+      o.profile_contexts = parse_list(value());
+    } else if (arg == "--json") {
+      o.json_path = value();
+    } else if (arg == "--seed") {
+      o.seed = static_cast<uint64_t>(parse_list(value()).at(0));
+    } else if (arg == "--threads") {
+      o.threads = static_cast<int>(parse_list(value()).at(0));
+    } else {
+      throw Error("unknown argument '" + arg + "'", ErrorKind::invalid_request);
+    }
+  }
+  if (!help && o.model.empty() == o.config.empty())
+    throw Error("give either --model DIR or --config CONFIG.json (with --load-format dummy)", ErrorKind::invalid_request);
+  if (!o.config.empty() && o.format != LoadFormat::dummy)
+    throw Error("--config runs random weights: add --load-format dummy", ErrorKind::invalid_request);
+  if (o.decode_steps < 1) throw Error("--decode-steps must be at least 1", ErrorKind::invalid_request);
+  return o;
+}
+
+int run_bench_engine(int argc, char** argv) {
+  bool help = false;
+  const Options opt = parse(argc, argv, help);
+  if (help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  nlohmann::json out;
+  int64_t longest = 1;
+  for (int64_t n : opt.prompts) longest = std::max(longest, n);
+  for (int64_t n : opt.contexts) longest = std::max(longest, n);
+  LoadOptions lo;
+  lo.model_dir = opt.model.empty() ? opt.config : opt.model;
+  lo.format = opt.format;
+  lo.device = opt.device;
+  lo.max_context = longest + opt.decode_steps + 16;
+  lo.threads = opt.threads;
+  lo.dummy_seed = opt.seed;
+
+  double copy_gbs = 0;
+#ifdef HEARTH_HAVE_CUDA
+  const bool gpu_present = cuda::device_available() && opt.device != Device::cpu;
+  if (gpu_present) {
+    copy_gbs = cuda::measure_copy_bandwidth_gbs();
+    out["gpu"] = cuda::device_name();
+    out["copy_bandwidth_gbs"] = copy_gbs;
+    std::printf("GPU: %s, device-to-device copy %.0f GB/s (read + write)\n", cuda::device_name().c_str(), copy_gbs);
+  }
+#endif
+  const auto t_load = std::chrono::steady_clock::now();
+  std::unique_ptr<Model> model = load_model(lo);
+  const double load_s = seconds_since(t_load);
+  auto* qwen = dynamic_cast<Qwen35Model*>(model.get());
+  if (!qwen) throw Error("bench-engine: not a Qwen3.5/3.6 model", ErrorKind::unsupported);
+  const ModelConfig& cfg = qwen->config();
+  std::printf("model: %s\nloaded in %.1f s, backend %s, max context %lld\n", model->info().description.c_str(), load_s,
+              std::string(qwen->ops().name()).c_str(), static_cast<long long>(lo.max_context));
+  out["model"] = model->info().description;
+  out["backend"] = std::string(qwen->ops().name());
+  out["load_seconds"] = load_s;
+  size_t peak_device = 0;
+  auto sample_memory = [&] {
+#ifdef HEARTH_HAVE_CUDA
+    if (gpu_present) peak_device = std::max(peak_device, cuda::device_memory_used());
+#endif
+  };
+  sample_memory();
+
+  std::mt19937_64 rng(opt.seed);
+  // Warm-up: first-use costs (kernel loading, workspaces, the decode graph) stay out of the numbers.
+  model->reset();
+  model->prefill(random_tokens(64, cfg.vocab_size, rng));
+  decode(*model, 4);
+
+  nlohmann::json prefill_rows = nlohmann::json::array(), decode_rows = nlohmann::json::array();
+  // One prefill per length serves both tables: a prompt length is timed, a context length is then decoded.
+  std::vector<int64_t> lengths = opt.prompts;
+  for (int64_t c : opt.contexts) lengths.push_back(std::max<int64_t>(1, c));
+  std::sort(lengths.begin(), lengths.end());
+  lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+  const double ceiling = copy_gbs * 1e9;
+  std::printf("\n%-9s %12s %9s | %12s %10s %14s %11s\n", "tokens", "prefill t/s", "TTFT s", "decode t/s", "ms/token",
+              "GB read/token", copy_gbs > 0 ? "of copy BW" : "");
+  for (int64_t n : lengths) {
+    model->reset();
+    const auto tokens = random_tokens(n, cfg.vocab_size, rng);
+    const auto t0 = std::chrono::steady_clock::now();
+    model->prefill(tokens);
+    const double s = seconds_since(t0);  // logits are on the host: the first token can be sampled now
+    sample_memory();
+    const bool timed_prompt = std::count(opt.prompts.begin(), opt.prompts.end(), n) > 0;
+    const bool timed_context = std::count(opt.contexts.begin(), opt.contexts.end(), n) > 0 ||
+                               (n == 1 && std::count(opt.contexts.begin(), opt.contexts.end(), 0) > 0);
+    std::printf("%-9lld ", static_cast<long long>(n));
+    if (timed_prompt) {
+      std::printf("%12.0f %9.3f | ", static_cast<double>(n) / s, s);
+      prefill_rows.push_back({{"prompt", n}, {"tokens_per_s", static_cast<double>(n) / s}, {"ttft_s", s}});
+    } else {
+      std::printf("%12s %9s | ", "", "");
+    }
+    if (timed_context) {
+      decode(*model, 2);
+      const double d = decode(*model, opt.decode_steps);
+      sample_memory();
+      const double per = d / static_cast<double>(opt.decode_steps);
+      const int64_t ctx = n == 1 ? 0 : n;
+      const StepBytes b = decode_step_bytes(cfg, qwen->weights(), n + 2 + opt.decode_steps / 2);
+      const double frac = ceiling > 0 ? b.total() / per / ceiling : 0;
+      std::printf("%12.1f %10.3f %14.3f %10.1f%%", 1.0 / per, per * 1e3, b.total() / 1e9, frac * 100);
+      decode_rows.push_back({{"context", ctx},
+                             {"tokens_per_s", 1.0 / per},
+                             {"ms_per_token", per * 1e3},
+                             {"bytes_per_token", b.total()},
+                             {"weight_bytes_per_token", b.weights},
+                             {"kv_bytes_per_token", b.kv},
+                             {"state_bytes_per_token", b.state},
+                             {"bandwidth_fraction", frac},
+                             {"bandwidth_limit_tokens_per_s", ceiling > 0 ? ceiling / b.total() : 0}});
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  out["prefill"] = prefill_rows;
+  out["decode"] = decode_rows;
+
+#ifdef HEARTH_HAVE_CUDA
+  if (auto* ops = dynamic_cast<cuda::CudaOps*>(&qwen->ops())) {
+    const cuda::MemoryStats ms = ops->memory_stats();
+    std::printf("\npeak GPU memory: %.2f GiB on the device (hearth: weights %.2f GiB, buffers %.2f GiB, workspace %.2f GiB)\n",
+                static_cast<double>(peak_device) / (1 << 30), static_cast<double>(ms.weights) / (1 << 30),
+                static_cast<double>(ms.allocations) / (1 << 30), static_cast<double>(ms.workspace) / (1 << 30));
+    out["peak_device_bytes"] = peak_device;
+    out["hearth_peak_bytes"] = ms.peak_total;
+    if (!opt.profile_contexts.empty()) {
+      // Eager steps, one event pair per op: the sum exceeds a graph step by the launch gaps.
+      nlohmann::json prof = nlohmann::json::array();
+      for (int64_t ctx : opt.profile_contexts) {
+        model->reset();
+        model->prefill(random_tokens(std::max<int64_t>(1, ctx), cfg.vocab_size, rng));
+        ops->set_profiling(true);
+        ops->clear_profile();
+        const int64_t steps = std::min<int64_t>(opt.decode_steps, 16);
+        const double s = decode(*model, steps);
+        const auto rows = ops->profile();
+        ops->set_profiling(false);
+        double total = 0;
+        for (const auto& r : rows) total += r.total_ms;
+        std::printf("\nper-op GPU time of an eager decode step at context %lld (%.3f ms of GPU time per step, %.3f ms wall):\n",
+                    static_cast<long long>(ctx), total / static_cast<double>(steps), s * 1e3 / static_cast<double>(steps));
+        for (const auto& r : rows) {
+          const double per_step = r.total_ms / static_cast<double>(steps);
+          if (per_step < 0.001) continue;
+          std::printf("  %8.3f ms %5.1f%% %5.0f calls  %s\n", per_step, 100.0 * r.total_ms / total,
+                      static_cast<double>(r.calls) / static_cast<double>(steps), r.label.c_str());
+          prof.push_back({{"context", ctx}, {"op", r.label}, {"ms_per_step", per_step},
+                          {"calls_per_step", static_cast<double>(r.calls) / static_cast<double>(steps)}});
+        }
+      }
+      out["profile"] = prof;
+    }
+  }
+#endif
+  if (!opt.json_path.empty()) {
+    std::ofstream f(opt.json_path);
+    if (!f) throw Error("cannot write " + opt.json_path, ErrorKind::io);
+    f << out.dump(1) << "\n";
+  }
+  return 0;
+}
+
+const hearth::app::CommandRegistration kRegistration{"bench-engine", "Measure prefill/decode speed of a model",
+                                                     run_bench_engine};
+
+}  // namespace

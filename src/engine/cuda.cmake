@@ -1,0 +1,35 @@
+# hearth_engine_cuda: the CUDA backend (engine/cuda/). Built whenever nvcc is found (HEARTH_HAVE_CUDA),
+# so CI compiles it without a GPU; tests that need a GPU carry the ctest label "gpu".
+if(HEARTH_HAVE_CUDA)
+  set(HEARTH_CUDA_DIR ${CMAKE_CURRENT_LIST_DIR}/cuda)
+  add_library(hearth_engine_cuda STATIC
+    ${HEARTH_CUDA_DIR}/kernel_support.cpp
+    ${HEARTH_CUDA_DIR}/cuda_ops.cpp
+    ${HEARTH_CUDA_DIR}/memory_plan.cpp
+    ${HEARTH_CUDA_DIR}/device_probe.cpp
+    ${HEARTH_CUDA_DIR}/matvec.cu
+    ${HEARTH_CUDA_DIR}/gemm.cu
+    ${HEARTH_CUDA_DIR}/moe_decode.cu
+    ${HEARTH_CUDA_DIR}/moe_prefill.cu
+    ${HEARTH_CUDA_DIR}/attention.cu
+    ${HEARTH_CUDA_DIR}/delta_rule.cu
+    ${HEARTH_CUDA_DIR}/elementwise.cu
+    ${HEARTH_CUDA_DIR}/random_fill.cu)
+  # The shared headers need C++20 (std::bit_cast, std::span). CMake 3.25 does not know nvcc's C++20
+  # flag (it knows up to 17), so it is named here.
+  if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+  endif()
+  set_target_properties(hearth_engine_cuda PROPERTIES CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON
+                                                      CUDA_EXTENSIONS OFF CUDA_SEPARABLE_COMPILATION OFF)
+  option(HEARTH_CUDA_RESOURCE_REPORT "Print ptxas register/shared-memory usage per kernel" OFF)
+  target_compile_options(hearth_engine_cuda PRIVATE
+    $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo --expt-relaxed-constexpr -Xcompiler=-Wno-unused-parameter>
+    $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<BOOL:${HEARTH_CUDA_RESOURCE_REPORT}>>:-Xptxas=-v>)
+  # hearth_engine (weight formats, config) and this library refer to each other: CMake resolves the
+  # cycle between the two static libraries on the link line. Code that picks the backend sees
+  # HEARTH_HAVE_CUDA through this interface definition.
+  target_link_libraries(hearth_engine_cuda PUBLIC hearth_engine hearth_util CUDA::cudart_static)
+  target_compile_definitions(hearth_engine_cuda INTERFACE HEARTH_HAVE_CUDA=1)
+endif()

@@ -1,0 +1,40 @@
+#pragma once
+// What the loader needs to run a model on CUDA: the memory plan (weights + KV cache for the whole
+// context + state + scratch, checked against the device's free memory before anything is allocated)
+// and the backend itself.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/config.h"
+#include "engine/model_weights.h"
+#include "engine/ops.h"
+
+namespace hearth::engine::cuda {
+
+struct MemoryPlan {
+  size_t weights = 0;       // every matrix as stored (data + scales + biases)
+  size_t kv_cache = 0;      // full-attention layers, float32, max_context positions
+  size_t linear_state = 0;  // conv + recurrent state of the linear-attention layers
+  size_t activations = 0;   // the model's scratch for one chunk of max_chunk tokens, and the logits
+  size_t workspace = 0;     // kernel scratch (decode attention pieces, grouped MoE buffers)
+  size_t reserve = 0;       // allocator rounding and small buffers
+  size_t total() const { return weights + kv_cache + linear_state + activations + workspace + reserve; }
+  std::string describe() const;  // "weights 18.9 GiB + KV cache 1.3 GiB + ..."
+};
+
+MemoryPlan plan_memory(const ModelConfig& config, const ModelWeights& weights, int64_t max_context, int64_t max_chunk);
+
+struct CudaBackendOptions {
+  int64_t max_context = 32768;
+  int64_t max_chunk = 256;
+  bool random_weights = false;  // --load-format dummy: weights generated on the GPU
+  uint64_t seed = 1;
+};
+
+// Checks the plan against the device's free memory (hearth::Error naming each part when it does not
+// fit), then creates the backend.
+std::unique_ptr<Ops> make_cuda_backend(const ModelConfig& config, const ModelWeights& weights,
+                                       const CudaBackendOptions& options);
+
+}  // namespace hearth::engine::cuda

@@ -1,0 +1,508 @@
+#include "engine/cuda/cuda_ops.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/cuda/cuda_check.h"
+
+namespace hearth::engine::cuda {
+
+namespace {
+
+constexpr size_t kSlabBytes = size_t{256} << 20;
+constexpr size_t kArenaAlign = 256;
+
+View view(const Tensor& t) { return View{t.data, t.rows, t.cols, t.stride}; }
+
+void require(bool ok, const char* what) {
+  if (!ok) throw Error(std::string("cuda op: ") + what);
+}
+
+std::string mib(size_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; }
+
+}  // namespace
+
+bool device_available() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return false;
+  }
+  return count > 0;
+}
+
+// ---- recorded graphs ---------------------------------------------------------------------------------
+namespace {
+
+class CudaGraph final : public RecordedOps {
+ public:
+  CudaGraph(cudaGraphExec_t exec, cudaStream_t stream) : exec_(exec), stream_(stream) {}
+  ~CudaGraph() override { cudaGraphExecDestroy(exec_); }
+  void replay() override { HEARTH_CUDA_CHECK(cudaGraphLaunch(exec_, stream_)); }
+
+ private:
+  cudaGraphExec_t exec_;
+  cudaStream_t stream_;
+};
+
+}  // namespace
+
+// ---- profiling: events around each op ----------------------------------------------------------------
+class CudaOps::Timer {
+ public:
+  template <class Label>
+  Timer(CudaOps& ops, Label&& label) : ops_(ops) {
+    if (!ops.profiling_ || ops.recording_) return;
+    index_ = static_cast<int64_t>(ops.pending_events_.size());
+    ProfileEvent ev;
+    ev.label = label();
+    for (cudaEvent_t* e : {&ev.begin, &ev.end}) {
+      if (!ops.free_events_.empty()) {
+        *e = ops.free_events_.back();
+        ops.free_events_.pop_back();
+      } else {
+        HEARTH_CUDA_CHECK(cudaEventCreate(e));
+      }
+    }
+    HEARTH_CUDA_CHECK(cudaEventRecord(ev.begin, ops.stream_));
+    ops.pending_events_.push_back(std::move(ev));
+  }
+  ~Timer() {
+    if (index_ >= 0) cudaEventRecord(ops_.pending_events_[static_cast<size_t>(index_)].end, ops_.stream_);
+  }
+
+ private:
+  CudaOps& ops_;
+  int64_t index_ = -1;
+};
+
+struct CudaOps::ExpertTableStorage {
+  std::vector<const void*> host;  // data, scales, biases of every expert: detects a reused address
+  void* device = nullptr;
+  ExpertTable table;
+};
+
+// ---- lifetime and memory -------------------------------------------------------------------------------
+CudaOps::CudaOps(const CudaOptions& options) : options_(options) {
+  if (!device_available()) throw Error("no CUDA device is available", ErrorKind::unsupported);
+  HEARTH_CUDA_CHECK(cudaSetDevice(options.device));
+  HEARTH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  HEARTH_CUDA_CHECK(cudaEventCreateWithFlags(&tokens_copied_, cudaEventDisableTiming));
+}
+
+CudaOps::~CudaOps() {
+  cudaStreamSynchronize(stream_);
+  for (auto& [key, t] : expert_tables_) cudaFree(t->device);
+  for (auto& s : slabs_) cudaFree(s.base);
+  for (auto& [p, n] : allocations_) cudaFree(p);
+  for (void* w : retired_workspaces_) cudaFree(w);
+  cudaFree(workspace_);
+  cudaFree(dev_tokens_);
+  cudaFreeHost(pinned_tokens_);
+  for (auto& e : pending_events_) cudaEventDestroy(e.begin), cudaEventDestroy(e.end);
+  for (auto e : free_events_) cudaEventDestroy(e);
+  cudaEventDestroy(tokens_copied_);
+  cudaStreamDestroy(stream_);
+}
+
+void CudaOps::track(size_t& counter, int64_t delta) {
+  counter = static_cast<size_t>(static_cast<int64_t>(counter) + delta);
+  stats_.peak_total = std::max(stats_.peak_total, stats_.weights + stats_.allocations + stats_.workspace);
+}
+
+namespace {
+void* device_malloc(size_t bytes, const MemoryStats& stats, const char* what) {
+  void* p = nullptr;
+  const cudaError_t err = cudaMalloc(&p, bytes);
+  if (err == cudaSuccess) return p;
+  cudaGetLastError();
+  size_t free_b = 0, total_b = 0;
+  cudaMemGetInfo(&free_b, &total_b);
+  throw Error(std::string("GPU out of memory allocating ") + mib(bytes) + " for " + what + " (" + cudaGetErrorString(err) +
+                  "); in use by hearth: weights " + mib(stats.weights) + ", buffers " + mib(stats.allocations) +
+                  ", workspace " + mib(stats.workspace) + "; device free " + mib(free_b) + " of " + mib(total_b) +
+                  ". Use a smaller --max-context or a smaller model.",
+              ErrorKind::unsupported);
+}
+}  // namespace
+
+void* CudaOps::alloc(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = device_malloc(bytes, stats_, "buffers");
+  HEARTH_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, stream_));
+  HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  allocations_[p] = bytes;
+  track(stats_.allocations, static_cast<int64_t>(bytes));
+  return p;
+}
+
+void CudaOps::release(void* ptr) {
+  if (!ptr) return;
+  auto it = allocations_.find(ptr);
+  if (it == allocations_.end()) throw Error("cuda: release of a pointer alloc() did not return");
+  cudaStreamSynchronize(stream_);
+  HEARTH_CUDA_CHECK(cudaFree(ptr));
+  track(stats_.allocations, -static_cast<int64_t>(it->second));
+  allocations_.erase(it);
+}
+
+void* CudaOps::arena_alloc(size_t bytes) {
+  bytes = (bytes + kArenaAlign - 1) / kArenaAlign * kArenaAlign;
+  if (slabs_.empty() || slabs_.back().size - slabs_.back().used < bytes) {
+    Slab s;
+    s.size = std::max(kSlabBytes, bytes);
+    s.base = static_cast<uint8_t*>(device_malloc(s.size, stats_, "weights"));
+    slabs_.push_back(s);
+  }
+  Slab& s = slabs_.back();
+  void* p = s.base + s.used;
+  s.used += bytes;
+  track(stats_.weights, static_cast<int64_t>(bytes));
+  return p;
+}
+
+void* CudaOps::workspace(size_t bytes) {
+  if (bytes <= workspace_size_) return workspace_;
+  // Grow-only; the old buffer stays allocated because a recorded graph may still point at it.
+  size_t size = std::max<size_t>(bytes, size_t{1} << 20);
+  size = std::max(size, workspace_size_ * 2);
+  if (workspace_) retired_workspaces_.push_back(workspace_);
+  workspace_ = device_malloc(size, stats_, "kernel workspace");
+  workspace_size_ = size;
+  track(stats_.workspace, static_cast<int64_t>(size));
+  return workspace_;
+}
+
+void CudaOps::check_not_recording(const char* what) const {
+  if (recording_) throw Error(std::string("cuda: ") + what + " cannot be recorded (it reads or writes host memory)");
+}
+
+void CudaOps::upload(void* dst, const void* host_src, size_t bytes) {
+  check_not_recording("upload");
+  if (bytes == 0) return;
+  HEARTH_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream_));
+  HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the caller may reuse host_src at once
+}
+
+void CudaOps::download(void* host_dst, const void* src, size_t bytes) {
+  check_not_recording("download");
+  if (bytes == 0) return;
+  HEARTH_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+  HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
+
+void CudaOps::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes) HEARTH_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+}
+
+void CudaOps::zero(void* dst, size_t bytes) {
+  if (bytes) HEARTH_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, stream_));
+}
+
+void CudaOps::synchronize() { HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+
+WeightMatrix CudaOps::place_weight(const WeightMatrix& host) {
+  check_not_recording("place_weight");
+  WeightMatrix d = host;
+  if (host.rows == 0 || host.cols == 0) return d;
+  const size_t data_bytes = host.data_bytes();
+  const size_t scale_bytes = host.quantized() ? host.scales_row_bytes() * static_cast<size_t>(host.rows) : 0;
+  auto place = [&](const void* src, size_t bytes) -> void* {
+    void* p = arena_alloc(bytes);
+    if (!options_.random_weights) {
+      HEARTH_CUDA_CHECK(cudaMemcpyAsync(p, src, bytes, cudaMemcpyHostToDevice, stream_));
+    }
+    return p;
+  };
+  d.data = place(host.data, data_bytes);
+  if (host.quantized()) d.scales = place(host.scales, scale_bytes);
+  if (host.biases) d.biases = place(host.biases, scale_bytes);
+  if (options_.random_weights) {
+    // Same value ranges as the host dummy weights (engine/dummy_weights.cpp): weights about ±0.03.
+    const uint64_t seed = options_.seed * 0x100000001b3ull + (++random_counter_);
+    const int64_t groups = host.groups() * host.rows;
+    switch (host.format) {
+      case WeightFormat::dense:
+        launch_fill_random_floats(const_cast<void*>(d.data), host.rows * host.cols, host.dtype, -0.0346f, 0.0346f, seed,
+                                  stream_);
+        break;
+      case WeightFormat::affine: {
+        launch_fill_random_bits(const_cast<void*>(d.data), data_bytes, seed, stream_);
+        const float step = 0.06f / static_cast<float>((1 << host.bits) - 1);
+        launch_fill_random_floats(const_cast<void*>(d.scales), groups, host.dtype, 0.75f * step, 1.25f * step, seed + 1,
+                                  stream_);
+        if (d.biases)
+          launch_fill_random_floats(const_cast<void*>(d.biases), groups, host.dtype, -0.032f, -0.028f, seed + 2, stream_);
+        break;
+      }
+      case WeightFormat::nvfp4:
+        launch_fill_random_bits(const_cast<void*>(d.data), data_bytes, seed, stream_);
+        launch_fill_random_codes(static_cast<uint8_t*>(const_cast<void*>(d.scales)), groups, 0x08, 0x0f, seed + 1, stream_);
+        break;
+      default:  // mxfp4, mxfp8: E8M0 scales 2^-9 .. 2^-6
+        launch_fill_random_bits(const_cast<void*>(d.data), data_bytes, seed, stream_);
+        launch_fill_random_codes(static_cast<uint8_t*>(const_cast<void*>(d.scales)), groups, 118, 121, seed + 1, stream_);
+        break;
+    }
+  }
+  HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));  // host memory (possibly a mapped file) may go away
+  return d;
+}
+
+// ---- ops ----------------------------------------------------------------------------------------------
+void CudaOps::embed(const EmbedArgs& a) {
+  check_not_recording("embed");
+  require(a.table && a.out.rows == static_cast<int64_t>(a.tokens.size()) && a.out.cols == a.table->cols, "embed shapes");
+  for (Token t : a.tokens)
+    if (t < 0 || t >= a.table->rows)
+      throw Error("token id " + std::to_string(t) + " is outside the vocabulary", ErrorKind::invalid_request);
+  const size_t n = a.tokens.size();
+  Timer timer(*this, [&] { return "embed n=" + std::to_string(n); });
+  if (n > token_capacity_) {
+    HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    cudaFreeHost(pinned_tokens_);
+    cudaFree(dev_tokens_);
+    token_capacity_ = std::max<size_t>(n, 4096);
+    HEARTH_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&pinned_tokens_), token_capacity_ * sizeof(int32_t)));
+    HEARTH_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&dev_tokens_), token_capacity_ * sizeof(int32_t)));
+  }
+  HEARTH_CUDA_CHECK(cudaEventSynchronize(tokens_copied_));  // the previous copy out of the pinned buffer
+  std::memcpy(pinned_tokens_, a.tokens.data(), n * sizeof(int32_t));
+  HEARTH_CUDA_CHECK(cudaMemcpyAsync(dev_tokens_, pinned_tokens_, n * sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+  HEARTH_CUDA_CHECK(cudaEventRecord(tokens_copied_, stream_));
+  launch_embed(*a.table, dev_tokens_, static_cast<int64_t>(n), view(a.out), stream_);
+}
+
+void CudaOps::matmul(const MatmulArgs& a) {
+  require(a.weight && a.x.cols == a.weight->cols && a.y.cols == a.weight->rows && a.x.rows == a.y.rows, "matmul shapes");
+  Timer timer(*this, [&] { return "matmul " + a.weight->describe() + " n=" + std::to_string(a.x.rows); });
+  MatmulLaunch m;
+  m.w = *a.weight;
+  m.x = a.x.data;
+  m.x_stride = a.x.stride;
+  m.y = a.y.data;
+  m.y_stride = a.y.stride;
+  m.n = a.x.rows;
+  m.accumulate = a.accumulate;
+  launch_matmul(m, stream_);
+}
+
+void CudaOps::rms_norm(const RmsNormArgs& a) {
+  require(a.dim > 0 && a.x.cols % a.dim == 0 && a.out.rows == a.x.rows && a.out.cols == a.x.cols, "rms_norm shapes");
+  Timer timer(*this, [&] { return "rms_norm dim=" + std::to_string(a.dim); });
+  launch_rms_norm(view(a.x), view(a.out), a.weight, a.dim, a.eps, stream_);
+}
+
+void CudaOps::rope(const RopeArgs& a) {
+  require(a.x.cols == a.heads * a.head_dim && a.rotary_dim % 2 == 0 && a.rotary_dim <= a.head_dim, "rope shapes");
+  Timer timer(*this, [&] { return std::string("rope"); });
+  launch_rope(view(a.x), a.heads, a.head_dim, a.rotary_dim, a.first_position, a.position_ptr, a.theta, stream_);
+}
+
+void CudaOps::attention(const AttentionArgs& a) {
+  const int64_t n = a.q.rows, H = a.heads, KV = a.kv_heads, D = a.head_dim;
+  require(H > 0 && KV > 0 && H % KV == 0 && a.q.cols == H * D && a.out.cols == H * D && a.k_cache.cols == KV * D &&
+              a.v_cache.cols == KV * D && a.out.rows == n && a.k_cache.stride == a.v_cache.stride,
+          "attention shapes");
+  require(a.position_ptr || a.first_position + n <= a.k_cache.rows, "attention: positions past the cache");
+  Timer timer(*this, [&] { return "attention n=" + std::to_string(n) + (n == 1 ? " (decode)" : " (prefill)"); });
+  AttentionLaunch l;
+  l.q = a.q.data, l.q_stride = a.q.stride;
+  l.k_cache = a.k_cache.data, l.v_cache = a.v_cache.data, l.kv_stride = a.k_cache.stride, l.capacity = a.k_cache.rows;
+  l.out = a.out.data, l.out_stride = a.out.stride;
+  l.n = n, l.first_position = a.first_position, l.dev_position = a.position_ptr;
+  l.heads = static_cast<int>(H), l.kv_heads = static_cast<int>(KV), l.head_dim = static_cast<int>(D), l.scale = a.scale;
+  if (n == 1) l.workspace = workspace(attention_workspace_bytes(l.heads, l.head_dim, l.capacity));
+  launch_attention(l, stream_);
+}
+
+void CudaOps::conv1d(const Conv1dArgs& a) {
+  require(a.out.rows == a.x.rows && a.out.cols == a.x.cols && a.kernel >= 1, "conv1d shapes");
+  Timer timer(*this, [&] { return "conv1d n=" + std::to_string(a.x.rows); });
+  Conv1dLaunch l;
+  l.x = a.x.data, l.x_stride = a.x.stride, l.state = a.state, l.weight = a.weight;
+  l.out = a.out.data, l.out_stride = a.out.stride, l.n = a.x.rows, l.channels = a.x.cols, l.kernel = a.kernel;
+  l.silu = a.silu;
+  launch_conv1d(l, stream_);
+}
+
+void CudaOps::delta_gates(const DeltaGatesArgs& a) {
+  require(a.a.cols == a.b.cols && a.g.cols == a.a.cols && a.beta.cols == a.a.cols, "delta_gates shapes");
+  Timer timer(*this, [&] { return std::string("delta_gates"); });
+  DeltaGatesLaunch l;
+  l.a = a.a.data, l.b = a.b.data, l.a_stride = a.a.stride, l.b_stride = a.b.stride;
+  l.a_log = a.a_log, l.dt_bias = a.dt_bias;
+  l.g = a.g.data, l.beta = a.beta.data, l.g_stride = a.g.stride, l.beta_stride = a.beta.stride;
+  l.n = a.a.rows, l.heads = a.a.cols;
+  launch_delta_gates(l, stream_);
+}
+
+void CudaOps::delta_rule(const DeltaRuleArgs& a) {
+  require(a.k_heads > 0 && a.v_heads % a.k_heads == 0 && a.q.cols == a.k_heads * a.dk && a.k.cols == a.k_heads * a.dk &&
+              a.v.cols == a.v_heads * a.dv && a.out.cols == a.v_heads * a.dv && a.g.cols == a.v_heads &&
+              a.beta.cols == a.v_heads,
+          "delta_rule shapes");
+  Timer timer(*this, [&] { return "delta_rule n=" + std::to_string(a.q.rows); });
+  DeltaRuleLaunch l;
+  l.q = a.q.data, l.k = a.k.data, l.v = a.v.data, l.g = a.g.data, l.beta = a.beta.data;
+  l.q_stride = a.q.stride, l.k_stride = a.k.stride, l.v_stride = a.v.stride, l.g_stride = a.g.stride;
+  l.beta_stride = a.beta.stride;
+  l.state = a.state, l.out = a.out.data, l.out_stride = a.out.stride, l.n = a.q.rows;
+  l.k_heads = static_cast<int>(a.k_heads), l.v_heads = static_cast<int>(a.v_heads);
+  l.dk = static_cast<int>(a.dk), l.dv = static_cast<int>(a.dv);
+  launch_delta_rule(l, stream_);
+}
+
+void CudaOps::gated_rms_norm(const GatedRmsNormArgs& a) {
+  require(a.dim > 0 && a.x.cols % a.dim == 0 && a.z.cols == a.x.cols && a.z.rows == a.x.rows, "gated_rms_norm shapes");
+  Timer timer(*this, [&] { return std::string("gated_rms_norm"); });
+  launch_gated_rms_norm(view(a.x), view(a.z), a.weight, a.dim, a.eps, stream_);
+}
+
+void CudaOps::split_query_gate(const SplitQueryGateArgs& a) {
+  require(a.query_gate.cols == a.heads * 2 * a.head_dim && a.query.cols == a.heads * a.head_dim &&
+              a.gate.cols == a.heads * a.head_dim,
+          "split_query_gate shapes");
+  Timer timer(*this, [&] { return std::string("split_query_gate"); });
+  launch_split_query_gate(view(a.query_gate), a.heads, a.head_dim, view(a.query), view(a.gate), stream_);
+}
+
+void CudaOps::sigmoid_mul(const SigmoidMulArgs& a) {
+  require(a.x.rows == a.gate.rows && a.x.cols == a.gate.cols, "sigmoid_mul shapes");
+  Timer timer(*this, [&] { return std::string("sigmoid_mul"); });
+  launch_sigmoid_mul(view(a.x), view(a.gate), stream_);
+}
+
+void CudaOps::swiglu(const SwiGluArgs& a) {
+  require(a.gate.rows == a.up.rows && a.gate.cols == a.up.cols && a.out.cols == a.gate.cols, "swiglu shapes");
+  Timer timer(*this, [&] { return std::string("swiglu"); });
+  launch_swiglu(view(a.gate), view(a.up), view(a.out), stream_);
+}
+
+void CudaOps::add(const AddArgs& a) {
+  require(a.x.rows == a.y.rows && a.x.cols == a.y.cols, "add shapes");
+  Timer timer(*this, [&] { return std::string(a.row_gate.data ? "add (gated)" : "add"); });
+  launch_add(view(a.x), view(a.y), view(a.row_gate), stream_);
+}
+
+void CudaOps::route(const RouterArgs& a) {
+  require(a.top_k > 0 && a.top_k <= a.logits.cols, "route: top_k out of range");
+  Timer timer(*this, [&] { return std::string("route"); });
+  RouteLaunch l;
+  l.logits = a.logits.data, l.logits_stride = a.logits.stride, l.n = a.logits.rows, l.experts = a.logits.cols;
+  l.top_k = a.top_k, l.normalize = a.normalize, l.indices = a.indices, l.weights = a.weights;
+  launch_route(l, stream_);
+}
+
+const ExpertTable& CudaOps::expert_table(const WeightStack& stack) {
+  std::vector<const void*> host;
+  host.reserve(stack.experts.size() * 3);
+  for (const auto& m : stack.experts) host.push_back(m.data);
+  for (const auto& m : stack.experts) host.push_back(m.scales);
+  for (const auto& m : stack.experts) host.push_back(m.biases);
+  auto& slot = expert_tables_[stack.experts.data()];
+  if (slot && slot->host == host) return slot->table;
+  if (recording_) throw Error("cuda: MoE expert tables must be built before recording (run the model once eagerly)");
+  require(!stack.experts.empty(), "moe: empty expert stack");
+  auto storage = std::make_unique<ExpertTableStorage>();
+  const size_t count = stack.experts.size();
+  HEARTH_CUDA_CHECK(cudaMalloc(&storage->device, host.size() * sizeof(void*)));
+  HEARTH_CUDA_CHECK(cudaMemcpy(storage->device, host.data(), host.size() * sizeof(void*), cudaMemcpyHostToDevice));
+  auto* ptrs = static_cast<const uint8_t* const*>(storage->device);
+  ExpertTable& t = storage->table;
+  t.shape = stack.experts[0];
+  t.count = static_cast<int64_t>(count);
+  t.data = ptrs;
+  t.scales = stack.experts[0].scales ? ptrs + count : nullptr;
+  t.biases = stack.experts[0].biases ? ptrs + 2 * count : nullptr;
+  t.codec = pick_codec(t.shape);
+  for (const auto& m : stack.experts) {
+    require(m.rows == t.shape.rows && m.cols == t.shape.cols && m.format == t.shape.format && m.bits == t.shape.bits &&
+                m.group_size == t.shape.group_size && m.dtype == t.shape.dtype,
+            "moe: experts of one stack differ in shape or format");
+    if (pick_codec(m) != t.codec) t.codec = Codec::generic;
+  }
+  if (slot) cudaFree(slot->device);
+  storage->host = std::move(host);
+  slot = std::move(storage);
+  return slot->table;
+}
+
+void CudaOps::moe(const MoeArgs& a) {
+  require(a.gate && a.up && a.down && a.gate->count() == a.up->count() && a.gate->count() == a.down->count() &&
+              a.top_k > 0 && a.x.rows == a.out.rows,
+          "moe arguments");
+  Timer timer(*this, [&] { return "moe n=" + std::to_string(a.x.rows); });
+  MoeLaunch l;
+  l.gate = expert_table(*a.gate);
+  l.up = expert_table(*a.up);
+  l.down = expert_table(*a.down);
+  require(l.gate.shape.cols == a.x.cols && l.down.shape.rows == a.out.cols && l.down.shape.cols == l.gate.shape.rows,
+          "moe shapes");
+  l.x = a.x.data, l.x_stride = a.x.stride, l.indices = a.indices, l.weights = a.weights;
+  l.n = a.x.rows, l.top_k = a.top_k, l.out = a.out.data, l.out_stride = a.out.stride;
+  l.workspace = workspace(moe_workspace_bytes(l.n, l.top_k, l.gate.count, l.gate.shape.rows));
+  launch_moe(l, stream_);
+}
+
+void CudaOps::copy_tensor(const CopyArgs& a) {
+  require(a.src.rows == a.dst.rows && a.src.cols == a.dst.cols, "copy_tensor shapes");
+  Timer timer(*this, [&] { return std::string("copy"); });
+  launch_copy(view(a.src), view(a.dst), stream_);
+}
+
+void CudaOps::write_rows(const WriteRowsArgs& a) {
+  require(a.src.cols == a.dst.cols, "write_rows shapes");
+  require(a.position_ptr || a.position + a.src.rows <= a.dst.rows, "write_rows: rows past the destination");
+  Timer timer(*this, [&] { return std::string("write_rows"); });
+  launch_copy_at_position(view(a.src), a.dst.data, a.dst.stride, a.position, a.position_ptr, stream_);
+}
+
+// ---- recording -----------------------------------------------------------------------------------------
+void CudaOps::begin_recording() {
+  if (recording_) throw Error("cuda: already recording");
+  // Relaxed: the workspace may still grow (cudaMalloc) while a first step is recorded.
+  HEARTH_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed));
+  recording_ = true;
+}
+
+std::unique_ptr<RecordedOps> CudaOps::end_recording() {
+  if (!recording_) throw Error("cuda: end_recording without begin_recording");
+  recording_ = false;
+  cudaGraph_t graph = nullptr;
+  HEARTH_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  if (err != cudaSuccess) throw_cuda_error(err, "cudaGraphInstantiate", __FILE__, __LINE__);
+  return std::make_unique<CudaGraph>(exec, stream_);
+}
+
+// ---- profiling -----------------------------------------------------------------------------------------
+void CudaOps::set_profiling(bool on) { profiling_ = on; }
+
+std::vector<OpProfileRow> CudaOps::profile() {
+  synchronize();
+  for (auto& ev : pending_events_) {
+    float ms = 0;
+    HEARTH_CUDA_CHECK(cudaEventElapsedTime(&ms, ev.begin, ev.end));
+    OpProfileRow& row = profile_rows_[ev.label];
+    row.label = ev.label;
+    row.calls += 1;
+    row.total_ms += ms;
+    free_events_.push_back(ev.begin);
+    free_events_.push_back(ev.end);
+  }
+  pending_events_.clear();
+  std::vector<OpProfileRow> rows;
+  for (auto& [label, row] : profile_rows_) rows.push_back(row);
+  std::sort(rows.begin(), rows.end(), [](const OpProfileRow& a, const OpProfileRow& b) { return a.total_ms > b.total_ms; });
+  return rows;
+}
+
+void CudaOps::clear_profile() {
+  profile();
+  profile_rows_.clear();
+}
+
+}  // namespace hearth::engine::cuda

@@ -1,0 +1,33 @@
+// Plain (one weight matrix) launches of the dequantising tensor-core GEMM (gemm_kernel.cuh), used for
+// prefill batches larger than the matrix-vector kernel's.
+#include <cstdint>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/gemm_kernel.cuh"
+#include "engine/cuda/kernels.h"
+
+namespace hearth::engine::cuda {
+
+void launch_gemm(const MatmulLaunch& p, cudaStream_t stream) {
+  GemmParams g;
+  g.w = to_dev_weight(p.w);
+  g.x = p.x;
+  g.x_stride = p.x_stride;
+  g.y = p.y;
+  g.y_stride = p.y_stride;
+  g.m = p.n;
+  g.accumulate = p.accumulate ? 1 : 0;
+  g.x_vec4 = (reinterpret_cast<uintptr_t>(p.x) % 16 == 0 && p.x_stride % 4 == 0 && p.w.cols % 4 == 0) ? 1 : 0;
+  const dim3 grid(static_cast<unsigned>((p.w.rows + kGemmBN - 1) / kGemmBN),
+                  static_cast<unsigned>((p.n + kGemmBM - 1) / kGemmBM));
+  switch (pick_codec(p.w)) {
+    case Codec::affine4: kernel_gemm<Codec::affine4, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::affine8: kernel_gemm<Codec::affine8, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::fp4: kernel_gemm<Codec::fp4, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::bf16: kernel_gemm<Codec::bf16, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::generic: kernel_gemm<Codec::generic, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
+  }
+  HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace hearth::engine::cuda

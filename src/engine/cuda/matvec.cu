@@ -1,0 +1,129 @@
+// Matrix-vector products for decode-sized batches (1..8 tokens): y (=|+=) x · Wᵀ reading W in its
+// stored format. Each warp owns two output rows at a time; each lane decodes whole 32-element chunks
+// (one 16-byte load for 4-bit formats) in registers and dots them with the token vectors staged in
+// shared memory, so W is read exactly once per call whatever the number of tokens.
+//
+// Bytes: rows · row_bytes (+ scales) of W, n·cols·4 of x per block (from L2), n·rows·4 of y.
+#include <algorithm>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/kernels.h"
+#include "engine/cuda/matvec_common.cuh"
+#include "engine/cuda/smem_attr.h"
+
+namespace hearth::engine::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kWarps = kThreads / 32;
+constexpr int kRowsPerWarp = 2;
+// Shared memory for staged x per block: 3 blocks of 72 KB still fit an SM (227 KB).
+constexpr size_t kStageBudget = 72 * 1024;
+
+struct MatvecParams {
+  DevWeight w;
+  const float* x;  // token 0, column chunk_begin·32
+  int64_t x_stride;
+  float* y;
+  int64_t y_stride;
+  int n;  // tokens (<= NT)
+  int64_t chunk_begin, chunk_count;
+  int accumulate;
+};
+
+template <Codec C, int NT>
+__global__ void __launch_bounds__(kThreads) kernel_matvec(const MatvecParams p) {
+  extern __shared__ float4 xs[];
+  const int64_t cc = p.chunk_count;
+  const int64_t per = cc * 8;
+  stage_vectors(xs, p.x, p.x_stride, p.n, cc, p.w.cols - p.chunk_begin * 32);
+  __syncthreads();
+
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int64_t step = static_cast<int64_t>(gridDim.x) * kWarps * kRowsPerWarp;
+  for (int64_t r0 = (static_cast<int64_t>(blockIdx.x) * kWarps + warp) * kRowsPerWarp; r0 < p.w.rows; r0 += step) {
+    float acc[kRowsPerWarp][NT];
+#pragma unroll
+    for (int rr = 0; rr < kRowsPerWarp; ++rr)
+#pragma unroll
+      for (int t = 0; t < NT; ++t) acc[rr][t] = 0.0f;
+
+#pragma unroll 2
+    for (int64_t c = lane; c < cc; c += 32) {
+#pragma unroll
+      for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+        const int64_t r = r0 + rr;
+        if (r < p.w.rows) {
+          float wv[32];
+          decode_chunk<C>(p.w, r, p.chunk_begin + c, wv);
+#pragma unroll
+          for (int t = 0; t < NT; ++t)
+            if (t < p.n) acc[rr][t] += dot_staged_chunk(wv, xs + t * per, c);
+        }
+      }
+    }
+#pragma unroll
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      const int64_t r = r0 + rr;
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const float v = warp_sum(acc[rr][t]);
+        if (lane == 0 && r < p.w.rows && t < p.n) {
+          float* dst = p.y + t * p.y_stride + r;
+          *dst = p.accumulate ? *dst + v : v;
+        }
+      }
+    }
+  }
+}
+
+template <int NT>
+void launch_nt(Codec codec, const MatvecParams& params, cudaStream_t stream) {
+  void (*kernel)(MatvecParams) = nullptr;
+  switch (codec) {
+    case Codec::affine4: kernel = kernel_matvec<Codec::affine4, NT>; break;
+    case Codec::affine8: kernel = kernel_matvec<Codec::affine8, NT>; break;
+    case Codec::fp4: kernel = kernel_matvec<Codec::fp4, NT>; break;
+    case Codec::bf16: kernel = kernel_matvec<Codec::bf16, NT>; break;
+    case Codec::generic: kernel = kernel_matvec<Codec::generic, NT>; break;
+  }
+  const size_t smem = static_cast<size_t>(params.n) * params.chunk_count * 32 * sizeof(float);
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
+  const int64_t rows_per_block = kWarps * kRowsPerWarp;
+  const int64_t want = (params.w.rows + rows_per_block - 1) / rows_per_block;
+  const int blocks = static_cast<int>(std::min<int64_t>(want, int64_t{device_info().sm_count} * 4));
+  kernel<<<blocks, kThreads, smem, stream>>>(params);
+  HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace
+
+void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
+  const Codec codec = pick_codec(p.w);
+  const int64_t chunks = (p.w.cols + 31) / 32;
+  // Tokens in passes of at most kMatvecMaxTokens; columns in slices that fit the staging budget (later
+  // slices accumulate), so W is read once per token pass.
+  for (int64_t t0 = 0; t0 < p.n; t0 += kMatvecMaxTokens) {
+    const int n = static_cast<int>(std::min<int64_t>(kMatvecMaxTokens, p.n - t0));
+    const int64_t slice = std::max<int64_t>(1, static_cast<int64_t>(kStageBudget / (static_cast<size_t>(n) * 128)));
+    for (int64_t c0 = 0; c0 < chunks; c0 += slice) {
+      MatvecParams mp;
+      mp.w = to_dev_weight(p.w);
+      mp.x = p.x + t0 * p.x_stride + c0 * 32;
+      mp.x_stride = p.x_stride;
+      mp.y = p.y + t0 * p.y_stride;
+      mp.y_stride = p.y_stride;
+      mp.n = n;
+      mp.chunk_begin = c0;
+      mp.chunk_count = std::min(slice, chunks - c0);
+      mp.accumulate = (p.accumulate || c0 > 0) ? 1 : 0;
+      if (n == 1) {
+        launch_nt<1>(codec, mp, stream);
+      } else {
+        launch_nt<8>(codec, mp, stream);
+      }
+    }
+  }
+}
+
+}  // namespace hearth::engine::cuda

@@ -1,0 +1,179 @@
+// The routed experts for prefill-sized batches, without leaving the device: one block sorts the
+// (token, expert) pairs by expert and writes a tile table (which expert and rows each 64-row GEMM tile
+// covers); then grouped dequantising GEMMs run gate and up on the gathered token rows, SwiGLU joins
+// them, and the down GEMM scatters weight · result back onto each token's row with atomic adds.
+#include <algorithm>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/gemm_kernel.cuh"
+#include "engine/cuda/kernels.h"
+
+namespace hearth::engine::cuda {
+namespace {
+
+constexpr int kMaxExperts = 1024;
+
+struct Layout {
+  size_t expert_end = 0, pair_token = 0, pair_weight = 0, tile_expert = 0, tile_row0 = 0, gate = 0, up = 0;
+  size_t total = 0;
+  int64_t pairs = 0, max_tiles = 0;
+};
+
+size_t align_up(size_t v) { return (v + 255) / 256 * 256; }
+
+Layout layout_for(int64_t n, int64_t top_k, int64_t experts, int64_t inter) {
+  Layout l;
+  l.pairs = n * top_k;
+  l.max_tiles = (l.pairs + kGemmBM - 1) / kGemmBM + experts;
+  size_t at = 0;
+  auto take = [&](size_t bytes) {
+    const size_t here = at;
+    at += align_up(bytes);
+    return here;
+  };
+  l.expert_end = take(sizeof(int32_t) * experts);
+  l.pair_token = take(sizeof(int32_t) * l.pairs);
+  l.pair_weight = take(sizeof(float) * l.pairs);
+  l.tile_expert = take(sizeof(int32_t) * l.max_tiles);
+  l.tile_row0 = take(sizeof(int32_t) * l.max_tiles);
+  l.gate = take(sizeof(float) * l.pairs * inter);
+  l.up = take(sizeof(float) * l.pairs * inter);
+  l.total = at;
+  return l;
+}
+
+struct SortParams {
+  const int32_t* indices;
+  const float* weights;
+  int64_t pairs;
+  int top_k;
+  int experts;
+  int64_t max_tiles;
+  int32_t* expert_end;
+  int32_t* pair_token;
+  float* pair_weight;
+  int32_t* tile_expert;
+  int32_t* tile_row0;
+};
+
+// One block: counting sort of the pairs by expert, then the tile table.
+__global__ void kernel_moe_sort(const SortParams p) {
+  __shared__ int count[kMaxExperts];
+  __shared__ int cursor[kMaxExperts];
+  for (int e = threadIdx.x; e < p.experts; e += blockDim.x) count[e] = 0;
+  __syncthreads();
+  for (int64_t i = threadIdx.x; i < p.pairs; i += blockDim.x) atomicAdd(&count[p.indices[i]], 1);
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int offset = 0;
+    int64_t tile = 0;
+    for (int e = 0; e < p.experts; ++e) {
+      cursor[e] = offset;
+      for (int r = 0; r < count[e]; r += kGemmBM, ++tile) {
+        p.tile_expert[tile] = e;
+        p.tile_row0[tile] = offset + r;
+      }
+      offset += count[e];
+      p.expert_end[e] = offset;
+    }
+    for (; tile < p.max_tiles; ++tile) p.tile_expert[tile] = -1;
+  }
+  __syncthreads();
+  for (int64_t i = threadIdx.x; i < p.pairs; i += blockDim.x) {
+    const int pos = atomicAdd(&cursor[p.indices[i]], 1);
+    p.pair_token[pos] = static_cast<int32_t>(i / p.top_k);
+    p.pair_weight[pos] = p.weights[i];
+  }
+}
+
+void launch_grouped(const GemmParams& g, Codec codec, int64_t out_rows, int64_t tiles, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>((out_rows + kGemmBN - 1) / kGemmBN), static_cast<unsigned>(tiles));
+  switch (codec) {
+    case Codec::affine4: kernel_gemm<Codec::affine4, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::affine8: kernel_gemm<Codec::affine8, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::fp4: kernel_gemm<Codec::fp4, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::bf16: kernel_gemm<Codec::bf16, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::generic: kernel_gemm<Codec::generic, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
+  }
+  HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+GemmParams grouped_params(const ExpertTable& t, const Layout& l, uint8_t* ws) {
+  GemmParams g;
+  g.w = to_dev_weight(t.shape);
+  g.tile_expert = reinterpret_cast<const int32_t*>(ws + l.tile_expert);
+  g.tile_row0 = reinterpret_cast<const int32_t*>(ws + l.tile_row0);
+  g.expert_end = reinterpret_cast<const int32_t*>(ws + l.expert_end);
+  g.e_data = t.data;
+  g.e_scales = t.scales;
+  g.e_biases = t.biases;
+  return g;
+}
+
+}  // namespace
+
+size_t moe_workspace_bytes(int64_t n, int64_t top_k, int64_t experts, int64_t inter) {
+  if (n <= kMoeDecodeMaxTokens) return align_up(sizeof(float) * n * top_k * inter);
+  return layout_for(n, top_k, experts, inter).total;
+}
+
+void launch_moe(const MoeLaunch& p, cudaStream_t stream) {
+  if (p.n <= 0) return;
+  if (p.top_k > kMoeMaxTopK || p.gate.count > kMaxExperts)
+    throw Error("CUDA MoE: top-k " + std::to_string(p.top_k) + " over " + std::to_string(p.gate.count) +
+                    " experts is outside what the kernels handle (top-k <= 16, experts <= 1024)",
+                ErrorKind::unsupported);
+  if (p.n <= kMoeDecodeMaxTokens) {
+    launch_moe_decode(p, stream);
+    return;
+  }
+  const int64_t inter = p.gate.shape.rows, hidden = p.down.shape.rows;
+  const Layout l = layout_for(p.n, p.top_k, p.gate.count, inter);
+  auto* ws = static_cast<uint8_t*>(p.workspace);
+  auto* pair_token = reinterpret_cast<int32_t*>(ws + l.pair_token);
+  auto* pair_weight = reinterpret_cast<float*>(ws + l.pair_weight);
+  auto* gate = reinterpret_cast<float*>(ws + l.gate);
+  auto* up = reinterpret_cast<float*>(ws + l.up);
+
+  SortParams sp;
+  sp.indices = p.indices;
+  sp.weights = p.weights;
+  sp.pairs = l.pairs;
+  sp.top_k = static_cast<int>(p.top_k);
+  sp.experts = static_cast<int>(p.gate.count);
+  sp.max_tiles = l.max_tiles;
+  sp.expert_end = reinterpret_cast<int32_t*>(ws + l.expert_end);
+  sp.pair_token = pair_token;
+  sp.pair_weight = pair_weight;
+  sp.tile_expert = reinterpret_cast<int32_t*>(ws + l.tile_expert);
+  sp.tile_row0 = reinterpret_cast<int32_t*>(ws + l.tile_row0);
+  kernel_moe_sort<<<1, 1024, 0, stream>>>(sp);
+  HEARTH_CUDA_LAUNCH_CHECK();
+
+  const bool x_vec4 = reinterpret_cast<uintptr_t>(p.x) % 16 == 0 && p.x_stride % 4 == 0 && p.gate.shape.cols % 4 == 0;
+  for (int pass = 0; pass < 2; ++pass) {  // gate, then up, on the gathered token rows
+    const ExpertTable& t = pass == 0 ? p.gate : p.up;
+    GemmParams g = grouped_params(t, l, ws);
+    g.x = p.x;
+    g.x_stride = p.x_stride;
+    g.x_vec4 = x_vec4 ? 1 : 0;
+    g.a_rows = pair_token;
+    g.y = pass == 0 ? gate : up;
+    g.y_stride = inter;
+    launch_grouped(g, t.codec, inter, l.max_tiles, stream);
+  }
+  launch_swiglu(View{gate, l.pairs, inter, inter}, View{up, l.pairs, inter, inter}, View{gate, l.pairs, inter, inter},
+                stream);
+  GemmParams g = grouped_params(p.down, l, ws);
+  g.x = gate;
+  g.x_stride = inter;
+  g.x_vec4 = inter % 4 == 0 ? 1 : 0;
+  g.y = p.out;
+  g.y_stride = p.out_stride;
+  g.y_rows = pair_token;
+  g.y_scale = pair_weight;
+  g.atomic = 1;
+  launch_grouped(g, p.down.codec, hidden, l.max_tiles, stream);
+}
+
+}  // namespace hearth::engine::cuda

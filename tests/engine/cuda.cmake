@@ -1,0 +1,10 @@
+# CUDA backend tests (label "gpu": they need a GPU and skip without one). Each op against the CPU
+# reference on random inputs; the whole model against the tiny models' reference logits.
+if(HEARTH_HAVE_CUDA)
+  hearth_test(engine_cuda_matmul_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cuda_matmul_test.cpp
+              LIBS hearth_engine_cuda hearth_engine LABELS gpu)
+  hearth_test(engine_cuda_ops_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cuda_ops_test.cpp
+              LIBS hearth_engine_cuda hearth_engine LABELS gpu)
+  hearth_test(engine_cuda_model_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cuda_model_test.cpp
+              LIBS hearth_engine_cuda hearth_engine LABELS gpu)
+endif()

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the CUDA backend's GPU tests and the engine benchmarks on the GPU machine, from binaries built
+# on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
+#
+#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench27] [bench35-short]
+#
+# Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
+# bench-<model>.log/.json. A short summary is printed last.
+set -uo pipefail
+OUT=${OUT:-/tmp/hearth-gpu-out}
+mkdir -p "$OUT"
+ROOT=$(pwd)
+BIN="$ROOT/.devbuild/bin"
+export LD_LIBRARY_PATH="$ROOT/.devbuild/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The test binaries find testdata at the absolute path they were built with.
+if [ ! -e /work/main/testdata ]; then mkdir -p /work && ln -sfn "$ROOT" /work/main; fi
+
+{
+  date -u
+  git log -1 --format='commit %H %s' 2>/dev/null || true
+  nvidia-smi --query-gpu=name,memory.total,memory.used,clocks.sm,clocks.mem,power.limit --format=csv
+} > "$OUT/env.txt" 2>&1
+SUMMARY="$OUT/summary.txt"
+: > "$SUMMARY"
+
+run_tests() {
+  : > "$OUT/tests.log"
+  for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test; do
+    echo "=== $t" >> "$OUT/tests.log"
+    timeout 400 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
+    local rc=$?
+    local line
+    line=$(grep -E '^\[  (PASSED|FAILED)  \]|tests? ran' "$OUT/tests.log" | tail -2 | tr '\n' ' ')
+    echo "$t rc=$rc $line" >> "$SUMMARY"
+  done
+  grep -E '^\[  FAILED  \]' "$OUT/tests.log" | sort -u | head -40 >> "$SUMMARY"
+  grep -E 'cuda largest error' "$OUT/tests.log" >> "$SUMMARY"
+}
+
+run_sanitize() {
+  timeout 300 compute-sanitizer --tool memcheck --error-exitcode 9 "$BIN/engine_cuda_ops_test" --gtest_color=no \
+    > "$OUT/sanitize.log" 2>&1
+  echo "memcheck engine_cuda_ops_test rc=$?" >> "$SUMMARY"
+  tail -5 "$OUT/sanitize.log" >> "$SUMMARY"
+}
+
+run_bench() {  # name config extra-args...
+  local name=$1 config=$2
+  shift 2
+  timeout 540 "$BIN/hearth" bench-engine --config "$config" --load-format dummy --device cuda \
+    --json "$OUT/bench-$name.json" "$@" > "$OUT/bench-$name.log" 2>&1
+  echo "bench $name rc=$?" >> "$SUMMARY"
+  cat "$OUT/bench-$name.log" >> "$SUMMARY"
+}
+
+for step in "$@"; do
+  case "$step" in
+    tests) run_tests ;;
+    sanitize) run_sanitize ;;
+    bench35-short) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 512,8192 \
+                     --contexts 0,8192 --profile 0 ;;
+    bench35) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --profile 0,32768 ;;
+    bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
+    *) echo "unknown step $step" >> "$SUMMARY" ;;
+  esac
+done
+cat "$SUMMARY"

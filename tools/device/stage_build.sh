@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the CUDA tests and the hearth binary on the development machine and stages them for the GPU
+# machine in .devbuild/ (ignored by git; passed to the device tool with carry: [".devbuild"]):
+#   .devbuild/bin   stripped executables
+#   .devbuild/lib   the Debian shared libraries hearth needs that the GPU machine lacks
+# Usage: tools/device/stage_build.sh [build-dir]   (default build-cuda)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${1:-$ROOT/build-cuda}
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test
+rm -rf "$ROOT/.devbuild"
+mkdir -p "$ROOT/.devbuild/bin" "$ROOT/.devbuild/lib"
+for exe in "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_test; do
+  strip --strip-debug -o "$ROOT/.devbuild/bin/$(basename "$exe")" "$exe"
+done
+# Shared libraries from Debian packages (not glibc itself, which the GPU machine has).
+ldd "$BUILD/src/app/hearth" | awk '/=> \/usr\/lib/ {print $3}' | while read -r lib; do
+  case "$(basename "$lib")" in
+    libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libgcc_s.so*|ld-linux*) ;;
+    *) cp -L "$lib" "$ROOT/.devbuild/lib/" ;;
+  esac
+done
+du -sh "$ROOT/.devbuild"/*
