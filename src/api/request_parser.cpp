@@ -415,7 +415,8 @@ MessagesRequest parse_messages_request(std::string_view body, RequestKind kind) 
   Json root;
   try {
     root = Json::parse(body);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and also out_of_range for numbers beyond double (1e309).
     throw ApiError(ErrorType::invalid_request_error, std::string("request body is not valid JSON: ") + e.what());
   }
   if (!root.is_object()) {

@@ -153,6 +153,11 @@ TEST(RequestParser, HugeIntegerLiteralIsOutOfRangeNotAnOverflow) {
   EXPECT_EQ(error_of_text(body), "max_tokens: integer out of range");
 }
 
+TEST(RequestParser, NumberBeyondDoubleIsABadRequestNotAnInternalError) {
+  std::string body = R"({"model":"m","max_tokens":1e309,"messages":[{"role":"user","content":"x"}]})";
+  EXPECT_NE(error_of_text(body).find("not valid JSON"), std::string::npos);
+}
+
 TEST(RequestParser, LargeMaxTokensIsAcceptedAndCappedLater) {
   Json j = minimal();
   j["max_tokens"] = 1000000000;
