@@ -162,5 +162,31 @@ TEST(PromptCacheAcceptance, TinyBudgetEvictsYetKeepsOutputsIdenticalAndStaysWith
   EXPECT_GT(reused, 0);
 }
 
+TEST(PromptCacheAcceptance, RestartedServerKeepsTheCachedSystemPromptFromTheCacheDirectory) {
+  const auto dir = std::filesystem::temp_directory_path() / ("hearth-cache-dir-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  chat::CompletionSettings settings = testing::cache_settings(true);
+  settings.prompt_cache.store.persist.dir = dir;
+  settings.prompt_cache.store.persist.model_identity = "tiny-test-weights seed 1";
+  auto requests = agent_conversation(kSystem, "Find where the parser allocates memory.");
+  Json before;
+  {
+    TempFile log("acc-persist-1.jsonl");
+    Server first(testing::tiny_qwen_vocab_model(), settings, log.path());
+    before = first.post(requests[0], "before-restart");
+    EXPECT_EQ(first.backend().prompt_cache().stats().disk_writes, 1u);  // the static prefix only
+  }
+  TempFile log("acc-persist-2.jsonl");
+  Server restarted(testing::tiny_qwen_vocab_model(), settings, log.path());
+  Json after = restarted.post(requests[0], "after-restart");
+  EXPECT_EQ(after["content"], before["content"]);
+  auto records = restarted.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].cache_source, "disk");
+  EXPECT_GT(records[0].cached_tokens, 100);
+  EXPECT_EQ(records[0].checkpoint_position, records[0].cached_tokens);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace hearth::cache
