@@ -10,6 +10,9 @@ set -uo pipefail
 OUT=${OUT:-/tmp/hearth-gpu-out}
 mkdir -p "$OUT"
 ROOT=$(pwd)
+if [ -f "$ROOT/.devbuild/stage.tar.xz" ] && [ ! -d "$ROOT/.devbuild/bin" ]; then
+  tar -C "$ROOT/.devbuild" -xJf "$ROOT/.devbuild/stage.tar.xz"
+fi
 BIN="$ROOT/.devbuild/bin"
 export LD_LIBRARY_PATH="$ROOT/.devbuild/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # The test binaries find testdata at the absolute path they were built with.

@@ -9,16 +9,21 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build-cuda}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test
-rm -rf "$ROOT/.devbuild"
-mkdir -p "$ROOT/.devbuild/bin" "$ROOT/.devbuild/lib"
+STAGE=$(mktemp -d)
+mkdir -p "$STAGE/bin" "$STAGE/lib"
 for exe in "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_test; do
-  strip --strip-debug -o "$ROOT/.devbuild/bin/$(basename "$exe")" "$exe"
+  strip --strip-debug -o "$STAGE/bin/$(basename "$exe")" "$exe"
 done
-# Shared libraries from Debian packages (not glibc itself, which the GPU machine has).
-ldd "$BUILD/src/app/hearth" | awk '/=> \/usr\/lib/ {print $3}' | while read -r lib; do
+# Shared libraries from Debian packages (not glibc or the C++ runtime, which the GPU machine has).
+ldd "$BUILD/src/app/hearth" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | while read -r lib; do
   case "$(basename "$lib")" in
-    libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libgcc_s.so*|ld-linux*) ;;
-    *) cp -L "$lib" "$ROOT/.devbuild/lib/" ;;
+    libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libgcc_s.so*|libstdc++.so*|ld-linux*) ;;
+    *) cp -L "$lib" "$STAGE/lib/" ;;
   esac
 done
-du -sh "$ROOT/.devbuild"/*
+# Compressed: the executables carry the same device code each and would exceed the 64 MiB transfer.
+rm -rf "$ROOT/.devbuild"
+mkdir -p "$ROOT/.devbuild"
+tar -C "$STAGE" -cJf "$ROOT/.devbuild/stage.tar.xz" bin lib
+rm -rf "$STAGE"
+ls -la "$ROOT/.devbuild"

@@ -62,7 +62,7 @@ __device__ __forceinline__ float dev_fp_scale(const DevWeight& w, int64_t g) {
 }
 
 // Element j of row r, any format (the slow reference path; mirrors weight_element()).
-__device__ inline float dev_weight_element(const DevWeight& w, int64_t r, int64_t j) {
+static __device__ __noinline__ float dev_weight_element(const DevWeight& w, int64_t r, int64_t j) {
   const uint8_t* row = w.data + r * w.row_bytes;
   const auto fmt = static_cast<WeightFormat>(w.format);
   if (fmt == WeightFormat::dense) return dev_load_float(row, j, w.dtype);
@@ -149,11 +149,12 @@ __device__ __forceinline__ void decode_chunk<Codec::bf16>(const DevWeight& w, in
   }
 }
 
-// Any format and any width; elements past the row's end decode to 0.
+// Any format and any width; elements past the row's end decode to 0. The slow path: kept rolled (and
+// the element decoder out of line) so that its many instantiations do not bloat the binary.
 template <>
 __device__ __forceinline__ void decode_chunk<Codec::generic>(const DevWeight& w, int64_t r, int64_t chunk,
                                                              float (&out)[32]) {
-#pragma unroll
+#pragma unroll 1
   for (int e = 0; e < 32; ++e) {
     const int64_t j = chunk * 32 + e;
     out[e] = j < w.cols ? dev_weight_element(w, r, j) : 0.0f;
