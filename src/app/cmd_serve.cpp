@@ -27,8 +27,10 @@
 #include "metrics/server_metrics.h"
 #include "util/error.h"
 #if HEARTH_HAVE_ENGINE
+#include "engine/demo_model.h"
 #include "engine/loader.h"
 #endif
+#include <unistd.h>
 
 namespace hearth::app {
 namespace {
@@ -48,9 +50,11 @@ class Settings {
   Settings() {
     add("--host", "HEARTH_HOST", "127.0.0.1", "address to listen on");
     add("--port", "HEARTH_PORT", "8080", "port to listen on (0: any free port, printed at start)");
-    add("--model", "HEARTH_MODEL", "", "model directory (config.json, safetensors, tokenizer.json)");
+    add("--model", "HEARTH_MODEL", "",
+        "model directory (config.json, safetensors, tokenizer.json); without it and --scripted: the built-in demo model");
     add("--scripted", "HEARTH_SCRIPTED", "", "serve the scripted model from this JSON script instead (tests, demos)");
-    add("--tokenizer", "HEARTH_TOKENIZER", "", "tokenizer.json or its directory (default: the model directory)");
+    add("--tokenizer", "HEARTH_TOKENIZER", "",
+        "tokenizer.json or its directory (default: the model directory; for --scripted and the demo model, the source tree's .deps/qwen3-tokenizer)");
     add("--chat-format", "HEARTH_CHAT_FORMAT", "", "qwen3_5 or qwen3 (default: from the model's config.json; qwen3_5 when scripted)");
     add("--served-model-name", "HEARTH_SERVED_MODEL_NAMES", "",
         "comma-separated names clients may request ('*' wildcards, e.g. hearth,claude-*); default: the model directory's name, or 'hearth-scripted'");
@@ -187,6 +191,17 @@ class Settings {
   std::vector<Setting> settings_;
 };
 
+// The Qwen3 tokenizer that scripts/install-deps.sh puts in the source tree, when this binary was built
+// from one that still has it; "" otherwise.
+std::string default_tokenizer_dir() {
+#ifdef HEARTH_SOURCE_TOKENIZER_DIR
+  if (std::filesystem::exists(std::filesystem::path(HEARTH_SOURCE_TOKENIZER_DIR) / "tokenizer.json")) {
+    return HEARTH_SOURCE_TOKENIZER_DIR;
+  }
+#endif
+  return {};
+}
+
 std::vector<std::string> split_names(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -259,13 +274,16 @@ int run_serve(int argc, char** argv) {
 
   const std::string model_dir = settings.text("--model");
   const std::string script_path = settings.text("--scripted");
-  if (model_dir.empty() == script_path.empty()) {
-    throw Error("give exactly one of --model DIR (HEARTH_MODEL) or --scripted SCRIPT.json", ErrorKind::invalid_request);
+  if (!model_dir.empty() && !script_path.empty()) {
+    throw Error("give --model DIR (HEARTH_MODEL) or --scripted SCRIPT.json, not both", ErrorKind::invalid_request);
   }
+  // Neither: the built-in demo model (random weights, the real tokenizer), to try the server anywhere.
+  const bool demo = model_dir.empty() && script_path.empty();
   std::string tokenizer_path = settings.text("--tokenizer");
+  if (tokenizer_path.empty()) tokenizer_path = model_dir.empty() ? default_tokenizer_dir() : model_dir;
   if (tokenizer_path.empty()) {
-    if (model_dir.empty()) throw Error("--scripted needs --tokenizer (HEARTH_TOKENIZER)", ErrorKind::invalid_request);
-    tokenizer_path = model_dir;
+    throw Error("--scripted and the demo model need --tokenizer (HEARTH_TOKENIZER): a tokenizer.json or its directory",
+                ErrorKind::invalid_request);
   }
 
   const int64_t max_context = settings.integer("--max-context", 2, int64_t(1) << 24);
@@ -293,6 +311,25 @@ int run_serve(int argc, char** argv) {
     completion.prompt_cache.store.persist.model_identity = cache::identity_of_files("scripted", {script_path});
     default_name = "hearth-scripted";
     source = "scripted: " + script_path;
+    if (chat_format.empty()) chat_format = "qwen3_5";
+  } else if (demo) {
+#if HEARTH_HAVE_ENGINE
+    const auto dir = engine::write_demo_model_dir(std::filesystem::temp_directory_path() /
+                                                  ("hearth-demo-model-" + std::to_string(::getpid())),
+                                                  tokenizer->vocab_size());
+    engine::LoadOptions load;
+    load.model_dir = dir;
+    load.format = engine::LoadFormat::dummy;
+    load.max_context = max_context;
+    load.threads = int(settings.integer("--threads", 0, 4096));
+    model = engine::load_model(load);
+    std::filesystem::remove_all(dir);
+    completion.prompt_cache.store.persist.dir.clear();  // random weights: nothing worth keeping
+#else
+    throw Error("this build of hearth has no model engine; use --scripted SCRIPT.json", ErrorKind::unsupported);
+#endif
+    default_name = "hearth-demo";
+    source = "built-in demo model: random weights, replies are gibberish";
     if (chat_format.empty()) chat_format = "qwen3_5";
   } else {
     if (chat_format.empty()) chat_format = model_type_of(model_dir);

@@ -72,6 +72,12 @@ Completion::Completion(std::shared_ptr<const Tokenizer> tokenizer, std::unique_p
     if (auto id = tokenizer_->token_id(stop)) stop_tokens_.push_back(*id);
   }
   if (stop_tokens_.empty()) throw Error("completion: the tokenizer has no <|im_end|> token", ErrorKind::unsupported);
+  // Token ids index the model's embedding table: a tokenizer larger than it would read past the end.
+  if (model_->info().vocab_size > 0 && tokenizer_->vocab_size() > model_->info().vocab_size) {
+    throw Error("the tokenizer has " + std::to_string(tokenizer_->vocab_size()) + " tokens but the model's vocabulary only " +
+                    std::to_string(model_->info().vocab_size) + ": they do not belong together",
+                ErrorKind::invalid_request);
+  }
   cache_ = std::make_unique<cache::PromptCache>(*model_, settings_.prompt_cache);
 }
 
