@@ -1,7 +1,9 @@
 #include "api/api_server.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "api/auth.h"
@@ -65,6 +67,37 @@ class DisconnectWatch {
 
  private:
   std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// Calls `beat` every `interval` on its own thread until stopped (or destroyed).
+class StreamHeartbeat {
+ public:
+  StreamHeartbeat(std::chrono::milliseconds interval, std::function<void()> beat)
+      : thread_([this, interval, beat = std::move(beat)] {
+          std::unique_lock lock(mutex_);
+          while (!stopped_) {
+            if (!wake_.wait_for(lock, interval, [this] { return stopped_; })) {
+              lock.unlock();
+              beat();
+              lock.lock();
+            }
+          }
+        }) {}
+  ~StreamHeartbeat() { stop(); }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopped_ = false;
   std::thread thread_;
 };
 
@@ -216,14 +249,20 @@ HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
   response.headers.emplace_back("request-id", g->request_id);
   response.stream = [this, g](ResponseStream& out) {
     std::atomic<bool> writable{true};  // read by the disconnect watcher's thread too
-    auto write = [&](const StreamEvent& e) {
+    std::mutex write_mutex;            // the generating thread and the heartbeat both write
+    StreamEvent ping;
+    ping.type = StreamEventType::ping;
+    auto write_locked = [&](const StreamEvent& e) {
+      std::lock_guard lock(write_mutex);
       if (writable) writable = out.write(encode_sse(e));
-      if (e.type == StreamEventType::message_start && writable) {
-        StreamEvent ping;
-        ping.type = StreamEventType::ping;
-        writable = out.write(encode_sse(ping));
-      }
     };
+    auto write = [&](const StreamEvent& e) {
+      write_locked(e);
+      if (e.type == StreamEventType::message_start) write_locked(ping);
+    };
+    // Pings while nothing else is sent (waiting for the model, a long prefill), so that clients and
+    // proxies with idle timeouts keep the stream open.
+    StreamHeartbeat heartbeat(std::chrono::milliseconds(config_.ping_interval_ms), [&] { write_locked(ping); });
     auto gone = [&]() { return !writable.load() || g->client_gone(); };
     // Once the status line is out, a failure can only be told in the stream: an `error` event.
     try {
@@ -247,6 +286,7 @@ HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
       err.error_message = std::string("internal error: ") + e.what();
       write(err);
     }
+    heartbeat.stop();
     g->ticket.reset();  // free the model as soon as the body is done
   };
   return response;

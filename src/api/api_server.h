@@ -23,6 +23,7 @@ struct ApiConfig {
   size_t queue_size = 16;                       // requests waiting beyond the one generating
   std::string signing_key;                      // thinking signatures; empty: random per process
   int disconnect_poll_ms = 20;                  // how often a generating request checks its client
+  int ping_interval_ms = 10000;                 // SSE ping every this long a stream is otherwise silent
   bool log_requests = true;                     // one summary line per generation on stderr
   // Metrics (both optional): a JSON line per /v1/messages request, and the GET /metrics registry
   // (404 without), refreshed by refresh_metrics (e.g. with the prompt cache's memory) before rendering.

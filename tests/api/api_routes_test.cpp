@@ -88,6 +88,21 @@ TEST(ApiRoutes, StreamingMessageHasTheFullEventSequence) {
   EXPECT_FALSE(routes.queue().busy());
 }
 
+TEST(ApiRoutes, SilentStretchesOfAStreamCarryPings) {
+  FakeBackend backend;
+  backend.events = text_reply({"a", "b"});
+  backend.event_delay = std::chrono::milliseconds(80);
+  ApiConfig c = config();
+  c.ping_interval_ms = 20;
+  ApiRoutes routes(c, backend);
+  HttpResponse r = routes.messages(post(kStreamBody));
+  CapturedStream out;
+  r.stream(out);
+  auto types = sse_types(out.data);
+  EXPECT_GE(std::count(types.begin(), types.end(), "ping"), 3);
+  EXPECT_EQ(types.back(), "message_stop");
+}
+
 TEST(ApiRoutes, FailureMidStreamIsAnErrorEvent) {
   FakeBackend backend;
   backend.events = text_reply({"a"});

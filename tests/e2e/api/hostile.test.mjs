@@ -175,6 +175,7 @@ const HTTP_CASES = [
   ["count_tokens without key", () => post(valid(), { path: "/v1/messages/count_tokens", headers: {} }), 401, "authentication_error"],
   ["models without key", () => rawRequest(server.port, [header(["GET /v1/models HTTP/1.1", "Host: x", "Connection: close"])]), 401, "authentication_error"],
   ["Bearer key works", () => post(valid(), { headers: { Authorization: `Bearer ${KEY}` } }), 200, null],
+  ["HEAD / (Claude Code's start-up probe) needs no key", () => rawRequest(server.port, [header(["HEAD / HTTP/1.1", "Host: x", "Connection: close"])], { head: true }), 200, null],
   ["health needs no key", () => rawRequest(server.port, [header(["GET /health HTTP/1.1", "Host: x", "Connection: close"])]), 200, null],
   // --- routes and methods
   ["GET /v1/messages", () => rawRequest(server.port, [header(["GET /v1/messages HTTP/1.1", "Host: x", "Connection: close"])]), 404, "not_found_error"],

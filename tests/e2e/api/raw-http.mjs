@@ -3,7 +3,7 @@
 import net from "node:net";
 
 // Parses one response (status, headers, body by Content-Length) out of `buffer`, or null if incomplete.
-function parseResponse(buffer) {
+function parseResponse(buffer, { headRequest = false } = {}) {
   const end = buffer.indexOf("\r\n\r\n");
   if (end < 0) return null;
   const head = buffer.subarray(0, end).toString("latin1");
@@ -14,7 +14,7 @@ function parseResponse(buffer) {
     const i = line.indexOf(":");
     headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
-  const length = Number(headers["content-length"] ?? 0);
+  const length = headRequest ? 0 : Number(headers["content-length"] ?? 0);  // a HEAD answer has no body
   if (buffer.length < end + 4 + length) return null;
   const text = buffer.subarray(end + 4, end + 4 + length).toString("utf8");
   let json = null;
@@ -28,7 +28,7 @@ function parseResponse(buffer) {
 
 // Sends `pieces` (Buffers or strings), waiting `gapMs` between them, and resolves with the first
 // response, or with {status: 0, closed: true} if the server closed the connection without one.
-export function rawRequest(port, pieces, { gapMs = 0, timeoutMs = 20000 } = {}) {
+export function rawRequest(port, pieces, { gapMs = 0, timeoutMs = 20000, head = false } = {}) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let buffer = Buffer.alloc(0);
@@ -50,7 +50,7 @@ export function rawRequest(port, pieces, { gapMs = 0, timeoutMs = 20000 } = {}) 
     }, timeoutMs);
     socket.on("data", (d) => {
       buffer = Buffer.concat([buffer, d]);
-      const response = parseResponse(buffer);
+      const response = parseResponse(buffer, { headRequest: head });
       if (response) finish(response);
     });
     socket.on("close", () => finish({ status: 0, closed: true, text: buffer.toString("latin1") }));
