@@ -41,7 +41,9 @@ constexpr const char* kUsage =
     "  --cache-host-bytes SIZE     default 32G\n"
     "  --prefill-chunk N    default 512\n"
     "  --seed N             default 1\n"
-    "  --json FILE          also write the report as JSON\n";
+    "  --json FILE          also write the report as JSON\n"
+    "Issue 6's benchmark (a session growing to ~41k tokens in 20 turns of ~1k new tokens):\n"
+    "  hearth bench-cache --model DIR --dummy --turns 20 --static-tokens 20000 --new-tokens 1000 --output-tokens 32\n";
 
 struct Args {
   std::string model_dir;
