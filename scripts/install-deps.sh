@@ -5,15 +5,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
-  build-essential cmake git pkg-config python3 python3-jinja2
+  build-essential cmake git pkg-config python3
   nlohmann-json3-dev      # JSON (header-only)
   libpcre2-dev            # tokenizer pre-tokeniser regex (static lib)
   libutf8proc-dev         # NFC normalisation (static lib)
   libcpp-httplib-dev      # HTTP server boundary
   libgtest-dev libgmock-dev libbenchmark-dev
   clang llvm              # libFuzzer targets
-  nodejs npm              # test clients (Anthropic SDK, Claude Code), tokenizer test data
 )
+# Node.js 20+ with npm runs the test clients (Anthropic SDK, Claude Code) and makes tokenizer test data.
+# Install Debian's only where no node/npm exists: a machine with another Node.js distribution (which
+# bundles npm) would see Debian's npm package conflict with it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_PACKAGES+=(nodejs npm)
+fi
+# Regenerating golden files (tools/render) additionally needs python3-jinja2; the tests do not.
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
