@@ -22,16 +22,18 @@ class CudaOpsTest : public ::testing::Test {
 };
 
 TEST_F(CudaOpsTest, RmsNormPerRowAndPerHeadMatchesCpu) {
-  for (int64_t dim : {256, 32}) {
-    std::vector<float> x = random_floats(5 * 260, -3, 3), w = random_floats(256), want(5 * 256);
-    cpu_.rms_norm({host_tensor(x, 5, 256, 260), host_tensor(want, 5, 256), w.data(), dim, 1e-6f});
-    DeviceFloats dx(*gpu_, x), dw(*gpu_, w), out(*gpu_, 5 * 256);
+  // dim 2048: a block per row; smaller: a warp per row or head.
+  for (const auto& [cols, dim] : {std::pair<int64_t, int64_t>{256, 256}, {256, 32}, {2048, 2048}, {4096, 2048}}) {
+    const int64_t stride = cols + 4;
+    std::vector<float> x = random_floats(5 * stride, -3, 3), w = random_floats(dim), want(5 * cols);
+    cpu_.rms_norm({host_tensor(x, 5, cols, stride), host_tensor(want, 5, cols), w.data(), dim, 1e-6f});
+    DeviceFloats dx(*gpu_, x), dw(*gpu_, w), out(*gpu_, 5 * cols);
     out.poison();
-    gpu_->rms_norm({dx.tensor(5, 256, 260), out.tensor(5, 256), dw.get(), dim, 1e-6f});
+    gpu_->rms_norm({dx.tensor(5, cols, stride), out.tensor(5, cols), dw.get(), dim, 1e-6f});
     EXPECT_LT(max_rel_error(out.download(), want), kFp32) << "dim " << dim;
     // In place.
-    gpu_->rms_norm({dx.tensor(5, 256, 260), dx.tensor(5, 256, 260), dw.get(), dim, 1e-6f});
-    EXPECT_LT(max_rel_error(packed(dx.download(), 5, 256, 260), want), kFp32) << "in place, dim " << dim;
+    gpu_->rms_norm({dx.tensor(5, cols, stride), dx.tensor(5, cols, stride), dw.get(), dim, 1e-6f});
+    EXPECT_LT(max_rel_error(packed(dx.download(), 5, cols, stride), want), kFp32) << "in place, dim " << dim;
   }
 }
 
@@ -184,7 +186,7 @@ struct AttnShape {
 
 TEST_F(CudaOpsTest, AttentionDecodeAndPrefillMatchCpu) {
   const int64_t cap = 1024;
-  for (const AttnShape s : {AttnShape{4, 2, 32}, AttnShape{8, 1, 64}, AttnShape{16, 2, 256}}) {
+  for (const AttnShape s : {AttnShape{4, 2, 16}, AttnShape{4, 2, 32}, AttnShape{8, 1, 64}, AttnShape{16, 2, 256}}) {
     const int64_t W = s.kv_heads * s.dim, Q = s.heads * s.dim;
     std::vector<float> kc = random_floats(cap * W, -2, 2), vc = random_floats(cap * W);
     DeviceFloats dk(*gpu_, kc), dv(*gpu_, vc);

@@ -2,7 +2,7 @@
 # Runs the CUDA backend's GPU tests and the engine benchmarks on the GPU machine, from binaries built
 # on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
 #
-#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench27] [bench35-short]
+#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full]
 #
 # Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
 # bench-<model>.log/.json. A short summary is printed last.
@@ -63,7 +63,8 @@ for step in "$@"; do
     bench35-short) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 512,8192 \
                      --contexts 0,8192 --profile 0 ;;
     bench35) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --profile 0,32768 ;;
-    bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
+    bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 512,8192 --contexts 0,8192 --profile 0 ;;
+    bench27-full) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
     *) echo "unknown step $step" >> "$SUMMARY" ;;
   esac
 done

@@ -72,7 +72,7 @@ __global__ void kernel_attention_decode(const DecodeParams p) {
   float acc[kMaxDimPerLane];
 #pragma unroll
   for (int i = 0; i < kMaxDimPerLane; ++i) acc[i] = 0.0f;
-  const int nd = D / 32;
+  const int nd = (D + 31) / 32;
 
   for (int64_t ts = begin; ts < end; ts += 32) {
     const int cnt = static_cast<int>(min(int64_t{32}, end - ts));
@@ -106,14 +106,14 @@ __global__ void kernel_attention_decode(const DecodeParams p) {
       const float pk = __shfl_sync(0xffffffffu, pr, key);
 #pragma unroll
       for (int i = 0; i < kMaxDimPerLane; ++i)
-        if (i < nd) acc[i] = fmaf(pk, vt[key * D + lane + 32 * i], acc[i]);
+        if (i < nd && lane + 32 * i < D) acc[i] = fmaf(pk, vt[key * D + lane + 32 * i], acc[i]);
     }
     m = m_new;
   }
   if (lane == 0) p.part_ml[2 * slot] = m, p.part_ml[2 * slot + 1] = l;
 #pragma unroll
   for (int i = 0; i < kMaxDimPerLane; ++i)
-    if (i < nd) p.part_acc[slot * D + lane + 32 * i] = acc[i];
+    if (i < nd && lane + 32 * i < D) p.part_acc[slot * D + lane + 32 * i] = acc[i];
 }
 
 // grid heads; merges the pieces of one head.
@@ -303,9 +303,9 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
       O[r * ldo + d] *= crow[r];
     }
     __syncthreads();
-    {  // O += P V: warp → one 16-row band, half of the head_dim tiles
-      const int fi = warp >> 1, half = D / 32, fj0 = (warp & 1) * half;
-      for (int fj = fj0; fj < fj0 + half; ++fj) {
+    {  // O += P V: warp → one 16-row band, every other 16-column tile of head_dim
+      const int fi = warp >> 1;
+      for (int fj = warp & 1; fj < D / 16; fj += 2) {
         FragAcc c;
         float* o_tile = O + fi * 16 * ldo + fj * 16;
         wmma::load_matrix_sync(c, o_tile, ldo, wmma::mem_row_major);
@@ -334,11 +334,11 @@ size_t attention_workspace_bytes(int heads, int head_dim, int64_t capacity) {
 void launch_attention(const AttentionLaunch& p, cudaStream_t stream) {
   if (p.n <= 0) return;
   const int D = p.head_dim;
-  if (p.kv_heads <= 0 || p.heads % p.kv_heads != 0 || D % 32 != 0 || D > 32 * kMaxDimPerLane ||
+  if (p.kv_heads <= 0 || p.heads % p.kv_heads != 0 || D % 16 != 0 || D > 32 * kMaxDimPerLane ||
       p.heads / p.kv_heads > 32)
     throw Error("CUDA attention: heads " + std::to_string(p.heads) + " / kv heads " + std::to_string(p.kv_heads) +
                     " / head_dim " + std::to_string(D) +
-                    " is outside what the kernels handle (head_dim a multiple of 32 up to 256, at most 32 query "
+                    " is outside what the kernels handle (head_dim a multiple of 16 up to 256, at most 32 query "
                     "heads per KV head)",
                 ErrorKind::unsupported);
   if (p.n == 1) {

@@ -99,6 +99,7 @@ CudaOps::~CudaOps() {
   cudaFree(workspace_);
   cudaFree(dev_tokens_);
   cudaFreeHost(pinned_tokens_);
+  cudaFreeHost(pinned_download_);
   for (auto& e : pending_events_) cudaEventDestroy(e.begin), cudaEventDestroy(e.end);
   for (auto e : free_events_) cudaEventDestroy(e);
   cudaEventDestroy(tokens_copied_);
@@ -187,8 +188,23 @@ void CudaOps::upload(void* dst, const void* host_src, size_t bytes) {
 void CudaOps::download(void* host_dst, const void* src, size_t bytes) {
   check_not_recording("download");
   if (bytes == 0) return;
-  HEARTH_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+  if (bytes < (size_t{64} << 10) || bytes > (size_t{64} << 20)) {
+    HEARTH_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    return;
+  }
+  // Mid-sized copies (the logits of every decode step) go through pinned memory: a pageable copy of
+  // 1 MB costs several times the DMA itself.
+  if (bytes > pinned_download_size_) {
+    HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    cudaFreeHost(pinned_download_);
+    pinned_download_ = nullptr;
+    HEARTH_CUDA_CHECK(cudaMallocHost(&pinned_download_, bytes));
+    pinned_download_size_ = bytes;
+  }
+  HEARTH_CUDA_CHECK(cudaMemcpyAsync(pinned_download_, src, bytes, cudaMemcpyDeviceToHost, stream_));
   HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  std::memcpy(host_dst, pinned_download_, bytes);
 }
 
 void CudaOps::copy(void* dst, const void* src, size_t bytes) {
@@ -261,6 +277,7 @@ void CudaOps::embed(const EmbedArgs& a) {
   if (n > token_capacity_) {
     HEARTH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     cudaFreeHost(pinned_tokens_);
+  cudaFreeHost(pinned_download_);
     cudaFree(dev_tokens_);
     token_capacity_ = std::max<size_t>(n, 4096);
     HEARTH_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&pinned_tokens_), token_capacity_ * sizeof(int32_t)));

@@ -120,6 +120,8 @@ class CudaOps final : public Ops {
   int32_t* dev_tokens_ = nullptr;
   size_t token_capacity_ = 0;
   cudaEvent_t tokens_copied_ = nullptr;
+  void* pinned_download_ = nullptr;
+  size_t pinned_download_size_ = 0;
 
   std::map<const void*, std::unique_ptr<ExpertTableStorage>> expert_tables_;
 

@@ -32,6 +32,25 @@ __global__ void kernel_rms_norm(View x, View out, const float* weight, int64_t d
   for (int64_t d = lane; d < dim; d += 32) dst[d] = src[d] * inv * weight[d];
 }
 
+// Wide groups (the hidden size): a block per (row, group), so one token's norm is not one warp's
+// sequential walk over thousands of values.
+__global__ void kernel_rms_norm_block(View x, View out, const float* weight, int64_t dim, float eps) {
+  __shared__ float partial[32];
+  const int64_t groups = x.cols / dim;
+  const int64_t r = blockIdx.x / groups, g = blockIdx.x - r * groups;
+  const float* src = x.data + r * x.stride + g * dim;
+  float* dst = out.data + r * out.stride + g * dim;
+  float ss = 0.0f;
+  for (int64_t d = threadIdx.x; d < dim; d += blockDim.x) ss = fmaf(src[d], src[d], ss);
+  ss = warp_sum(ss);
+  if ((threadIdx.x & 31) == 0) partial[threadIdx.x >> 5] = ss;
+  __syncthreads();
+  float total = 0.0f;
+  for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) total += partial[w];
+  const float inv = rsqrtf(total / static_cast<float>(dim) + eps);
+  for (int64_t d = threadIdx.x; d < dim; d += blockDim.x) dst[d] = src[d] * inv * weight[d];
+}
+
 __global__ void kernel_gated_rms_norm(View x, View z, const float* weight, int64_t dim, float eps) {
   const int64_t groups = x.cols / dim;
   const int64_t item = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
@@ -258,7 +277,11 @@ __global__ void kernel_argmax(const float* x, int64_t count, int32_t* out) {
 void launch_rms_norm(View x, View out, const float* weight, int64_t dim, float eps, cudaStream_t stream) {
   const int64_t warps = x.rows * (x.cols / dim);
   if (warps <= 0) return;
-  kernel_rms_norm<<<static_cast<unsigned>((warps + 7) / 8), 256, 0, stream>>>(x, out, weight, dim, eps);
+  if (dim >= 1024) {
+    kernel_rms_norm_block<<<static_cast<unsigned>(warps), 256, 0, stream>>>(x, out, weight, dim, eps);
+  } else {
+    kernel_rms_norm<<<static_cast<unsigned>((warps + 7) / 8), 256, 0, stream>>>(x, out, weight, dim, eps);
+  }
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

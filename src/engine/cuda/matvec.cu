@@ -1,7 +1,8 @@
 // Matrix-vector products for decode-sized batches (1..8 tokens): y (=|+=) x · Wᵀ reading W in its
-// stored format. Each warp owns two output rows at a time; each lane decodes whole 32-element chunks
-// (one 16-byte load for 4-bit formats) in registers and dots them with the token vectors staged in
-// shared memory, so W is read exactly once per call whatever the number of tokens.
+// stored format. Each thread decodes whole 32-element chunks (one 16-byte load for the 4-bit formats)
+// in registers and dots them with the token vectors staged in shared memory; a row's chunks are spread
+// over several threads (row_reduce.cuh) and a thread works on UNROLL rows at once, so small matrices
+// still fill the GPU and large ones keep enough loads in flight. W is read exactly once per call.
 //
 // Bytes: rows · row_bytes (+ scales) of W, n·cols·4 of x per block (from L2), n·rows·4 of y.
 #include <algorithm>
@@ -9,14 +10,12 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/matvec_common.cuh"
+#include "engine/cuda/row_reduce.cuh"
 #include "engine/cuda/smem_attr.h"
 
 namespace hearth::engine::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
-constexpr int kRowsPerWarp = 2;
 // Shared memory for staged x per block: 3 blocks of 72 KB still fit an SM (227 KB).
 constexpr size_t kStageBudget = 72 * 1024;
 
@@ -28,47 +27,50 @@ struct MatvecParams {
   int64_t y_stride;
   int n;  // tokens (<= NT)
   int64_t chunk_begin, chunk_count;
+  int tpr;  // threads per row
   int accumulate;
 };
 
-template <Codec C, int NT>
-__global__ void __launch_bounds__(kThreads) kernel_matvec(const MatvecParams p) {
+template <Codec C, int NT, int UNROLL>
+__global__ void __launch_bounds__(kRowThreads) kernel_matvec(const MatvecParams p) {
   extern __shared__ float4 xs[];
+  __shared__ float scratch[kRowThreads / 32];
   const int64_t cc = p.chunk_count;
   const int64_t per = cc * 8;
   stage_vectors(xs, p.x, p.x_stride, p.n, cc, p.w.cols - p.chunk_begin * 32);
   __syncthreads();
 
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int64_t step = static_cast<int64_t>(gridDim.x) * kWarps * kRowsPerWarp;
-  for (int64_t r0 = (static_cast<int64_t>(blockIdx.x) * kWarps + warp) * kRowsPerWarp; r0 < p.w.rows; r0 += step) {
-    float acc[kRowsPerWarp][NT];
+  const int tpr = p.tpr, rows_per_pass = kRowThreads / tpr;
+  const int sub = threadIdx.x & (tpr - 1), slot = threadIdx.x / tpr;
+  const int64_t rows_per_block = static_cast<int64_t>(rows_per_pass) * UNROLL;
+  for (int64_t base = static_cast<int64_t>(blockIdx.x) * rows_per_block; base < p.w.rows;
+       base += static_cast<int64_t>(gridDim.x) * rows_per_block) {
+    float acc[UNROLL][NT];
 #pragma unroll
-    for (int rr = 0; rr < kRowsPerWarp; ++rr)
+    for (int u = 0; u < UNROLL; ++u)
 #pragma unroll
-      for (int t = 0; t < NT; ++t) acc[rr][t] = 0.0f;
-
-#pragma unroll 2
-    for (int64_t c = lane; c < cc; c += 32) {
+      for (int t = 0; t < NT; ++t) acc[u][t] = 0.0f;
+    for (int64_t c = sub; c < cc; c += tpr) {
 #pragma unroll
-      for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-        const int64_t r = r0 + rr;
+      for (int u = 0; u < UNROLL; ++u) {
+        const int64_t r = base + u * rows_per_pass + slot;
         if (r < p.w.rows) {
           float wv[32];
           decode_chunk<C>(p.w, r, p.chunk_begin + c, wv);
 #pragma unroll
           for (int t = 0; t < NT; ++t)
-            if (t < p.n) acc[rr][t] += dot_staged_chunk(wv, xs + t * per, c);
+            if (t < p.n) acc[u][t] += dot_staged_chunk(wv, xs + t * per, c);
         }
       }
     }
 #pragma unroll
-    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-      const int64_t r = r0 + rr;
+    for (int u = 0; u < UNROLL; ++u) {
+      const int64_t r = base + u * rows_per_pass + slot;
 #pragma unroll
       for (int t = 0; t < NT; ++t) {
-        const float v = warp_sum(acc[rr][t]);
-        if (lane == 0 && r < p.w.rows && t < p.n) {
+        if (t >= p.n) continue;  // block-uniform
+        const float v = row_sum(acc[u][t], tpr, scratch);
+        if (sub == 0 && r < p.w.rows) {
           float* dst = p.y + t * p.y_stride + r;
           *dst = p.accumulate ? *dst + v : v;
         }
@@ -77,22 +79,22 @@ __global__ void __launch_bounds__(kThreads) kernel_matvec(const MatvecParams p) 
   }
 }
 
-template <int NT>
+template <int NT, int UNROLL>
 void launch_nt(Codec codec, const MatvecParams& params, cudaStream_t stream) {
   void (*kernel)(MatvecParams) = nullptr;
   switch (codec) {
-    case Codec::affine4: kernel = kernel_matvec<Codec::affine4, NT>; break;
-    case Codec::affine8: kernel = kernel_matvec<Codec::affine8, NT>; break;
-    case Codec::fp4: kernel = kernel_matvec<Codec::fp4, NT>; break;
-    case Codec::bf16: kernel = kernel_matvec<Codec::bf16, NT>; break;
-    case Codec::generic: kernel = kernel_matvec<Codec::generic, NT>; break;
+    case Codec::affine4: kernel = kernel_matvec<Codec::affine4, NT, UNROLL>; break;
+    case Codec::affine8: kernel = kernel_matvec<Codec::affine8, NT, UNROLL>; break;
+    case Codec::fp4: kernel = kernel_matvec<Codec::fp4, NT, UNROLL>; break;
+    case Codec::bf16: kernel = kernel_matvec<Codec::bf16, NT, UNROLL>; break;
+    case Codec::generic: kernel = kernel_matvec<Codec::generic, NT, UNROLL>; break;
   }
   const size_t smem = static_cast<size_t>(params.n) * params.chunk_count * 32 * sizeof(float);
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
-  const int64_t rows_per_block = kWarps * kRowsPerWarp;
+  const int64_t rows_per_block = static_cast<int64_t>(kRowThreads / params.tpr) * UNROLL;
   const int64_t want = (params.w.rows + rows_per_block - 1) / rows_per_block;
   const int blocks = static_cast<int>(std::min<int64_t>(want, int64_t{device_info().sm_count} * 4));
-  kernel<<<blocks, kThreads, smem, stream>>>(params);
+  kernel<<<blocks, kRowThreads, smem, stream>>>(params);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
@@ -116,11 +118,12 @@ void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
       mp.n = n;
       mp.chunk_begin = c0;
       mp.chunk_count = std::min(slice, chunks - c0);
+      mp.tpr = threads_per_row(mp.chunk_count);
       mp.accumulate = (p.accumulate || c0 > 0) ? 1 : 0;
       if (n == 1) {
-        launch_nt<1>(codec, mp, stream);
+        launch_nt<1, 4>(codec, mp, stream);
       } else {
-        launch_nt<8>(codec, mp, stream);
+        launch_nt<8, 1>(codec, mp, stream);
       }
     }
   }

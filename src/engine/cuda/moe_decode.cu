@@ -3,12 +3,14 @@
 //   kernel_route:          softmax over expert logits, top-k, renormalise (one warp per token);
 //   kernel_moe_gate_up:    h[t][j] = silu(gate_e(x_t)) · up_e(x_t) for the k selected experts e only;
 //   kernel_moe_down:       out[t] += Σ_j w[t][j] · down_e(h[t][j]).
+// Both spread each row over several threads (row_reduce.cuh) so that 8 experts × 512 rows fill the GPU.
 // Bytes per token: k · (gate + up + down) expert matrices, nothing of the unselected experts.
 #include <algorithm>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/matvec_common.cuh"
+#include "engine/cuda/row_reduce.cuh"
 #include "engine/cuda/smem_attr.h"
 
 namespace hearth::engine::cuda {
@@ -68,10 +70,6 @@ __global__ void kernel_route(const RouteLaunch p) {
   }
 }
 
-constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
-constexpr int kRowsPerWarp = 2;
-
 struct MoeDecodeParams {
   DevWeight gate, up, down;  // shapes; pointers come from the tables
   const uint8_t* const* g_data;
@@ -88,6 +86,7 @@ struct MoeDecodeParams {
   const int32_t* indices;
   const float* weights;
   int top_k;
+  int tpr;   // threads per row (row_reduce.cuh)
   float* h;  // [n][top_k][inter]
   float* out;
   int64_t out_stride;
@@ -103,100 +102,124 @@ __device__ __forceinline__ DevWeight with_expert(DevWeight w, const uint8_t* con
 
 __device__ __forceinline__ float silu(float v) { return v / (1.0f + expf(-v)); }
 
-// grid (row blocks of inter, top_k, tokens)
+constexpr int kGateUpUnroll = 2;
+
+// The k selected experts' gate and up rows as one virtual matrix of k · inter rows (row v: expert
+// slot v / inter, row v % inter), both dots per thread. grid (row blocks, tokens).
 template <Codec C>
-__global__ void __launch_bounds__(kThreads) kernel_moe_gate_up(const MoeDecodeParams p) {
+__global__ void __launch_bounds__(kRowThreads) kernel_moe_gate_up(const MoeDecodeParams p) {
   extern __shared__ float4 xs[];
-  const int t = blockIdx.z, j = blockIdx.y;
-  const int64_t cc = (p.gate.cols + 31) / 32;
+  __shared__ float scratch[kRowThreads / 32];
+  const int t = blockIdx.y;
+  const int64_t cc = (p.gate.cols + 31) / 32, inter = p.gate.rows, rows = inter * p.top_k;
   stage_vectors(xs, p.x + t * p.x_stride, 0, 1, cc, p.gate.cols);
   __syncthreads();
-  const int e = p.indices[t * p.top_k + j];
-  const DevWeight wg = with_expert(p.gate, p.g_data, p.g_scales, p.g_biases, e);
-  const DevWeight wu = with_expert(p.up, p.u_data, p.u_scales, p.u_biases, e);
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int64_t r0 = (static_cast<int64_t>(blockIdx.x) * kWarps + warp) * kRowsPerWarp;
-  float ga[kRowsPerWarp] = {}, ua[kRowsPerWarp] = {};
-#pragma unroll 2
-  for (int64_t c = lane; c < cc; c += 32) {
+  const int tpr = p.tpr, rows_per_pass = kRowThreads / tpr;
+  const int sub = threadIdx.x & (tpr - 1), slot = threadIdx.x / tpr;
+  const int64_t rows_per_block = static_cast<int64_t>(rows_per_pass) * kGateUpUnroll;
+  for (int64_t base = static_cast<int64_t>(blockIdx.x) * rows_per_block; base < rows;
+       base += static_cast<int64_t>(gridDim.x) * rows_per_block) {
+    float ga[kGateUpUnroll] = {}, ua[kGateUpUnroll] = {};
+    DevWeight wg[kGateUpUnroll], wu[kGateUpUnroll];
+    int64_t rr[kGateUpUnroll];
 #pragma unroll
-    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-      if (r0 + rr < wg.rows) {
-        float wv[32];
-        decode_chunk<C>(wg, r0 + rr, c, wv);
-        ga[rr] += dot_staged_chunk(wv, xs, c);
-        decode_chunk<C>(wu, r0 + rr, c, wv);
-        ua[rr] += dot_staged_chunk(wv, xs, c);
-      }
+    for (int u = 0; u < kGateUpUnroll; ++u) {
+      const int64_t v = base + u * rows_per_pass + slot;
+      const int j = static_cast<int>(min(v, rows - 1) / inter);
+      const int e = p.indices[t * p.top_k + j];
+      wg[u] = with_expert(p.gate, p.g_data, p.g_scales, p.g_biases, e);
+      wu[u] = with_expert(p.up, p.u_data, p.u_scales, p.u_biases, e);
+      rr[u] = v - static_cast<int64_t>(j) * inter;
     }
-  }
+    for (int64_t c = sub; c < cc; c += tpr) {
 #pragma unroll
-  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    const float g = warp_sum(ga[rr]), u = warp_sum(ua[rr]);
-    if (lane == 0 && r0 + rr < wg.rows) p.h[(static_cast<int64_t>(t) * p.top_k + j) * wg.rows + r0 + rr] = silu(g) * u;
-  }
-}
-
-// grid (row blocks of hidden, tokens)
-template <Codec C>
-__global__ void __launch_bounds__(kThreads) kernel_moe_down(const MoeDecodeParams p) {
-  extern __shared__ float4 hs[];  // top_k staged vectors of inter floats
-  __shared__ int experts[kMoeMaxTopK];
-  __shared__ float gates[kMoeMaxTopK];
-  const int t = blockIdx.y;
-  const int64_t inter = p.down.cols;
-  const int64_t cc = (inter + 31) / 32;
-  stage_vectors(hs, p.h + static_cast<int64_t>(t) * p.top_k * inter, inter, p.top_k, cc, inter);
-  if (threadIdx.x < p.top_k) {
-    experts[threadIdx.x] = p.indices[t * p.top_k + threadIdx.x];
-    gates[threadIdx.x] = p.weights[t * p.top_k + threadIdx.x];
-  }
-  __syncthreads();
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int64_t r0 = (static_cast<int64_t>(blockIdx.x) * kWarps + warp) * kRowsPerWarp;
-  float acc[kRowsPerWarp] = {};
-  for (int j = 0; j < p.top_k; ++j) {
-    const DevWeight wd = with_expert(p.down, p.d_data, p.d_scales, p.d_biases, experts[j]);
-    const float4* hj = hs + static_cast<int64_t>(j) * cc * 8;
-    float part[kRowsPerWarp] = {};
-#pragma unroll 2
-    for (int64_t c = lane; c < cc; c += 32) {
-#pragma unroll
-      for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-        if (r0 + rr < wd.rows) {
+      for (int u = 0; u < kGateUpUnroll; ++u) {
+        if (base + u * rows_per_pass + slot < rows) {
           float wv[32];
-          decode_chunk<C>(wd, r0 + rr, c, wv);
-          part[rr] += dot_staged_chunk(wv, hj, c);
+          decode_chunk<C>(wg[u], rr[u], c, wv);
+          ga[u] += dot_staged_chunk(wv, xs, c);
+          decode_chunk<C>(wu[u], rr[u], c, wv);
+          ua[u] += dot_staged_chunk(wv, xs, c);
         }
       }
     }
 #pragma unroll
-    for (int rr = 0; rr < kRowsPerWarp; ++rr) acc[rr] = fmaf(gates[j], part[rr], acc[rr]);
-  }
-#pragma unroll
-  for (int rr = 0; rr < kRowsPerWarp; ++rr) {
-    const float v = warp_sum(acc[rr]);
-    if (lane == 0 && r0 + rr < p.down.rows) p.out[static_cast<int64_t>(t) * p.out_stride + r0 + rr] += v;
+    for (int u = 0; u < kGateUpUnroll; ++u) {
+      const float g = row_sum(ga[u], tpr, scratch);
+      const float up = row_sum(ua[u], tpr, scratch);
+      const int64_t v = base + u * rows_per_pass + slot;
+      if (sub == 0 && v < rows) p.h[static_cast<int64_t>(t) * rows + v] = silu(g) * up;
+    }
   }
 }
 
+// out[t][r] += Σ_j w_j · down_e_j[r] · h[t][j]: the row's "columns" are the k experts' inter values in
+// turn, so one reduction covers every selected expert. grid (row blocks, tokens).
 template <Codec C>
-void launch_gate_up(const MoeDecodeParams& mp, int64_t n, cudaStream_t stream) {
-  const size_t smem = static_cast<size_t>((mp.gate.cols + 31) / 32) * 32 * sizeof(float);
+__global__ void __launch_bounds__(kRowThreads) kernel_moe_down(const MoeDecodeParams p) {
+  extern __shared__ float4 hs[];  // top_k staged vectors of inter floats
+  __shared__ float scratch[kRowThreads / 32];
+  __shared__ const uint8_t* e_data[kMoeMaxTopK];
+  __shared__ const uint8_t* e_scales[kMoeMaxTopK];
+  __shared__ const uint8_t* e_biases[kMoeMaxTopK];
+  __shared__ float gates[kMoeMaxTopK];
+  const int t = blockIdx.y;
+  const int64_t inter = p.down.cols, cpe = (inter + 31) / 32, vcc = cpe * p.top_k;
+  stage_vectors(hs, p.h + static_cast<int64_t>(t) * p.top_k * inter, inter, p.top_k, cpe, inter);
+  if (threadIdx.x < p.top_k) {
+    const int e = p.indices[t * p.top_k + threadIdx.x];
+    e_data[threadIdx.x] = p.d_data[e];
+    e_scales[threadIdx.x] = p.d_scales ? p.d_scales[e] : nullptr;
+    e_biases[threadIdx.x] = p.d_biases ? p.d_biases[e] : nullptr;
+    gates[threadIdx.x] = p.weights[t * p.top_k + threadIdx.x];
+  }
+  __syncthreads();
+  const int tpr = p.tpr, rows_per_pass = kRowThreads / tpr;
+  const int sub = threadIdx.x & (tpr - 1), slot = threadIdx.x / tpr;
+  for (int64_t base = static_cast<int64_t>(blockIdx.x) * rows_per_pass; base < p.down.rows;
+       base += static_cast<int64_t>(gridDim.x) * rows_per_pass) {
+    const int64_t r = base + slot;
+    float acc = 0.0f;
+    if (r < p.down.rows) {
+      for (int64_t vc = sub; vc < vcc; vc += tpr) {
+        const int j = static_cast<int>(vc / cpe);
+        const int64_t c = vc - j * cpe;
+        DevWeight w = p.down;
+        w.data = e_data[j], w.scales = e_scales[j], w.biases = e_biases[j];
+        float wv[32];
+        decode_chunk<C>(w, r, c, wv);
+        acc = fmaf(gates[j], dot_staged_chunk(wv, hs + j * cpe * 8, c), acc);
+      }
+    }
+    const float v = row_sum(acc, tpr, scratch);
+    if (sub == 0 && r < p.down.rows) p.out[static_cast<int64_t>(t) * p.out_stride + r] += v;
+  }
+}
+
+unsigned row_blocks(int64_t rows, int tpr, int unroll) {
+  const int64_t per = static_cast<int64_t>(kRowThreads / tpr) * unroll;
+  return static_cast<unsigned>(std::min<int64_t>((rows + per - 1) / per, int64_t{device_info().sm_count} * 4));
+}
+
+template <Codec C>
+void launch_gate_up(MoeDecodeParams mp, int64_t n, cudaStream_t stream) {
+  const int64_t cc = (mp.gate.cols + 31) / 32;
+  mp.tpr = threads_per_row(cc);
+  const size_t smem = static_cast<size_t>(cc) * 32 * sizeof(float);
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_gate_up<C>), smem);
-  const dim3 grid(static_cast<unsigned>((mp.gate.rows + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp)),
-                  static_cast<unsigned>(mp.top_k), static_cast<unsigned>(n));
-  kernel_moe_gate_up<C><<<grid, kThreads, smem, stream>>>(mp);
+  const dim3 grid(row_blocks(mp.gate.rows * mp.top_k, mp.tpr, kGateUpUnroll), static_cast<unsigned>(n));
+  kernel_moe_gate_up<C><<<grid, kRowThreads, smem, stream>>>(mp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 template <Codec C>
-void launch_down(const MoeDecodeParams& mp, int64_t n, cudaStream_t stream) {
-  const size_t smem = static_cast<size_t>(mp.top_k) * ((mp.down.cols + 31) / 32) * 32 * sizeof(float);
+void launch_down(MoeDecodeParams mp, int64_t n, cudaStream_t stream) {
+  const int64_t cpe = (mp.down.cols + 31) / 32;
+  mp.tpr = threads_per_row(cpe * mp.top_k);
+  const size_t smem = static_cast<size_t>(mp.top_k) * cpe * 32 * sizeof(float);
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_down<C>), smem);
-  const dim3 grid(static_cast<unsigned>((mp.down.rows + kWarps * kRowsPerWarp - 1) / (kWarps * kRowsPerWarp)),
-                  static_cast<unsigned>(n));
-  kernel_moe_down<C><<<grid, kThreads, smem, stream>>>(mp);
+  const dim3 grid(row_blocks(mp.down.rows, mp.tpr, 1), static_cast<unsigned>(n));
+  kernel_moe_down<C><<<grid, kRowThreads, smem, stream>>>(mp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
