@@ -16,6 +16,7 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 #include "engine/cuda/smem_attr.h"
 
 namespace hearth::engine::cuda {
@@ -52,6 +53,7 @@ constexpr int kMaxDimPerLane = 8;  // head_dim <= 256
 
 // grid (kv_heads, splits), block 32 · (heads / kv_heads): warp g is query head kvh · G + g.
 __global__ void kernel_attention_decode(const DecodeParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   extern __shared__ float sm[];
   const int D = p.d, G = p.heads / p.kv_heads;
   float* qs = sm;                    // [G][D]
@@ -119,6 +121,7 @@ __global__ void kernel_attention_decode(const DecodeParams p) {
 // grid heads; merges the pieces of one head.
 __global__ void kernel_attention_combine(const float* part_acc, const float* part_ml, int64_t splits, int D,
                                          float* out) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int h = blockIdx.x;
   const float* ml = part_ml + static_cast<int64_t>(h) * splits * 2;
   float mx = -INFINITY;
@@ -209,6 +212,7 @@ __device__ __forceinline__ void mma3(FragAcc& acc, const uint16_t* a_hi, const u
 
 // grid (ceil(n / 64), heads), 256 threads.
 __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   using namespace nvcuda;
   using FragBCol = wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major>;
   using FragBRow = wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major>;
@@ -353,9 +357,9 @@ void launch_attention(const AttentionLaunch& p, cudaStream_t stream) {
     d.part_ml = d.part_acc + static_cast<size_t>(p.heads) * plan.splits * D;
     const size_t smem = sizeof(float) * (static_cast<size_t>(G) * D + 32 * (D + 1) + 32 * D);
     ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_attention_decode), smem);
-    kernel_attention_decode<<<dim3(p.kv_heads, static_cast<unsigned>(plan.splits)), 32 * G, smem, stream>>>(d);
+    launch_pdl(kernel_attention_decode, dim3(p.kv_heads, static_cast<unsigned>(plan.splits)), 32 * G, smem, stream, d);
     HEARTH_CUDA_LAUNCH_CHECK();
-    kernel_attention_combine<<<p.heads, 256, 0, stream>>>(d.part_acc, d.part_ml, plan.splits, D, p.out);
+    launch_pdl(kernel_attention_combine, p.heads, 256, 0, stream, d.part_acc, d.part_ml, plan.splits, D, p.out);
     HEARTH_CUDA_LAUNCH_CHECK();
     return;
   }
@@ -366,7 +370,7 @@ void launch_attention(const AttentionLaunch& p, cudaStream_t stream) {
   pp.heads = p.heads, pp.kv_heads = p.kv_heads, pp.d = D, pp.scale = p.scale;
   const size_t smem = prefill_smem(D).total;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_attention_prefill), smem);
-  kernel_attention_prefill<<<dim3(static_cast<unsigned>((p.n + kBQ - 1) / kBQ), p.heads), 256, smem, stream>>>(pp);
+  launch_pdl(kernel_attention_prefill, dim3(static_cast<unsigned>((p.n + kBQ - 1) / kBQ), p.heads), 256, smem, stream, pp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

@@ -8,6 +8,7 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 
 namespace hearth::engine::cuda {
 namespace {
@@ -20,6 +21,7 @@ constexpr float kNormEps = 1e-6f;
 // grid (ceil(dv / 32), v_heads), 128 threads.
 template <int DK>
 __global__ void __launch_bounds__(kThreads) kernel_delta_rule(const DeltaRuleLaunch p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   constexpr int kRows = DK / kParts;
   constexpr int kPad = kRows + 1;  // parts read different banks
   __shared__ float ks[kParts * kPad];
@@ -106,10 +108,10 @@ void launch_delta_rule(const DeltaRuleLaunch& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>((p.dv + kColumnsPerBlock - 1) / kColumnsPerBlock),
                   static_cast<unsigned>(p.v_heads));
   switch (p.dk) {
-    case 16: kernel_delta_rule<16><<<grid, kThreads, 0, stream>>>(p); break;
-    case 32: kernel_delta_rule<32><<<grid, kThreads, 0, stream>>>(p); break;
-    case 64: kernel_delta_rule<64><<<grid, kThreads, 0, stream>>>(p); break;
-    case 128: kernel_delta_rule<128><<<grid, kThreads, 0, stream>>>(p); break;
+    case 16: launch_pdl(kernel_delta_rule<16>, grid, kThreads, 0, stream, p); break;
+    case 32: launch_pdl(kernel_delta_rule<32>, grid, kThreads, 0, stream, p); break;
+    case 64: launch_pdl(kernel_delta_rule<64>, grid, kThreads, 0, stream, p); break;
+    case 128: launch_pdl(kernel_delta_rule<128>, grid, kThreads, 0, stream, p); break;
     default:
       throw Error("CUDA delta rule: key head dim " + std::to_string(p.dk) + " not supported (16, 32, 64, 128)",
                   ErrorKind::unsupported);

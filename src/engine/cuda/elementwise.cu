@@ -6,6 +6,7 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 
 namespace hearth::engine::cuda {
 namespace {
@@ -19,6 +20,7 @@ unsigned blocks_for(int64_t items, int threads) {
 
 // ---- norms: one warp per (row, group) ----
 __global__ void kernel_rms_norm(View x, View out, const float* weight, int64_t dim, float eps) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t groups = x.cols / dim;
   const int64_t item = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const int lane = threadIdx.x & 31;
@@ -35,6 +37,7 @@ __global__ void kernel_rms_norm(View x, View out, const float* weight, int64_t d
 // Wide groups (the hidden size): a block per (row, group), so one token's norm is not one warp's
 // sequential walk over thousands of values.
 __global__ void kernel_rms_norm_block(View x, View out, const float* weight, int64_t dim, float eps) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   __shared__ float partial[32];
   const int64_t groups = x.cols / dim;
   const int64_t r = blockIdx.x / groups, g = blockIdx.x - r * groups;
@@ -52,6 +55,7 @@ __global__ void kernel_rms_norm_block(View x, View out, const float* weight, int
 }
 
 __global__ void kernel_gated_rms_norm(View x, View z, const float* weight, int64_t dim, float eps) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t groups = x.cols / dim;
   const int64_t item = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const int lane = threadIdx.x & 31;
@@ -71,6 +75,7 @@ __global__ void kernel_gated_rms_norm(View x, View z, const float* weight, int64
 // ---- RoPE (rotate-half), one thread per (row, head, pair) ----
 __global__ void kernel_rope(View x, int64_t heads, int64_t head_dim, int64_t rotary_dim, int64_t first_position,
                             const int64_t* dev_position, float theta) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t half = rotary_dim / 2;
   const int64_t total = x.rows * heads * half;
   const int64_t base = dev_position ? *dev_position : first_position;
@@ -93,6 +98,7 @@ __global__ void kernel_rope(View x, int64_t heads, int64_t head_dim, int64_t rot
 
 // ---- elementwise over strided matrices ----
 __global__ void kernel_split_query_gate(View qg, int64_t heads, int64_t head_dim, View query, View gate) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t cols = heads * head_dim, total = qg.rows * cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -104,6 +110,7 @@ __global__ void kernel_split_query_gate(View qg, int64_t heads, int64_t head_dim
 }
 
 __global__ void kernel_sigmoid_mul(View x, View gate) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = x.rows * x.cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -113,6 +120,7 @@ __global__ void kernel_sigmoid_mul(View x, View gate) {
 }
 
 __global__ void kernel_swiglu(View gate, View up, View out) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = gate.rows * gate.cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -123,6 +131,7 @@ __global__ void kernel_swiglu(View gate, View up, View out) {
 }
 
 __global__ void kernel_add(View x, View y, View row_gate) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = x.rows * x.cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -134,6 +143,7 @@ __global__ void kernel_add(View x, View y, View row_gate) {
 }
 
 __global__ void kernel_copy(View src, View dst) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = src.rows * src.cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -144,6 +154,7 @@ __global__ void kernel_copy(View src, View dst) {
 
 __global__ void kernel_copy_at_position(View src, float* dst, int64_t dst_stride, int64_t position,
                                         const int64_t* dev_position) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t base = dev_position ? *dev_position : position;
   const int64_t total = src.rows * src.cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
@@ -158,6 +169,7 @@ constexpr int kMaxKernel = 8;
 
 // Few tokens: a thread per channel carries the window through the tokens and writes the new state.
 __global__ void kernel_conv1d_sequential(const Conv1dLaunch p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= p.channels) return;
   const int K = static_cast<int>(p.kernel);
@@ -193,6 +205,7 @@ __global__ void kernel_conv1d_sequential(const Conv1dLaunch p) {
 
 // Many tokens: outputs in parallel over (token, channel), reading the old state for the first K-1...
 __global__ void kernel_conv1d_outputs(const Conv1dLaunch p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = p.n * p.channels;
   const int K = static_cast<int>(p.kernel);
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
@@ -210,6 +223,7 @@ __global__ void kernel_conv1d_outputs(const Conv1dLaunch p) {
 
 // ...then the new state (the last K-1 inputs), once every output has read the old one.
 __global__ void kernel_conv1d_state(const Conv1dLaunch p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= p.channels) return;
   const int K = static_cast<int>(p.kernel);
@@ -227,6 +241,7 @@ __global__ void kernel_conv1d_state(const Conv1dLaunch p) {
 }
 
 __global__ void kernel_delta_gates(const DeltaGatesLaunch p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = p.n * p.heads;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -239,6 +254,7 @@ __global__ void kernel_delta_gates(const DeltaGatesLaunch p) {
 }
 
 __global__ void kernel_embed(DevWeight table, const int32_t* tokens, int64_t n, View out) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int64_t total = n * table.cols;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -248,6 +264,7 @@ __global__ void kernel_embed(DevWeight table, const int32_t* tokens, int64_t n, 
 }
 
 __global__ void kernel_argmax(const float* x, int64_t count, int32_t* out) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   __shared__ float best_v[32];
   __shared__ int best_i[32];
   float bv = -INFINITY;
@@ -278,9 +295,9 @@ void launch_rms_norm(View x, View out, const float* weight, int64_t dim, float e
   const int64_t warps = x.rows * (x.cols / dim);
   if (warps <= 0) return;
   if (dim >= 1024) {
-    kernel_rms_norm_block<<<static_cast<unsigned>(warps), 256, 0, stream>>>(x, out, weight, dim, eps);
+    launch_pdl(kernel_rms_norm_block, static_cast<unsigned>(warps), 256, 0, stream, x, out, weight, dim, eps);
   } else {
-    kernel_rms_norm<<<static_cast<unsigned>((warps + 7) / 8), 256, 0, stream>>>(x, out, weight, dim, eps);
+    launch_pdl(kernel_rms_norm, static_cast<unsigned>((warps + 7) / 8), 256, 0, stream, x, out, weight, dim, eps);
   }
   HEARTH_CUDA_LAUNCH_CHECK();
 }
@@ -288,7 +305,7 @@ void launch_rms_norm(View x, View out, const float* weight, int64_t dim, float e
 void launch_gated_rms_norm(View x, View z, const float* weight, int64_t dim, float eps, cudaStream_t stream) {
   const int64_t warps = x.rows * (x.cols / dim);
   if (warps <= 0) return;
-  kernel_gated_rms_norm<<<static_cast<unsigned>((warps + 7) / 8), 256, 0, stream>>>(x, z, weight, dim, eps);
+  launch_pdl(kernel_gated_rms_norm, static_cast<unsigned>((warps + 7) / 8), 256, 0, stream, x, z, weight, dim, eps);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
@@ -296,7 +313,7 @@ void launch_rope(View x, int64_t heads, int64_t head_dim, int64_t rotary_dim, in
                  const int64_t* dev_position, float theta, cudaStream_t stream) {
   const int64_t items = x.rows * heads * (rotary_dim / 2);
   if (items <= 0) return;
-  kernel_rope<<<blocks_for(items, 256), 256, 0, stream>>>(x, heads, head_dim, rotary_dim, first_position,
+  launch_pdl(kernel_rope, blocks_for(items, 256), 256, 0, stream, x, heads, head_dim, rotary_dim, first_position,
                                                           dev_position, theta);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
@@ -304,38 +321,38 @@ void launch_rope(View x, int64_t heads, int64_t head_dim, int64_t rotary_dim, in
 void launch_split_query_gate(View qg, int64_t heads, int64_t head_dim, View query, View gate, cudaStream_t stream) {
   const int64_t items = qg.rows * heads * head_dim;
   if (items <= 0) return;
-  kernel_split_query_gate<<<blocks_for(items, 256), 256, 0, stream>>>(qg, heads, head_dim, query, gate);
+  launch_pdl(kernel_split_query_gate, blocks_for(items, 256), 256, 0, stream, qg, heads, head_dim, query, gate);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_sigmoid_mul(View x, View gate, cudaStream_t stream) {
   if (x.rows * x.cols <= 0) return;
-  kernel_sigmoid_mul<<<blocks_for(x.rows * x.cols, 256), 256, 0, stream>>>(x, gate);
+  launch_pdl(kernel_sigmoid_mul, blocks_for(x.rows * x.cols, 256), 256, 0, stream, x, gate);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_swiglu(View gate, View up, View out, cudaStream_t stream) {
   if (gate.rows * gate.cols <= 0) return;
-  kernel_swiglu<<<blocks_for(gate.rows * gate.cols, 256), 256, 0, stream>>>(gate, up, out);
+  launch_pdl(kernel_swiglu, blocks_for(gate.rows * gate.cols, 256), 256, 0, stream, gate, up, out);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_add(View x, View y, View row_gate, cudaStream_t stream) {
   if (x.rows * x.cols <= 0) return;
-  kernel_add<<<blocks_for(x.rows * x.cols, 256), 256, 0, stream>>>(x, y, row_gate);
+  launch_pdl(kernel_add, blocks_for(x.rows * x.cols, 256), 256, 0, stream, x, y, row_gate);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_copy(View src, View dst, cudaStream_t stream) {
   if (src.rows * src.cols <= 0) return;
-  kernel_copy<<<blocks_for(src.rows * src.cols, 256), 256, 0, stream>>>(src, dst);
+  launch_pdl(kernel_copy, blocks_for(src.rows * src.cols, 256), 256, 0, stream, src, dst);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_copy_at_position(View src, float* dst, int64_t dst_stride, int64_t position,
                              const int64_t* dev_position, cudaStream_t stream) {
   if (src.rows * src.cols <= 0) return;
-  kernel_copy_at_position<<<blocks_for(src.rows * src.cols, 256), 256, 0, stream>>>(src, dst, dst_stride, position,
+  launch_pdl(kernel_copy_at_position, blocks_for(src.rows * src.cols, 256), 256, 0, stream, src, dst, dst_stride, position,
                                                                                      dev_position);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
@@ -347,30 +364,30 @@ void launch_conv1d(const Conv1dLaunch& p, cudaStream_t stream) {
                 ErrorKind::unsupported);
   const unsigned channel_blocks = static_cast<unsigned>((p.channels + 127) / 128);
   if (p.n <= 4) {
-    kernel_conv1d_sequential<<<channel_blocks, 128, 0, stream>>>(p);
+    launch_pdl(kernel_conv1d_sequential, channel_blocks, 128, 0, stream, p);
     HEARTH_CUDA_LAUNCH_CHECK();
     return;
   }
-  kernel_conv1d_outputs<<<blocks_for(p.n * p.channels, 256), 256, 0, stream>>>(p);
+  launch_pdl(kernel_conv1d_outputs, blocks_for(p.n * p.channels, 256), 256, 0, stream, p);
   HEARTH_CUDA_LAUNCH_CHECK();
-  kernel_conv1d_state<<<channel_blocks, 128, 0, stream>>>(p);
+  launch_pdl(kernel_conv1d_state, channel_blocks, 128, 0, stream, p);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_delta_gates(const DeltaGatesLaunch& p, cudaStream_t stream) {
   if (p.n * p.heads <= 0) return;
-  kernel_delta_gates<<<blocks_for(p.n * p.heads, 256), 256, 0, stream>>>(p);
+  launch_pdl(kernel_delta_gates, blocks_for(p.n * p.heads, 256), 256, 0, stream, p);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_embed(const WeightMatrix& table, const int32_t* dev_tokens, int64_t n, View out, cudaStream_t stream) {
   if (n <= 0) return;
-  kernel_embed<<<blocks_for(n * table.cols, 256), 256, 0, stream>>>(to_dev_weight(table), dev_tokens, n, out);
+  launch_pdl(kernel_embed, blocks_for(n * table.cols, 256), 256, 0, stream, to_dev_weight(table), dev_tokens, n, out);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void launch_argmax(const float* x, int64_t count, int32_t* out, cudaStream_t stream) {
-  kernel_argmax<<<1, 1024, 0, stream>>>(x, count, out);
+  launch_pdl(kernel_argmax, 1, 1024, 0, stream, x, count, out);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

@@ -5,6 +5,7 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/gemm_kernel.cuh"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 
 namespace hearth::engine::cuda {
 
@@ -21,11 +22,11 @@ void launch_gemm(const MatmulLaunch& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>((p.w.rows + kGemmBN - 1) / kGemmBN),
                   static_cast<unsigned>((p.n + kGemmBM - 1) / kGemmBM));
   switch (pick_codec(p.w)) {
-    case Codec::affine4: kernel_gemm<Codec::affine4, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::affine8: kernel_gemm<Codec::affine8, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::fp4: kernel_gemm<Codec::fp4, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::bf16: kernel_gemm<Codec::bf16, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::generic: kernel_gemm<Codec::generic, false><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::affine4: launch_pdl(kernel_gemm<Codec::affine4, false>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::affine8: launch_pdl(kernel_gemm<Codec::affine8, false>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::fp4: launch_pdl(kernel_gemm<Codec::fp4, false>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::bf16: launch_pdl(kernel_gemm<Codec::bf16, false>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::generic: launch_pdl(kernel_gemm<Codec::generic, false>, grid, kGemmThreads, 0, stream, g); break;
   }
   HEARTH_CUDA_LAUNCH_CHECK();
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "engine/cuda/device_weights.cuh"
+#include "engine/cuda/launch.cuh"
 
 namespace hearth::engine::cuda {
 
@@ -78,6 +79,7 @@ struct GemmSmem {
 
 template <Codec C, bool GROUPED>
 __global__ void __launch_bounds__(kGemmThreads) kernel_gemm(const GemmParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   using namespace nvcuda;
   __shared__ __align__(128) GemmSmem sm;
 

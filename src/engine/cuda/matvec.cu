@@ -9,6 +9,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 #include "engine/cuda/matvec_common.cuh"
 #include "engine/cuda/row_reduce.cuh"
 #include "engine/cuda/smem_attr.h"
@@ -33,6 +34,7 @@ struct MatvecParams {
 
 template <Codec C, int NT, int UNROLL>
 __global__ void __launch_bounds__(kRowThreads) kernel_matvec(const MatvecParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   extern __shared__ float4 xs[];
   __shared__ float scratch[kRowThreads / 32];
   const int64_t cc = p.chunk_count;
@@ -94,7 +96,7 @@ void launch_nt(Codec codec, const MatvecParams& params, cudaStream_t stream) {
   const int64_t rows_per_block = static_cast<int64_t>(kRowThreads / params.tpr) * UNROLL;
   const int64_t want = (params.w.rows + rows_per_block - 1) / rows_per_block;
   const int blocks = static_cast<int>(std::min<int64_t>(want, int64_t{device_info().sm_count} * 4));
-  kernel<<<blocks, kRowThreads, smem, stream>>>(params);
+  launch_pdl(kernel, blocks, kRowThreads, smem, stream, params);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

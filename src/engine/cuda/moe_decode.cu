@@ -9,6 +9,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 #include "engine/cuda/matvec_common.cuh"
 #include "engine/cuda/row_reduce.cuh"
 #include "engine/cuda/smem_attr.h"
@@ -19,6 +20,7 @@ namespace {
 constexpr int kRouteMaxPerLane = 16;  // experts <= 512
 
 __global__ void kernel_route(const RouteLaunch p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int64_t t = static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + warp;
   if (t >= p.n) return;
@@ -108,6 +110,7 @@ constexpr int kGateUpUnroll = 2;
 // slot v / inter, row v % inter), both dots per thread. grid (row blocks, tokens).
 template <Codec C>
 __global__ void __launch_bounds__(kRowThreads) kernel_moe_gate_up(const MoeDecodeParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   extern __shared__ float4 xs[];
   __shared__ float scratch[kRowThreads / 32];
   const int t = blockIdx.y;
@@ -157,6 +160,7 @@ __global__ void __launch_bounds__(kRowThreads) kernel_moe_gate_up(const MoeDecod
 // turn, so one reduction covers every selected expert. grid (row blocks, tokens).
 template <Codec C>
 __global__ void __launch_bounds__(kRowThreads) kernel_moe_down(const MoeDecodeParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   extern __shared__ float4 hs[];  // top_k staged vectors of inter floats
   __shared__ float scratch[kRowThreads / 32];
   __shared__ const uint8_t* e_data[kMoeMaxTopK];
@@ -208,7 +212,7 @@ void launch_gate_up(MoeDecodeParams mp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>(cc) * 32 * sizeof(float);
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_gate_up<C>), smem);
   const dim3 grid(row_blocks(mp.gate.rows * mp.top_k, mp.tpr, kGateUpUnroll), static_cast<unsigned>(n));
-  kernel_moe_gate_up<C><<<grid, kRowThreads, smem, stream>>>(mp);
+  launch_pdl(kernel_moe_gate_up<C>, grid, kRowThreads, smem, stream, mp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
@@ -219,7 +223,7 @@ void launch_down(MoeDecodeParams mp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>(mp.top_k) * cpe * 32 * sizeof(float);
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_down<C>), smem);
   const dim3 grid(row_blocks(mp.down.rows, mp.tpr, 1), static_cast<unsigned>(n));
-  kernel_moe_down<C><<<grid, kRowThreads, smem, stream>>>(mp);
+  launch_pdl(kernel_moe_down<C>, grid, kRowThreads, smem, stream, mp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
@@ -233,7 +237,7 @@ void launch_route(const RouteLaunch& p, cudaStream_t stream) {
                 ErrorKind::unsupported);
   const int warps = 4;
   const unsigned blocks = static_cast<unsigned>((p.n + warps - 1) / warps);
-  kernel_route<<<blocks, warps * 32, 0, stream>>>(p);
+  launch_pdl(kernel_route, blocks, warps * 32, 0, stream, p);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

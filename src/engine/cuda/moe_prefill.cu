@@ -7,6 +7,7 @@
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/gemm_kernel.cuh"
 #include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
 
 namespace hearth::engine::cuda {
 namespace {
@@ -58,6 +59,7 @@ struct SortParams {
 
 // One block: counting sort of the pairs by expert, then the tile table.
 __global__ void kernel_moe_sort(const SortParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   __shared__ int count[kMaxExperts];
   __shared__ int cursor[kMaxExperts];
   for (int e = threadIdx.x; e < p.experts; e += blockDim.x) count[e] = 0;
@@ -89,11 +91,11 @@ __global__ void kernel_moe_sort(const SortParams p) {
 void launch_grouped(const GemmParams& g, Codec codec, int64_t out_rows, int64_t tiles, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>((out_rows + kGemmBN - 1) / kGemmBN), static_cast<unsigned>(tiles));
   switch (codec) {
-    case Codec::affine4: kernel_gemm<Codec::affine4, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::affine8: kernel_gemm<Codec::affine8, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::fp4: kernel_gemm<Codec::fp4, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::bf16: kernel_gemm<Codec::bf16, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
-    case Codec::generic: kernel_gemm<Codec::generic, true><<<grid, kGemmThreads, 0, stream>>>(g); break;
+    case Codec::affine4: launch_pdl(kernel_gemm<Codec::affine4, true>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::affine8: launch_pdl(kernel_gemm<Codec::affine8, true>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::fp4: launch_pdl(kernel_gemm<Codec::fp4, true>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::bf16: launch_pdl(kernel_gemm<Codec::bf16, true>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::generic: launch_pdl(kernel_gemm<Codec::generic, true>, grid, kGemmThreads, 0, stream, g); break;
   }
   HEARTH_CUDA_LAUNCH_CHECK();
 }
@@ -147,7 +149,7 @@ void launch_moe(const MoeLaunch& p, cudaStream_t stream) {
   sp.pair_weight = pair_weight;
   sp.tile_expert = reinterpret_cast<int32_t*>(ws + l.tile_expert);
   sp.tile_row0 = reinterpret_cast<int32_t*>(ws + l.tile_row0);
-  kernel_moe_sort<<<1, 1024, 0, stream>>>(sp);
+  launch_pdl(kernel_moe_sort, 1, 1024, 0, stream, sp);
   HEARTH_CUDA_LAUNCH_CHECK();
 
   const bool x_vec4 = reinterpret_cast<uintptr_t>(p.x) % 16 == 0 && p.x_stride % 4 == 0 && p.gate.shape.cols % 4 == 0;
