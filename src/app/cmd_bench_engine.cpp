@@ -220,7 +220,7 @@ int run_bench_engine(int argc, char** argv) {
   out["model"] = model->info().description;
   out["backend"] = std::string(qwen->ops().name());
   out["load_seconds"] = load_s;
-  size_t peak_device = 0;
+  [[maybe_unused]] size_t peak_device = 0;  // sampled on CUDA only
   auto sample_memory = [&] {
 #ifdef HEARTH_HAVE_CUDA
     if (gpu_present) peak_device = std::max(peak_device, cuda::device_memory_used());
