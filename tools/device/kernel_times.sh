@@ -13,7 +13,7 @@ timeout 240 ncu --metrics gpu__time_duration.sum --csv --print-units base \
   --kernel-name regex:'kernel_(embed|matvec|moe|rms|add|attention|route|delta|conv|gated|swiglu|rope|copy|split|sigmoid)' \
   --launch-count 1800 \
   "$ROOT/.devbuild/bin/hearth" bench-engine --config bench/shapes/qwen3.6-35b-a3b-4bit.config.json \
-  --load-format dummy --device cuda --prompts 1 --contexts 0 --decode-steps 1 > "$OUT/kernel_times.csv" 2> "$OUT/ncu.err"
+  --load-format dummy --device cuda --prompts 64 --contexts 0 --decode-steps 1 > "$OUT/kernel_times.csv" 2> "$OUT/ncu.err"
 echo "ncu rc=$?"
 tail -3 "$OUT/ncu.err"
 python3 - "$OUT/kernel_times.csv" <<'PY'
@@ -29,7 +29,7 @@ step = rows[embeds[1]:end]
 tot = collections.defaultdict(lambda: [0, 0.0])
 for r in step:
     key = r[name_i].split("(")[0].replace("hearth::engine::cuda::", "")[:60] + " grid " + r[grid_i]
-    tot[key][0] += 1; tot[key][1] += float(r[val_i]) / 1e3
+    tot[key][0] += 1; tot[key][1] += float(r[val_i].replace(',', '')) / 1e3
 total = sum(v[1] for v in tot.values())
 print("decode step: %d kernels, %.1f us of kernel time (sum of isolated kernel durations)" % (len(step), total))
 for k, (n, us) in sorted(tot.items(), key=lambda kv: -kv[1][1])[:40]:
