@@ -195,7 +195,8 @@ int run_bench_engine(int argc, char** argv) {
   lo.model_dir = opt.model.empty() ? opt.config : opt.model;
   lo.format = opt.format;
   lo.device = opt.device;
-  lo.max_context = longest + opt.decode_steps + 16;
+  constexpr int64_t kWarmupPrompt = 64, kWarmupSteps = 4;
+  lo.max_context = std::max(longest, kWarmupPrompt + kWarmupSteps) + opt.decode_steps + 16;
   lo.threads = opt.threads;
   lo.dummy_seed = opt.seed;
 
@@ -231,8 +232,8 @@ int run_bench_engine(int argc, char** argv) {
   std::mt19937_64 rng(opt.seed);
   // Warm-up: first-use costs (kernel loading, workspaces, the decode graph) stay out of the numbers.
   model->reset();
-  model->prefill(random_tokens(64, cfg.vocab_size, rng));
-  decode(*model, 4);
+  model->prefill(random_tokens(kWarmupPrompt, cfg.vocab_size, rng));
+  decode(*model, kWarmupSteps);
 
   nlohmann::json prefill_rows = nlohmann::json::array(), decode_rows = nlohmann::json::array();
   // One prefill per length serves both tables: a prompt length is timed, a context length is then decoded.
