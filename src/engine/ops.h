@@ -238,6 +238,9 @@ class Ops {
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;
   virtual void zero(void* dst, size_t bytes) = 0;
   virtual void synchronize() {}
+  // True when alloc() returns host memory (the CPU backend): copies of state are then kept as plain host
+  // memory; a device backend returns false, and state snapshots stay in its memory (qwen35_state.h).
+  virtual bool memory_is_host() const { return true; }
   // Makes a host-side weight (e.g. memory-mapped from a file) usable by this backend. The CPU backend
   // returns it unchanged; a device backend copies it to device memory it keeps for its lifetime.
   virtual WeightMatrix place_weight(const WeightMatrix& host) = 0;

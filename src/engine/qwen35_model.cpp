@@ -104,7 +104,10 @@ Qwen35Model::~Qwen35Model() = default;
 
 void Qwen35Model::reset() {
   state_.reset();
+  // logits_dev_ always holds what logits_ holds (forward downloads it, restore writes both), so that
+  // a device snapshot can copy the logits without a transfer.
   std::fill(logits_.begin(), logits_.end(), 0.0f);
+  ops_->zero(logits_dev_.get(), logits_dev_.bytes());
 }
 
 void Qwen35Model::observe(const std::string& name, const Tensor& t) {
@@ -300,20 +303,39 @@ void Qwen35Model::moe_mlp(int64_t i, const Tensor& h, const Tensor& out) {
   }
 }
 
+// Snapshots stay in the backend's memory when it is a device (device-to-device copies, nothing on the
+// bus before the first token); offload_state() makes the host copy the prompt cache demotes to.
 std::unique_ptr<StateSnapshot> Qwen35Model::save_state() const {
-  return std::make_unique<Qwen35Snapshot>(this, state_, *ops_, logits_);
+  SnapshotSource source;
+  source.owner = this;
+  source.state = &state_;
+  source.logits = logits_;
+  source.device_logits = logits_dev_.floats();
+  source.memory = ops_->memory_is_host() ? SnapshotMemory::host : SnapshotMemory::device;
+  return Qwen35Snapshot::save(source);
+}
+
+const Qwen35Snapshot& Qwen35Model::own_snapshot(const StateSnapshot& snapshot, const char* what) const {
+  const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
+  if (!s || s->owner() != this) {
+    throw Error(std::string(what) + ": the snapshot was made by another model", ErrorKind::invalid_request);
+  }
+  return *s;
 }
 
 void Qwen35Model::restore_state(const StateSnapshot& snapshot) {
-  const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
-  if (!s || s->owner() != this) throw Error("restore_state: the snapshot was made by another model", ErrorKind::invalid_request);
-  s->restore_into(state_, *ops_, logits_);
+  // Both copies of the logits are restored: logits_dev_ is what the next device snapshot copies.
+  own_snapshot(snapshot, "restore_state").restore_into({&state_, &logits_, logits_dev_.floats()});
+}
+
+std::unique_ptr<StateSnapshot> Qwen35Model::offload_state(const StateSnapshot& snapshot) const {
+  const Qwen35Snapshot& s = own_snapshot(snapshot, "offload_state");
+  if (s.memory() == SnapshotMemory::host) return nullptr;  // already host-only (model.h: nothing to offload)
+  return s.to_host();
 }
 
 void Qwen35Model::serialize_state(const StateSnapshot& snapshot, std::ostream& out) const {
-  const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
-  if (!s || s->owner() != this) throw Error("serialize_state: the snapshot was made by another model", ErrorKind::invalid_request);
-  s->write(out);
+  own_snapshot(snapshot, "serialize_state").write(out);
 }
 
 std::unique_ptr<StateSnapshot> Qwen35Model::deserialize_state(std::istream& in) const {

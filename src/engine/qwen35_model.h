@@ -37,6 +37,10 @@ class Qwen35Model final : public Model {
   int64_t position() const override { return state_.position; }
   std::unique_ptr<StateSnapshot> save_state() const override;
   void restore_state(const StateSnapshot& snapshot) override;
+  // On a device backend snapshots live in device memory (device_bytes()); offload_state() makes the
+  // host copy, and returns nullptr for a snapshot already on the host. Every snapshot must be
+  // destroyed before this model (a device snapshot releases memory of the model's Ops).
+  std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const override;
   void serialize_state(const StateSnapshot& snapshot, std::ostream& out) const override;
   std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const override;
 
@@ -54,6 +58,8 @@ class Qwen35Model final : public Model {
   void dense_mlp(int64_t layer, const Tensor& h, const Tensor& out);
   void moe_mlp(int64_t layer, const Tensor& h, const Tensor& out);
   void observe(const std::string& name, const Tensor& t);
+  // `snapshot` as a Qwen35Snapshot made by this model; throws hearth::Error naming `what` otherwise.
+  const Qwen35Snapshot& own_snapshot(const StateSnapshot& snapshot, const char* what) const;
   std::string blk(int64_t layer, const char* what) const { return "blk." + std::to_string(layer) + "." + what; }
 
   ModelConfig config_;

@@ -1,6 +1,8 @@
 #include "engine/qwen35_state.h"
 
+#include <algorithm>
 #include <istream>
+#include <optional>
 #include <ostream>
 
 #include "util/error.h"
@@ -44,67 +46,114 @@ float* SequenceState::recurrent_state(int64_t layer) const {
   return rec_[static_cast<size_t>(slot_[static_cast<size_t>(layer)])].floats();
 }
 
-namespace {
-std::vector<float> download(Ops& ops, const void* src, size_t floats) {
-  std::vector<float> v(floats);
-  if (floats) ops.download(v.data(), src, floats * sizeof(float));
-  return v;
-}
-}  // namespace
-
-Qwen35Snapshot::Qwen35Snapshot(const void* owner, const SequenceState& s, Ops& ops, const std::vector<float>& logits)
-    : owner_(owner), position_(s.position), logits_(logits) {
-  const size_t kv = s.kv_row_floats() * static_cast<size_t>(s.position);
-  for (size_t i = 0; i < s.k_.size(); ++i) {
-    k_.push_back(download(ops, s.k_[i].get(), kv));
-    v_.push_back(download(ops, s.v_[i].get(), kv));
-  }
-  for (size_t i = 0; i < s.conv_.size(); ++i) {
-    conv_.push_back(download(ops, s.conv_[i].get(), s.conv_floats_));
-    rec_.push_back(download(ops, s.rec_[i].get(), s.recurrent_floats_));
-  }
+SnapshotLayout SequenceState::snapshot_layout(int64_t position, size_t logits_floats) const {
+  SnapshotLayout l;
+  l.full_layers = full_layers();
+  l.linear_layers = linear_layers();
+  l.kv_floats = kv_row_floats() * static_cast<size_t>(position);
+  l.conv_floats = conv_floats_;
+  l.recurrent_floats = recurrent_floats_;
+  l.logits_floats = logits_floats;
+  return l;
 }
 
-size_t Qwen35Snapshot::host_bytes() const {
-  size_t n = logits_.size();
-  for (const auto* group : {&k_, &v_, &conv_, &rec_}) {
-    for (const auto& v : *group) n += v.size();
+std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SnapshotSource& source) {
+  const SequenceState& s = *source.state;
+  Ops& ops = s.ops();
+  std::unique_ptr<Qwen35Snapshot> snap(new Qwen35Snapshot());
+  snap->owner_ = source.owner;
+  snap->position_ = s.position;
+  snap->layout_ = s.snapshot_layout(s.position, source.logits.size());
+  snap->memory_ = source.memory;
+  const SnapshotLayout& l = snap->layout_;
+  // Every part is contiguous in the state (KV rows [0, position) start the layer's cache), so each is
+  // one copy. A device snapshot is one allocation: one cudaMalloc per snapshot, not one per layer.
+  auto part = [&](size_t offset, const void* src, size_t floats) {
+    if (floats == 0) return;
+    if (source.memory == SnapshotMemory::device) ops.copy(snap->device_.floats() + offset, src, floats * sizeof(float));
+    else ops.download(snap->host_.data() + offset, src, floats * sizeof(float));
+  };
+  if (source.memory == SnapshotMemory::device) {
+    snap->device_ = DeviceBuffer(ops, l.total_floats() * sizeof(float));
+    snap->ops_ = &ops;
+  } else {
+    snap->host_.resize(l.total_floats());
   }
-  return n * sizeof(float);
+  for (int64_t i = 0; i < l.full_layers; ++i) {
+    part(l.k_offset(i), s.k_[static_cast<size_t>(i)].get(), l.kv_floats);
+    part(l.v_offset(i), s.v_[static_cast<size_t>(i)].get(), l.kv_floats);
+  }
+  for (int64_t i = 0; i < l.linear_layers; ++i) {
+    part(l.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), l.conv_floats);
+    part(l.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), l.recurrent_floats);
+  }
+  if (source.memory == SnapshotMemory::device) {
+    part(l.logits_offset(), source.device_logits, l.logits_floats);
+  } else if (l.logits_floats) {
+    std::copy(source.logits.begin(), source.logits.end(), snap->host_.data() + l.logits_offset());
+  }
+  return snap;
+}
+
+std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::to_host() const {
+  std::unique_ptr<Qwen35Snapshot> copy(new Qwen35Snapshot());
+  copy->owner_ = owner_;
+  copy->position_ = position_;
+  copy->layout_ = layout_;
+  if (memory_ == SnapshotMemory::device) {
+    copy->host_.resize(layout_.total_floats());
+    if (!copy->host_.empty()) ops_->download(copy->host_.data(), device_.get(), bytes());
+  } else {
+    copy->host_ = host_;
+  }
+  return copy;
 }
 
 std::vector<float> Qwen35Snapshot::flat() const {
-  std::vector<float> out;
-  for (const auto* group : {&k_, &v_, &conv_, &rec_}) {
-    for (const auto& v : *group) out.insert(out.end(), v.begin(), v.end());
+  std::vector<float> out(layout_.total_floats());
+  if (memory_ == SnapshotMemory::device) {
+    if (!out.empty()) ops_->download(out.data(), device_.get(), bytes());
+  } else {
+    std::copy(host_.begin(), host_.end(), out.begin());
   }
-  out.insert(out.end(), logits_.begin(), logits_.end());
   return out;
 }
 
-void Qwen35Snapshot::restore_into(SequenceState& s, Ops& ops, std::vector<float>& logits) const {
-  if (k_.size() != s.k_.size() || conv_.size() != s.conv_.size() || position_ > s.capacity()) {
-    throw Error("state snapshot does not fit this model", ErrorKind::invalid_request);
+void Qwen35Snapshot::restore_into(const SnapshotTarget& target) const {
+  SequenceState& s = *target.state;
+  Ops& ops = s.ops();
+  const SnapshotLayout& l = layout_;
+  if (position_ < 0 || position_ > s.capacity() || l != s.snapshot_layout(position_, target.logits->size())) {
+    throw Error("state snapshot does not fit this model (layer counts, state sizes, position or vocabulary differ)",
+                ErrorKind::invalid_request);
   }
-  const size_t kv = s.kv_row_floats() * static_cast<size_t>(position_);
-  for (size_t i = 0; i < k_.size(); ++i) {
-    if (k_[i].size() != kv || v_[i].size() != kv) throw Error("state snapshot: KV size does not match", ErrorKind::invalid_request);
+  if (memory_ == SnapshotMemory::device && ops_ != &ops) {
+    throw Error("state snapshot: its memory belongs to another backend", ErrorKind::invalid_request);
   }
-  for (size_t i = 0; i < conv_.size(); ++i) {
-    if (conv_[i].size() != s.conv_floats_ || rec_[i].size() != s.recurrent_floats_) {
-      throw Error("state snapshot: linear-attention state size does not match", ErrorKind::invalid_request);
+  auto part = [&](void* dst, size_t offset, size_t floats) {
+    if (floats == 0) return;
+    if (memory_ == SnapshotMemory::device) ops.copy(dst, device_part(offset), floats * sizeof(float));
+    else ops.upload(dst, host_part(offset), floats * sizeof(float));
+  };
+  for (int64_t i = 0; i < l.full_layers; ++i) {
+    part(s.k_[static_cast<size_t>(i)].get(), l.k_offset(i), l.kv_floats);
+    part(s.v_[static_cast<size_t>(i)].get(), l.v_offset(i), l.kv_floats);
+  }
+  for (int64_t i = 0; i < l.linear_layers; ++i) {
+    part(s.conv_[static_cast<size_t>(i)].get(), l.conv_offset(i), l.conv_floats);
+    part(s.rec_[static_cast<size_t>(i)].get(), l.recurrent_offset(i), l.recurrent_floats);
+  }
+  // The model keeps the logits in both memories (the head writes the backend copy, logits() reads the
+  // host one); a device snapshot brings the host copy back with one small download.
+  part(target.device_logits, l.logits_offset(), l.logits_floats);
+  if (l.logits_floats) {
+    if (memory_ == SnapshotMemory::device) {
+      ops.download(target.logits->data(), device_part(l.logits_offset()), l.logits_floats * sizeof(float));
+    } else {
+      std::copy(host_part(l.logits_offset()), host_part(l.logits_offset()) + l.logits_floats, target.logits->begin());
     }
   }
-  for (size_t i = 0; i < k_.size(); ++i) {
-    ops.upload(s.k_[i].get(), k_[i].data(), k_[i].size() * sizeof(float));
-    ops.upload(s.v_[i].get(), v_[i].data(), v_[i].size() * sizeof(float));
-  }
-  for (size_t i = 0; i < conv_.size(); ++i) {
-    ops.upload(s.conv_[i].get(), conv_[i].data(), conv_[i].size() * sizeof(float));
-    ops.upload(s.rec_[i].get(), rec_[i].data(), rec_[i].size() * sizeof(float));
-  }
   s.position = position_;
-  logits = logits_;
 }
 
 namespace {
@@ -117,54 +166,87 @@ uint64_t get_u64(std::istream& in) {
   if (!in) throw Error("state snapshot: truncated", ErrorKind::io);
   return v;
 }
-void put_vec(std::ostream& out, const std::vector<float>& v) {
-  put_u64(out, v.size());
-  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+void put_part(std::ostream& out, const float* data, size_t floats) {
+  put_u64(out, floats);
+  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(floats * sizeof(float)));
 }
-std::vector<float> get_vec(std::istream& in) {
-  const uint64_t n = get_u64(in);
-  if (n > (1ull << 36)) throw Error("state snapshot: implausible size", ErrorKind::io);
-  std::vector<float> v(n);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(float)));
-  if (!in) throw Error("state snapshot: truncated", ErrorKind::io);
-  return v;
-}
+constexpr uint64_t kMaxPartFloats = 1ull << 36;
+constexpr uint64_t kMaxLayers = 4096;
+constexpr size_t kReadChunkFloats = size_t{1} << 22;  // 16 MB
 }  // namespace
 
 void Qwen35Snapshot::write(std::ostream& out) const {
+  const SnapshotLayout& l = layout_;
+  std::unique_ptr<Qwen35Snapshot> host_copy;
+  const Qwen35Snapshot* h = this;
+  if (memory_ == SnapshotMemory::device) {
+    host_copy = to_host();
+    h = host_copy.get();
+  }
   put_u64(out, kMagic);
   put_u64(out, static_cast<uint64_t>(position_));
-  put_u64(out, k_.size());
-  for (size_t i = 0; i < k_.size(); ++i) {
-    put_vec(out, k_[i]);
-    put_vec(out, v_[i]);
+  put_u64(out, static_cast<uint64_t>(l.full_layers));
+  for (int64_t i = 0; i < l.full_layers; ++i) {
+    put_part(out, h->host_part(l.k_offset(i)), l.kv_floats);
+    put_part(out, h->host_part(l.v_offset(i)), l.kv_floats);
   }
-  put_u64(out, conv_.size());
-  for (size_t i = 0; i < conv_.size(); ++i) {
-    put_vec(out, conv_[i]);
-    put_vec(out, rec_[i]);
+  put_u64(out, static_cast<uint64_t>(l.linear_layers));
+  for (int64_t i = 0; i < l.linear_layers; ++i) {
+    put_part(out, h->host_part(l.conv_offset(i)), l.conv_floats);
+    put_part(out, h->host_part(l.recurrent_offset(i)), l.recurrent_floats);
   }
-  put_vec(out, logits_);
+  put_part(out, h->host_part(l.logits_offset()), l.logits_floats);
+  if (!out) throw Error("state snapshot: write failed", ErrorKind::io);
 }
 
 std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::read(std::istream& in, const void* owner) {
   if (get_u64(in) != kMagic) throw Error("state snapshot: not a hearth qwen3.5 snapshot", ErrorKind::io);
-  auto s = std::make_unique<Qwen35Snapshot>();
-  s->owner_ = owner;
-  s->position_ = static_cast<int64_t>(get_u64(in));
+  const uint64_t position = get_u64(in);
+  if (position > (1ull << 40)) throw Error("state snapshot: implausible position", ErrorKind::io);
+  // The parts are read into one growing host buffer, a bounded chunk at a time so that a truncated
+  // file claiming a huge part fails before that much memory is taken. Every layer's part of a kind must
+  // have the size of the first (the layout has one size per kind).
+  HostFloats floats;
+  auto read_part = [&](std::optional<size_t>& size_of_kind) {
+    const uint64_t n = get_u64(in);
+    if (n > kMaxPartFloats) throw Error("state snapshot: implausible size", ErrorKind::io);
+    if (size_of_kind && *size_of_kind != n) throw Error("state snapshot: layers of one kind differ in size", ErrorKind::io);
+    size_of_kind = static_cast<size_t>(n);
+    for (size_t left = static_cast<size_t>(n); left > 0;) {
+      const size_t chunk = std::min(left, kReadChunkFloats), at = floats.size();
+      floats.resize(at + chunk);
+      in.read(reinterpret_cast<char*>(floats.data() + at), static_cast<std::streamsize>(chunk * sizeof(float)));
+      if (!in) throw Error("state snapshot: truncated", ErrorKind::io);
+      left -= chunk;
+    }
+  };
+  std::optional<size_t> kv, conv, recurrent, logits;
+  SnapshotLayout l;
   const uint64_t full = get_u64(in);
-  if (full > 4096) throw Error("state snapshot: implausible layer count", ErrorKind::io);
+  if (full > kMaxLayers) throw Error("state snapshot: implausible layer count", ErrorKind::io);
   for (uint64_t i = 0; i < full; ++i) {
-    s->k_.push_back(get_vec(in));
-    s->v_.push_back(get_vec(in));
+    read_part(kv);
+    read_part(kv);
   }
   const uint64_t linear = get_u64(in);
-  if (linear > 4096) throw Error("state snapshot: implausible layer count", ErrorKind::io);
+  if (linear > kMaxLayers) throw Error("state snapshot: implausible layer count", ErrorKind::io);
   for (uint64_t i = 0; i < linear; ++i) {
-    s->conv_.push_back(get_vec(in));
-    s->rec_.push_back(get_vec(in));
+    read_part(conv);
+    read_part(recurrent);
   }
-  s->logits_ = get_vec(in);
+  read_part(logits);
+  l.full_layers = static_cast<int64_t>(full);
+  l.linear_layers = static_cast<int64_t>(linear);
+  l.kv_floats = kv.value_or(0);
+  l.conv_floats = conv.value_or(0);
+  l.recurrent_floats = recurrent.value_or(0);
+  l.logits_floats = *logits;
+
+  std::unique_ptr<Qwen35Snapshot> s(new Qwen35Snapshot());
+  s->owner_ = owner;
+  s->position_ = static_cast<int64_t>(position);
+  s->layout_ = l;
+  s->host_ = std::move(floats);
   return s;
 }
 

@@ -60,6 +60,7 @@ class CudaOps final : public Ops {
   void copy(void* dst, const void* src, size_t bytes) override;
   void zero(void* dst, size_t bytes) override;
   void synchronize() override;
+  bool memory_is_host() const override { return false; }
   WeightMatrix place_weight(const WeightMatrix& host) override;
 
   void embed(const EmbedArgs& a) override;
