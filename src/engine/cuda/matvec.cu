@@ -123,7 +123,16 @@ void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
       mp.tpr = threads_per_row(mp.chunk_count);
       mp.accumulate = (p.accumulate || c0 > 0) ? 1 : 0;
       if (n == 1) {
-        launch_nt<1, 4>(codec, mp, stream);
+        // Four rows per thread keep enough 16-byte loads in flight on large matrices, but leave
+        // mid-size ones on a handful of SMs ([512, 2048]: 16 blocks of 132 SMs, latency-bound at
+        // ~13 µs in the H100 profile). Below two blocks per SM, take one row per thread instead.
+        const int64_t rows_per_block4 = static_cast<int64_t>(kRowThreads / mp.tpr) * 4;
+        const int64_t blocks4 = (mp.w.rows + rows_per_block4 - 1) / rows_per_block4;
+        if (blocks4 < 2 * int64_t{device_info().sm_count}) {
+          launch_nt<1, 1>(codec, mp, stream);
+        } else {
+          launch_nt<1, 4>(codec, mp, stream);
+        }
       } else {
         launch_nt<8, 1>(codec, mp, stream);
       }
