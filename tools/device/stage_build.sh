@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build-cuda}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test
+cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test
 STAGE=$(mktemp -d)
 mkdir -p "$STAGE/bin" "$STAGE/lib"
 for exe in "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_test; do
