@@ -28,6 +28,8 @@ struct ModelInfo {
 };
 
 // An opaque copy of a sequence's state at some position. Only the Model that made it can restore it.
+// A snapshot must be destroyed before the Model that made it: on a device backend it holds memory of
+// that model's backend (device_bytes() > 0), which it gives back when destroyed.
 class StateSnapshot {
  public:
   virtual ~StateSnapshot() = default;

@@ -64,21 +64,26 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SnapshotSource& sourc
   snap->owner_ = source.owner;
   snap->position_ = s.position;
   snap->layout_ = s.snapshot_layout(s.position, source.logits.size());
-  snap->memory_ = source.memory;
   const SnapshotLayout& l = snap->layout_;
-  // Every part is contiguous in the state (KV rows [0, position) start the layer's cache), so each is
-  // one copy. A device snapshot is one allocation: one cudaMalloc per snapshot, not one per layer.
+  // A device snapshot is one allocation: one cudaMalloc per snapshot, not one per layer. When the device
+  // has no room for it, the snapshot is made in host memory instead: slower, but the request goes on.
+  snap->memory_ = source.memory;
+  if (snap->memory_ == SnapshotMemory::device) {
+    try {
+      snap->device_ = DeviceBuffer(ops, l.total_floats() * sizeof(float));
+      snap->ops_ = &ops;
+    } catch (const Error&) {
+      snap->memory_ = SnapshotMemory::host;
+    }
+  }
+  if (snap->memory_ == SnapshotMemory::host) snap->host_.resize(l.total_floats());
+  const bool on_device = snap->memory_ == SnapshotMemory::device;
+  // Every part is contiguous in the state (KV rows [0, position) start the layer's cache): one copy each.
   auto part = [&](size_t offset, const void* src, size_t floats) {
     if (floats == 0) return;
-    if (source.memory == SnapshotMemory::device) ops.copy(snap->device_.floats() + offset, src, floats * sizeof(float));
+    if (on_device) ops.copy(snap->device_.floats() + offset, src, floats * sizeof(float));
     else ops.download(snap->host_.data() + offset, src, floats * sizeof(float));
   };
-  if (source.memory == SnapshotMemory::device) {
-    snap->device_ = DeviceBuffer(ops, l.total_floats() * sizeof(float));
-    snap->ops_ = &ops;
-  } else {
-    snap->host_.resize(l.total_floats());
-  }
   for (int64_t i = 0; i < l.full_layers; ++i) {
     part(l.k_offset(i), s.k_[static_cast<size_t>(i)].get(), l.kv_floats);
     part(l.v_offset(i), s.v_[static_cast<size_t>(i)].get(), l.kv_floats);
@@ -87,7 +92,7 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SnapshotSource& sourc
     part(l.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), l.conv_floats);
     part(l.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), l.recurrent_floats);
   }
-  if (source.memory == SnapshotMemory::device) {
+  if (on_device) {
     part(l.logits_offset(), source.device_logits, l.logits_floats);
   } else if (l.logits_floats) {
     std::copy(source.logits.begin(), source.logits.end(), snap->host_.data() + l.logits_offset());

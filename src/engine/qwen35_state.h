@@ -119,7 +119,8 @@ struct SnapshotTarget {
 
 class Qwen35Snapshot final : public StateSnapshot {
  public:
-  // Copies the source into host memory (downloads) or into new backend memory (device copies only).
+  // Copies the source into host memory (downloads) or into new backend memory (device copies only;
+  // host memory after all when the backend cannot allocate the snapshot).
   static std::unique_ptr<Qwen35Snapshot> save(const SnapshotSource& source);
   // Reads what write() wrote; the result is a host snapshot owned by `owner`. Sizes are checked
   // against the model only when it is restored.

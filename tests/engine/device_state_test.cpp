@@ -121,6 +121,18 @@ TEST_F(DeviceSnapshot, MemoryIsReleasedWhenTheSnapshotIsDestroyed) {
   EXPECT_EQ(dev_.ops->live_bytes(), before);
 }
 
+TEST_F(DeviceSnapshot, FallsBackToHostMemoryWhenTheDeviceHasNoRoomAndStillRestoresExactly) {
+  model().prefill(prompt().first(50));
+  dev_.ops->capacity = dev_.ops->live_bytes() + 1024;  // the "GPU" is full
+  auto snap = model().save_state();
+  EXPECT_EQ(snap->device_bytes(), 0u);
+  EXPECT_EQ(snap->host_bytes(), testing::expected_snapshot_bytes(model().config(), 50));
+  const auto continuation = decode_each(model(), prompt().subspan(50, 10));
+  model().reset();
+  model().restore_state(*snap);
+  EXPECT_EQ(decode_each(model(), prompt().subspan(50, 10)), continuation);
+}
+
 TEST_F(DeviceSnapshot, OffloadMakesAHostCopyWithIdenticalContentsInOneDownload) {
   model().prefill(prompt().first(70));
   auto snap = model().save_state();

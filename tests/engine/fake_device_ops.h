@@ -5,6 +5,7 @@
 // Plus the tiny-model helpers the state tests share.
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include "engine/cpu/cpu_ops.h"
 #include "engine/qwen35_model.h"
 #include "engine/weight_loader.h"
+#include "util/error.h"
 #include "reference_data.h"
 
 namespace hearth::engine::testing {
@@ -31,6 +33,7 @@ class FakeDeviceOps final : public cpu::CpuOps {
   bool memory_is_host() const override { return false; }
 
   void* alloc(size_t bytes) override {
+    if (live_bytes_ + bytes > capacity) throw Error("fake device: out of memory", ErrorKind::unsupported);
     void* p = CpuOps::alloc(bytes);
     ++traffic.allocs;
     live_[p] = bytes;
@@ -64,6 +67,7 @@ class FakeDeviceOps final : public cpu::CpuOps {
   size_t live_bytes() const { return live_bytes_; }  // alloc()ed and not yet released
 
   MemoryTraffic traffic;
+  size_t capacity = SIZE_MAX;  // alloc() beyond this many live bytes fails, as a full GPU's would
 
  private:
   std::unordered_map<void*, size_t> live_;
