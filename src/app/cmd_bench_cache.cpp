@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/args.h"
 #include "app/command.h"
 #include "cache/agent_replay.h"
 #include "cache/byte_size.h"
@@ -69,34 +70,31 @@ int64_t integer(const std::string& flag, const std::string& text, int64_t low, i
 }
 
 bool parse(int argc, char** argv, Args& a) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw Error(arg + " needs a value", ErrorKind::invalid_request);
-      return argv[++i];
-    };
+  ArgCursor args(argc, argv);
+  while (args.more()) {
+    const std::string arg = args.next();
     if (arg == "--help" || arg == "-h") return false;
-    if (arg == "--model") a.model_dir = value();
+    if (arg == "--model") a.model_dir = args.value();
     else if (arg == "--dummy") a.dummy = true;
     else if (arg == "--demo") a.demo = true;
     else if (arg == "--device") {
-      std::string d = value();
+      std::string d = args.value();
       if (d == "cpu") a.device = engine::Device::cpu;
       else if (d == "cuda") a.device = engine::Device::cuda;
       else if (d == "auto") a.device = engine::Device::automatic;
       else throw Error("--device: expected auto, cpu or cuda, got '" + d + "'", ErrorKind::invalid_request);
-    } else if (arg == "--threads") a.threads = int(integer(arg, value(), 0, 4096));
-    else if (arg == "--turns") a.replay.turns = int(integer(arg, value(), 1, 100000));
-    else if (arg == "--static-tokens") a.replay.static_tokens = integer(arg, value(), 0, int64_t(1) << 24);
-    else if (arg == "--new-tokens") a.replay.new_tokens = integer(arg, value(), 1, int64_t(1) << 24);
-    else if (arg == "--output-tokens") a.replay.output_tokens = integer(arg, value(), 1, int64_t(1) << 20);
+    } else if (arg == "--threads") a.threads = int(integer(arg, args.value(), 0, 4096));
+    else if (arg == "--turns") a.replay.turns = int(integer(arg, args.value(), 1, 100000));
+    else if (arg == "--static-tokens") a.replay.static_tokens = integer(arg, args.value(), 0, int64_t(1) << 24);
+    else if (arg == "--new-tokens") a.replay.new_tokens = integer(arg, args.value(), 1, int64_t(1) << 24);
+    else if (arg == "--output-tokens") a.replay.output_tokens = integer(arg, args.value(), 1, int64_t(1) << 20);
     else if (arg == "--no-side-requests") a.replay.interleave_side_requests = false;
     else if (arg == "--no-cache") a.cache_on = false;
-    else if (arg == "--cache-device-bytes") a.device_bytes = cache::parse_byte_size(value(), arg);
-    else if (arg == "--cache-host-bytes") a.host_bytes = cache::parse_byte_size(value(), arg);
-    else if (arg == "--prefill-chunk") a.replay.prefill_chunk = integer(arg, value(), 1, int64_t(1) << 20);
-    else if (arg == "--seed") a.replay.seed = uint64_t(integer(arg, value(), 0, INT64_MAX));
-    else if (arg == "--json") a.json_path = value();
+    else if (arg == "--cache-device-bytes") a.device_bytes = cache::parse_byte_size(args.value(), arg);
+    else if (arg == "--cache-host-bytes") a.host_bytes = cache::parse_byte_size(args.value(), arg);
+    else if (arg == "--prefill-chunk") a.replay.prefill_chunk = integer(arg, args.value(), 1, int64_t(1) << 20);
+    else if (arg == "--seed") a.replay.seed = uint64_t(integer(arg, args.value(), 0, INT64_MAX));
+    else if (arg == "--json") a.json_path = args.value();
     else throw Error("unknown option " + arg + " (see hearth bench-cache --help)", ErrorKind::invalid_request);
   }
   if (a.demo == !a.model_dir.empty()) throw Error("give exactly one of --model DIR or --demo", ErrorKind::invalid_request);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/args.h"
 #include "app/command.h"
 #include "engine/loader.h"
 #include "engine/qwen35_model.h"
@@ -131,43 +132,40 @@ double decode(Model& m, int64_t steps) {
 
 Options parse(int argc, char** argv, bool& help) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw Error(arg + " needs a value", ErrorKind::invalid_request);
-      return argv[++i];
-    };
+  hearth::app::ArgCursor args(argc, argv);
+  while (args.more()) {
+    const std::string arg = args.next();
     if (arg == "--help" || arg == "-h") {
       help = true;
     } else if (arg == "--model") {
-      o.model = value();
+      o.model = args.value();
     } else if (arg == "--config") {
-      o.config = value();
+      o.config = args.value();
     } else if (arg == "--load-format") {
-      const std::string f = value();
+      const std::string f = args.value();
       if (f == "dummy") o.format = LoadFormat::dummy;
       else if (f == "safetensors") o.format = LoadFormat::safetensors;
       else throw Error("--load-format must be dummy or safetensors", ErrorKind::invalid_request);
     } else if (arg == "--device") {
-      const std::string d = value();
+      const std::string d = args.value();
       if (d == "cpu") o.device = Device::cpu;
       else if (d == "cuda") o.device = Device::cuda;
       else if (d == "auto") o.device = Device::automatic;
       else throw Error("--device must be cpu, cuda or auto", ErrorKind::invalid_request);
     } else if (arg == "--prompts") {
-      o.prompts = parse_list(value());
+      o.prompts = parse_list(args.value());
     } else if (arg == "--contexts") {
-      o.contexts = parse_list(value());
+      o.contexts = parse_list(args.value());
     } else if (arg == "--decode-steps") {
-      o.decode_steps = parse_list(value()).at(0);
+      o.decode_steps = parse_list(args.value()).at(0);
     } else if (arg == "--profile") {
-      o.profile_contexts = parse_list(value());
+      o.profile_contexts = parse_list(args.value());
     } else if (arg == "--json") {
-      o.json_path = value();
+      o.json_path = args.value();
     } else if (arg == "--seed") {
-      o.seed = static_cast<uint64_t>(parse_list(value()).at(0));
+      o.seed = static_cast<uint64_t>(parse_list(args.value()).at(0));
     } else if (arg == "--threads") {
-      o.threads = static_cast<int>(parse_list(value()).at(0));
+      o.threads = static_cast<int>(parse_list(args.value()).at(0));
     } else {
       throw Error("unknown argument '" + arg + "'", ErrorKind::invalid_request);
     }

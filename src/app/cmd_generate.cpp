@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/args.h"
 #include "app/command.h"
 #include "chat/tokenizer.h"
 #include "engine/demo_model.h"
@@ -68,14 +69,11 @@ int run_generate(int argc, char** argv) {
   int64_t random_prompt = 0, max_tokens = 64;
   engine::GenerateParams params;
   params.sampling.temperature = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw Error(arg + " needs a value", ErrorKind::invalid_request);
-      return argv[++i];
-    };
+  hearth::app::ArgCursor args(argc, argv);
+  while (args.more()) {
+    const std::string arg = args.next();
     auto number = [&](double lo, double hi) {
-      const std::string v = value();
+      const std::string v = args.value();
       char* end = nullptr;
       const double x = std::strtod(v.c_str(), &end);
       if (v.empty() || *end || x < lo || x > hi) {
@@ -88,24 +86,24 @@ int run_generate(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (arg == "--model") {
-      load.model_dir = value();
+      load.model_dir = args.value();
     } else if (arg == "--demo") {
       load.model_dir = engine::write_demo_model_dir(std::filesystem::temp_directory_path() / "hearth-demo-model");
       load.format = engine::LoadFormat::dummy;
     } else if (arg == "--load-format") {
-      const std::string f = value();
+      const std::string f = args.value();
       if (f == "dummy") load.format = engine::LoadFormat::dummy;
       else if (f == "safetensors" || f == "auto") load.format = engine::LoadFormat::safetensors;
       else throw Error("--load-format: '" + f + "' is not one of safetensors, dummy", ErrorKind::invalid_request);
     } else if (arg == "--prompt") {
-      prompt_text = value();
+      prompt_text = args.value();
       have_text = true;
     } else if (arg == "--prompt-tokens") {
-      prompt_ids = value();
+      prompt_ids = args.value();
     } else if (arg == "--random-prompt") {
       random_prompt = static_cast<int64_t>(number(1, 1 << 24));
     } else if (arg == "--tokenizer") {
-      tokenizer_path = value();
+      tokenizer_path = args.value();
     } else if (arg == "--max-tokens") {
       max_tokens = static_cast<int64_t>(number(0, 1 << 24));
     } else if (arg == "--threads") {

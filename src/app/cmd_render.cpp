@@ -8,6 +8,7 @@
 
 #include "api/errors.h"
 #include "api/request_parser.h"
+#include "app/args.h"
 #include "app/command.h"
 #include "chat/renderer.h"
 #include "chat/tokenizer.h"
@@ -49,20 +50,17 @@ struct RenderArgs {
 
 // Returns false (after printing usage) when the arguments are not usable.
 bool parse_args(int argc, char** argv, RenderArgs& a, int& exit_code) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw hearth::Error(arg + " needs a value", hearth::ErrorKind::invalid_request);
-      return argv[++i];
-    };
+  hearth::app::ArgCursor args(argc, argv);
+  while (args.more()) {
+    const std::string arg = args.next();
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       exit_code = 0;
       return false;
     } else if (arg == "--model-type") {
-      a.model_type = value();
+      a.model_type = args.value();
     } else if (arg == "--thinking") {
-      a.thinking = value();
+      a.thinking = args.value();
       if (a.thinking != "on" && a.thinking != "off") {
         throw hearth::Error("--thinking takes on or off, not '" + a.thinking + "'", hearth::ErrorKind::invalid_request);
       }
@@ -71,7 +69,7 @@ bool parse_args(int argc, char** argv, RenderArgs& a, int& exit_code) {
     } else if (arg == "--no-generation-prompt") {
       a.generation_prompt = false;
     } else if (arg == "--tokenizer") {
-      a.tokenizer = value();
+      a.tokenizer = args.value();
     } else if (arg == "--no-tokens") {
       a.tokens = false;
     } else if (!arg.starts_with("-") && a.request_path.empty()) {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "app/args.h"
 #include "app/command.h"
 #include "chat/tokenizer.h"
 #include "util/error.h"
@@ -44,22 +45,19 @@ std::string json_escape(const std::string& s) {
 int run_tokenize(int argc, char** argv) {
   std::string tokenizer_path, text, file;
   bool have_text = false, pieces = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw hearth::Error(arg + " needs a value", hearth::ErrorKind::invalid_request);
-      return argv[++i];
-    };
+  hearth::app::ArgCursor args(argc, argv);
+  while (args.more()) {
+    const std::string arg = args.next();
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (arg == "--tokenizer") {
-      tokenizer_path = value();
+      tokenizer_path = args.value();
     } else if (arg == "--text") {
-      text = value();
+      text = args.value();
       have_text = true;
     } else if (arg == "--file") {
-      file = value();
+      file = args.value();
     } else if (arg == "--pieces") {
       pieces = true;
     } else {
