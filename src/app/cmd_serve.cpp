@@ -329,7 +329,7 @@ int run_serve(int argc, char** argv) {
     throw Error("this build of hearth has no model engine; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
     default_name = "hearth-demo";
-    source = "built-in demo model: random weights, replies are gibberish";
+    source = "built-in demo model: random weights, replies are gibberish; for a real model: hearth serve --model DIR";
     if (chat_format.empty()) chat_format = "qwen3_5";
   } else {
     if (chat_format.empty()) chat_format = model_type_of(model_dir);
