@@ -8,24 +8,17 @@
 #include "chat/output_parser.h"
 #include "chat/tokenizer.h"
 #include "output_parser_invariants.h"
+#include "output_parser_tools.h"
 #include "util/utf8.h"
 
 namespace hearth::chat {
 namespace {
 
+using parser_test::bash_tool;
+
 std::shared_ptr<const Tokenizer> qwen3() {
   static const auto t = Tokenizer::load(HEARTH_TEST_TOKENIZER_DIR);
   return t;
-}
-
-ParserOptions bash_tool() {
-  ParserOptions o;
-  api::Tool t;
-  t.name = "Bash";
-  t.input_schema = {{"type", "object"},
-                    {"properties", {{"command", {{"type", "string"}}}, {"timeout", {{"type", "integer"}}}}}};
-  o.tools.push_back(t);
-  return o;
 }
 
 struct Parsed {

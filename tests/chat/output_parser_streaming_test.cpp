@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "output_parser_test_util.h"
+#include "output_parser_tools.h"
 
 namespace hearth::chat::parser_test {
 namespace {
@@ -19,16 +20,6 @@ ParseRun run_pieces(FakeTokenizer& tok, const std::vector<std::string>& pieces, 
   std::vector<Token> ids;
   for (const auto& p : pieces) ids.push_back(tok.intern(p));
   return run_ids(tok, ids, options);
-}
-
-ParserOptions bash_tool() {
-  ParserOptions o;
-  api::Tool t;
-  t.name = "Bash";
-  t.input_schema = {{"type", "object"},
-                    {"properties", {{"command", {{"type", "string"}}}, {"timeout", {{"type", "integer"}}}}}};
-  o.tools.push_back(t);
-  return o;
 }
 
 TEST(OutputParserStreaming, TextIsEmittedAsSoonAsItCannotBeMarkup) {

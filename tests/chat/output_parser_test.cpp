@@ -3,17 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "output_parser_test_util.h"
+#include "output_parser_tools.h"
 #include "util/error.h"
 
 namespace hearth::chat::parser_test {
 namespace {
-
-api::Tool make_tool(std::string name, api::Json properties) {
-  api::Tool t;
-  t.name = std::move(name);
-  t.input_schema = {{"type", "object"}, {"properties", std::move(properties)}};
-  return t;
-}
 
 ParserOptions claude_code_like_tools() {
   ParserOptions o;
