@@ -35,6 +35,26 @@ HIDDEN_DUMP_TOKENS = 7
 # Architectures (text configs in the form a real config.json carries them)
 
 
+# Fields the dense and MoE Qwen3.5 tiny configs share (the real models' settings, at tiny widths).
+QWEN35_SHARED_TEXT_FIELDS = {
+    "rms_norm_eps": 1e-6,
+    "hidden_act": "silu",
+    "attention_bias": False,
+    "attn_output_gate": True,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 4096,
+    "rope_parameters": {
+        "rope_type": "default",
+        "rope_theta": 10000000.0,
+        "partial_rotary_factor": 0.25,
+        "mrope_section": [2, 1, 1],
+        "mrope_interleaved": True,
+    },
+    "partial_rotary_factor": 0.25,
+    "eos_token_id": 5,
+}
+
+
 def qwen35_dense_text_config():
     return {
         "model_type": "qwen3_5_text",
@@ -52,21 +72,7 @@ def qwen35_dense_text_config():
         "linear_num_value_heads": 4,
         "layer_types": ["linear_attention", "full_attention", "linear_attention", "full_attention"],
         "full_attention_interval": 2,
-        "rms_norm_eps": 1e-6,
-        "hidden_act": "silu",
-        "attention_bias": False,
-        "attn_output_gate": True,
-        "tie_word_embeddings": False,
-        "max_position_embeddings": 4096,
-        "rope_parameters": {
-            "rope_type": "default",
-            "rope_theta": 10000000.0,
-            "partial_rotary_factor": 0.25,
-            "mrope_section": [2, 1, 1],
-            "mrope_interleaved": True,
-        },
-        "partial_rotary_factor": 0.25,
-        "eos_token_id": 5,
+        **QWEN35_SHARED_TEXT_FIELDS,
     }
 
 
@@ -85,25 +91,11 @@ def qwen35_moe_text_config():
         "linear_num_key_heads": 2,
         "linear_num_value_heads": 4,
         "layer_types": ["linear_attention", "linear_attention", "full_attention", "full_attention"],
-        "rms_norm_eps": 1e-6,
-        "hidden_act": "silu",
-        "attention_bias": False,
-        "attn_output_gate": True,
-        "tie_word_embeddings": False,
-        "max_position_embeddings": 4096,
         "num_experts": 8,
         "num_experts_per_tok": 3,
         "moe_intermediate_size": 64,
         "shared_expert_intermediate_size": 64,
-        "rope_parameters": {
-            "rope_type": "default",
-            "rope_theta": 10000000.0,
-            "partial_rotary_factor": 0.25,
-            "mrope_section": [2, 1, 1],
-            "mrope_interleaved": True,
-        },
-        "partial_rotary_factor": 0.25,
-        "eos_token_id": 5,
+        **QWEN35_SHARED_TEXT_FIELDS,
     }
 
 
