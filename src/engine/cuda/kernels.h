@@ -44,6 +44,37 @@ void launch_matmul(const MatmulLaunch& p, cudaStream_t stream);
 void launch_matvec(const MatmulLaunch& p, cudaStream_t stream);
 void launch_gemm(const MatmulLaunch& p, cudaStream_t stream);
 
+// ---- decode matrix-vector family (1..kMatvecMaxTokens tokens): fused launches -----------------------
+// What a decode kernel does to its input vector while staging it in shared memory, so that the op
+// producing it needs no kernel of its own:
+//   none      x̂ = x
+//   rms_norm  x̂ = x / sqrt(mean(x²) + eps) · norm_weight   (mean over all `cols`; every block recomputes it)
+//   swiglu    x̂ = silu(x) · up                              (x is the gate half)
+enum class StageTransform : int { none = 0, rms_norm = 1, swiglu = 2 };
+struct StageInput {
+  const float* x = nullptr;
+  int64_t x_stride = 0;
+  int64_t cols = 0;
+  int64_t n = 0;  // tokens, 1..kMatvecMaxTokens
+  StageTransform transform = StageTransform::none;
+  const float* norm_weight = nullptr;  // rms_norm: [cols]
+  float eps = 1e-6f;
+  const float* up = nullptr;  // swiglu: [n, cols]
+  int64_t up_stride = 0;
+};
+// One matrix of a fused launch: y (=|+=) x̂ · Wᵀ. Accumulating into the residual stream is how a
+// projection's residual add is fused (each y element is written by exactly one thread: deterministic).
+struct MatvecJob {
+  WeightMatrix w;  // device pointers; w.cols == StageInput::cols
+  float* y = nullptr;
+  int64_t y_stride = 0;
+  bool accumulate = false;
+};
+constexpr int kMaxMatvecJobs = 8;
+// Every job in ONE kernel launch (e.g. the four Gated DeltaNet input projections, or q/k/v), all
+// reading the same transformed input. jobs.size() in [1, kMaxMatvecJobs].
+void launch_matvec_jobs(const StageInput& in, const MatvecJob* jobs, int job_count, cudaStream_t stream);
+
 // ---- MoE ----------------------------------------------------------------------------------------------
 // Per-expert pointer tables of a WeightStack in device memory (built once per stack by CudaOps).
 struct ExpertTable {
@@ -87,6 +118,34 @@ constexpr int64_t kMoeDecodeMaxTokens = 8;
 constexpr int64_t kMoeMaxTopK = 16;
 void launch_moe(const MoeLaunch& p, cudaStream_t stream);
 void launch_moe_decode(const MoeLaunch& p, cudaStream_t stream);
+
+// The whole MoE block of one decode step (1..kMoeDecodeMaxTokens tokens) in three launches, nothing
+// returning to the host: routing (softmax, top-k, renormalise) is done from `router_logits` inside the
+// gate/up kernel; the shared expert (when present) runs as a ninth expert in the same kernels, weighted
+// by sigmoid(shared_gate_row · x̂); the result is ACCUMULATED into `out` (the residual stream):
+//   out[t] += Σ_j w[t][j] · down_e(silu(gate_e(x̂_t)) · up_e(x̂_t))  [+ sigmoid(g·x̂_t) · shared(x̂_t)]
+// with x̂ the staged input (StageInput: rms_norm with the post-attention norm). The router logits
+// themselves come from a launch_matvec_jobs over the router matrix (same StageInput).
+struct MoeDecodeLaunch {
+  ExpertTable gate, up, down;
+  StageInput x;
+  const float* router_logits = nullptr;  // [n, experts]
+  int64_t logits_stride = 0;
+  int64_t top_k = 0;
+  bool normalize = true;
+  // Shared expert: all four null when the model has none.
+  const WeightMatrix* shared_gate = nullptr;      // [inter_s, hidden]
+  const WeightMatrix* shared_up = nullptr;        // [inter_s, hidden]
+  const WeightMatrix* shared_down = nullptr;      // [hidden, inter_s]
+  const WeightMatrix* shared_gate_row = nullptr;  // [1, hidden]
+  int32_t* indices = nullptr;  // out [n, top_k]: the chosen experts (kept for tests and metrics)
+  float* weights = nullptr;    // out [n, top_k]
+  float* out = nullptr;        // accumulated into
+  int64_t out_stride = 0;
+  void* workspace = nullptr;   // moe_decode_workspace_bytes()
+};
+size_t moe_decode_workspace_bytes(int64_t n, int64_t top_k, int64_t inter, int64_t shared_inter);
+void launch_moe_decode_fused(const MoeDecodeLaunch& p, cudaStream_t stream);
 
 // ---- attention ----------------------------------------------------------------------------------------
 struct AttentionLaunch {
