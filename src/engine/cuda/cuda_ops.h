@@ -21,8 +21,17 @@ namespace hearth::engine::cuda {
 // True when a CUDA device is present and the driver can use it (never throws).
 bool device_available();
 
+// Arithmetic of the prefill products (GEMMs, grouped MoE GEMMs, prefill attention). Decode kernels are
+// float32-faithful in both modes.
+//   fast   bf16 operands, float32 accumulation (what every production engine runs; error budget of bf16
+//          arithmetic, documented in tests/engine/cuda_test_util.h)
+//   exact  float32-faithful (each product as three bf16 MMAs): the mode in which the tiny reference
+//          models' greedy tokens, 5e-4 apart on their logit scale, must match exactly
+enum class Precision { fast, exact };
+
 struct CudaOptions {
   int device = 0;
+  Precision precision = Precision::fast;
   // place_weight() fills device memory with random contents of the right format instead of copying
   // the host matrix (--load-format dummy: a 20 GB model is never built on the host or copied).
   bool random_weights = false;
