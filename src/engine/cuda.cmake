@@ -2,19 +2,9 @@
 # so CI compiles it without a GPU; tests that need a GPU carry the ctest label "gpu".
 if(HEARTH_HAVE_CUDA)
   set(HEARTH_CUDA_DIR ${CMAKE_CURRENT_LIST_DIR}/cuda)
-  add_library(hearth_engine_cuda STATIC
-    ${HEARTH_CUDA_DIR}/kernel_support.cpp
-    ${HEARTH_CUDA_DIR}/cuda_ops.cpp
-    ${HEARTH_CUDA_DIR}/memory_plan.cpp
-    ${HEARTH_CUDA_DIR}/device_probe.cpp
-    ${HEARTH_CUDA_DIR}/matvec.cu
-    ${HEARTH_CUDA_DIR}/gemm.cu
-    ${HEARTH_CUDA_DIR}/moe_decode.cu
-    ${HEARTH_CUDA_DIR}/moe_prefill.cu
-    ${HEARTH_CUDA_DIR}/attention.cu
-    ${HEARTH_CUDA_DIR}/delta_rule.cu
-    ${HEARTH_CUDA_DIR}/elementwise.cu
-    ${HEARTH_CUDA_DIR}/random_fill.cu)
+  # Every .cu/.cpp in engine/cuda/ (CONFIGURE_DEPENDS: a new kernel file needs no edit here).
+  file(GLOB HEARTH_CUDA_SOURCES CONFIGURE_DEPENDS ${HEARTH_CUDA_DIR}/*.cu ${HEARTH_CUDA_DIR}/*.cpp)
+  add_library(hearth_engine_cuda STATIC ${HEARTH_CUDA_SOURCES})
   # The shared headers need C++20 (std::bit_cast, std::span). CMake 3.25 does not know nvcc's C++20
   # flag (it knows up to 17), so it is named here.
   if(NOT CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
