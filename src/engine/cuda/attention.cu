@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "engine/cuda/attention_decode.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/kernels.h"
@@ -184,33 +185,40 @@ __host__ __device__ inline PrefillSmem prefill_smem(int D) {
   return s;
 }
 
+template <bool Fast>
 __device__ __forceinline__ void split_store(float v, uint16_t* hi, uint16_t* lo) {
   const __nv_bfloat16 h = __float2bfloat16(v);
   *hi = __bfloat16_as_ushort(h);
-  *lo = __bfloat16_as_ushort(__float2bfloat16(v - __bfloat162float(h)));
+  if constexpr (!Fast) *lo = __bfloat16_as_ushort(__float2bfloat16(v - __bfloat162float(h)));
 }
 
 using FragA = nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 16, __nv_bfloat16, nvcuda::wmma::row_major>;
 using FragAcc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
 
-// acc += A·B with A and B given as (hi, lo) bf16 pairs: lo·hi + hi·lo + hi·hi.
-template <class FragB>
+// acc += A·B with A and B given as (hi, lo) bf16 pairs: lo·hi + hi·lo + hi·hi (exact), or hi·hi alone
+// (fast: the lo parts are never written then).
+template <bool Fast, class FragB>
 __device__ __forceinline__ void mma3(FragAcc& acc, const uint16_t* a_hi, const uint16_t* a_lo, int lda,
                                      const uint16_t* b_hi, const uint16_t* b_lo, int ldb) {
   using namespace nvcuda;
   const auto bf = [](const uint16_t* p) { return reinterpret_cast<const __nv_bfloat16*>(p); };
-  FragA ah, al;
-  FragB bh, bl;
+  FragA ah;
+  FragB bh;
   wmma::load_matrix_sync(ah, bf(a_hi), lda);
-  wmma::load_matrix_sync(al, bf(a_lo), lda);
   wmma::load_matrix_sync(bh, bf(b_hi), ldb);
-  wmma::load_matrix_sync(bl, bf(b_lo), ldb);
-  wmma::mma_sync(acc, al, bh, acc);
-  wmma::mma_sync(acc, ah, bl, acc);
+  if constexpr (!Fast) {
+    FragA al;
+    FragB bl;
+    wmma::load_matrix_sync(al, bf(a_lo), lda);
+    wmma::load_matrix_sync(bl, bf(b_lo), ldb);
+    wmma::mma_sync(acc, al, bh, acc);
+    wmma::mma_sync(acc, ah, bl, acc);
+  }
   wmma::mma_sync(acc, ah, bh, acc);
 }
 
-// grid (ceil(n / 64), heads), 256 threads.
+// grid (ceil(n / 64), heads), 256 threads. Fast: bf16 operands, one MMA per product.
+template <bool Fast>
 __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   using namespace nvcuda;
@@ -242,7 +250,7 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
   for (int i = tid; i < kBQ * D; i += blockDim.x) {
     const int r = i / D, d = i - r * D;
     const float val = r < rows_here ? p.q[(q0 + r) * p.q_stride + static_cast<int64_t>(h) * D + d] * p.scale : 0.0f;
-    split_store(val, Qh + r * ldh + d, Ql + r * ldh + d);
+    split_store<Fast>(val, Qh + r * ldh + d, Ql + r * ldh + d);
     O[r * ldo + d] = 0.0f;
   }
   if (tid < kBQ) mrow[tid] = -INFINITY, lrow[tid] = 0.0f;
@@ -254,8 +262,8 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
       const int r = i / D, d = i - r * D;
       const bool valid = kv0 + r < kv_end;
       const int64_t at = (kv0 + r) * p.kv_stride + static_cast<int64_t>(kvh) * D + d;
-      split_store(valid ? p.k[at] : 0.0f, Kh + r * ldh + d, Kl + r * ldh + d);
-      split_store(valid ? p.v[at] : 0.0f, Vh + r * ldh + d, Vl + r * ldh + d);
+      split_store<Fast>(valid ? p.k[at] : 0.0f, Kh + r * ldh + d, Kl + r * ldh + d);
+      split_store<Fast>(valid ? p.v[at] : 0.0f, Vh + r * ldh + d, Vl + r * ldh + d);
     }
     __syncthreads();
     {  // S = Q Kᵀ: 4 × 2 tiles of 16 × 16, one per warp
@@ -263,7 +271,7 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
       FragAcc acc;
       wmma::fill_fragment(acc, 0.0f);
       for (int kk = 0; kk < D; kk += 16)
-        mma3<FragBCol>(acc, Qh + fi * 16 * ldh + kk, Ql + fi * 16 * ldh + kk, ldh, Kh + fj * 16 * ldh + kk,
+        mma3<Fast, FragBCol>(acc, Qh + fi * 16 * ldh + kk, Ql + fi * 16 * ldh + kk, ldh, Kh + fj * 16 * ldh + kk,
                        Kl + fj * 16 * ldh + kk, ldh);
       wmma::store_matrix_sync(S + fi * 16 * kLdS + fj * 16, acc, kLdS, wmma::mem_row_major);
     }
@@ -288,7 +296,7 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
 #pragma unroll
       for (int c = 0; c < 8; ++c) {
         const float pv = sv[c] == -INFINITY ? 0.0f : expf(sv[c] - m_new);
-        split_store(pv, Ph + r * kLdP + qd * 8 + c, Pl + r * kLdP + qd * 8 + c);
+        split_store<Fast>(pv, Ph + r * kLdP + qd * 8 + c, Pl + r * kLdP + qd * 8 + c);
         sum += pv;
       }
       sum += __shfl_xor_sync(0xffffffffu, sum, 1);
@@ -315,7 +323,7 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
         wmma::load_matrix_sync(c, o_tile, ldo, wmma::mem_row_major);
 #pragma unroll
         for (int kk = 0; kk < kBKV; kk += 16)
-          mma3<FragBRow>(c, Ph + fi * 16 * kLdP + kk, Pl + fi * 16 * kLdP + kk, kLdP, Vh + kk * ldh + fj * 16,
+          mma3<Fast, FragBRow>(c, Ph + fi * 16 * kLdP + kk, Pl + fi * 16 * kLdP + kk, kLdP, Vh + kk * ldh + fj * 16,
                          Vl + kk * ldh + fj * 16, ldh);
         wmma::store_matrix_sync(o_tile, c, ldo, wmma::mem_row_major);
       }
@@ -330,9 +338,11 @@ __global__ void __launch_bounds__(256) kernel_attention_prefill(const PrefillPar
 
 }  // namespace
 
-size_t attention_workspace_bytes(int heads, int head_dim, int64_t capacity) {
-  const SplitPlan plan = plan_splits(capacity);
-  return sizeof(float) * static_cast<size_t>(heads) * plan.splits * (head_dim + 2) + 256;
+size_t attention_workspace_bytes(int heads, int head_dim, int64_t capacity, int64_t queries) {
+  const SplitPlan plan = plan_splits(capacity);  // the fallback decode kernel (one query)
+  const size_t fallback = sizeof(float) * static_cast<size_t>(heads) * plan.splits * (head_dim + 2) + 256;
+  return std::max(fallback, attention_decode_stream_workspace_bytes(heads, head_dim, capacity,
+                                                                    std::clamp<int64_t>(queries, 1, kAttentionDecodeMaxQueries)));
 }
 
 void launch_attention(const AttentionLaunch& p, cudaStream_t stream) {
@@ -345,6 +355,10 @@ void launch_attention(const AttentionLaunch& p, cudaStream_t stream) {
                     " is outside what the kernels handle (head_dim a multiple of 16 up to 256, at most 32 query "
                     "heads per KV head)",
                 ErrorKind::unsupported);
+  if (p.n <= kAttentionDecodeMaxQueries && attention_decode_stream_supports(p)) {
+    launch_attention_decode_stream(p, stream);
+    return;
+  }
   if (p.n == 1) {
     const SplitPlan plan = plan_splits(p.capacity);
     const int G = p.heads / p.kv_heads;
@@ -369,8 +383,9 @@ void launch_attention(const AttentionLaunch& p, cudaStream_t stream) {
   pp.dev_pos = p.dev_position, pp.pos = p.first_position;
   pp.heads = p.heads, pp.kv_heads = p.kv_heads, pp.d = D, pp.scale = p.scale;
   const size_t smem = prefill_smem(D).total;
-  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_attention_prefill), smem);
-  launch_pdl(kernel_attention_prefill, dim3(static_cast<unsigned>((p.n + kBQ - 1) / kBQ), p.heads), 256, smem, stream, pp);
+  const auto kernel = p.fast ? kernel_attention_prefill<true> : kernel_attention_prefill<false>;
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
+  launch_pdl(kernel, dim3(static_cast<unsigned>((p.n + kBQ - 1) / kBQ), p.heads), 256, smem, stream, pp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

@@ -110,6 +110,9 @@ struct MoeLaunch {
   float* out = nullptr;  // accumulated into
   int64_t out_stride = 0;
   void* workspace = nullptr;
+  // Prefill (grouped GEMM) arithmetic: false = three bf16 MMAs per product (Precision::exact), true =
+  // one (Precision::fast). The decode path is float32 either way.
+  bool single_mma = false;
 };
 size_t moe_workspace_bytes(int64_t n, int64_t top_k, int64_t experts, int64_t inter);
 // Up to kMoeDecodeMaxTokens tokens: fused decode kernels that read only the selected experts' rows.
@@ -162,9 +165,14 @@ struct AttentionLaunch {
   const int64_t* dev_position = nullptr;
   int heads = 0, kv_heads = 0, head_dim = 0;
   float scale = 1.0f;
-  void* workspace = nullptr;  // attention_workspace_bytes()
+  void* workspace = nullptr;  // attention_workspace_bytes(); decode (n <= kAttentionDecodeMaxQueries) only
+  // Prefill: bf16 operands, one MMA per product (Precision::fast); false keeps the float32-faithful
+  // three-MMA split. Decode is float32 either way.
+  bool fast = false;
 };
-size_t attention_workspace_bytes(int heads, int head_dim, int64_t capacity);
+// Query counts up to this run the decode kernels (split over the sequence, a workspace needed).
+constexpr int64_t kAttentionDecodeMaxQueries = 8;
+size_t attention_workspace_bytes(int heads, int head_dim, int64_t capacity, int64_t queries = 1);
 void launch_attention(const AttentionLaunch& p, cudaStream_t stream);
 
 // ---- Gated DeltaNet ----------------------------------------------------------------------------------
