@@ -3,9 +3,11 @@
 // [p·Dk/4, (p+1)·Dk/4) of column j, so a block of 128 threads owns 32 columns of one head, and the
 // two reductions over Dk per token (Sᵀk and Sᵀq) are two lane shuffles. Per token:
 //   S *= exp(g);  delta = beta · (v − Sᵀk);  S += k deltaᵀ;  o = Sᵀq   (q, k L2-normalised, q · Dk^-½)
-// Decode reads and writes the state once (Dk·Dv·4·2 bytes per head). Prefill runs the same recurrence
-// token by token (the "chunked" mode computes the same function; a chunked kernel is future work).
+// Decode reads and writes the state once (Dk·Dv·4·2 bytes per head). Prefill (n >= 16 tokens) of the
+// shapes delta_chunked.cu covers (Dk = Dv = 128) goes to the chunked kernels instead; this recurrence
+// stays for decode, short runs and the other head sizes.
 #include "engine/cuda/cuda_check.h"
+#include "engine/cuda/delta_chunked.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/launch.cuh"
@@ -105,6 +107,10 @@ void launch_delta_rule(const DeltaRuleLaunch& p, cudaStream_t stream) {
   if (p.n <= 0) return;
   if (p.k_heads <= 0 || p.v_heads % p.k_heads != 0)
     throw Error("CUDA delta rule: v_heads must be a multiple of k_heads", ErrorKind::unsupported);
+  if (p.n >= kDeltaChunkedMinTokens && delta_chunked_supports(p)) {
+    launch_delta_rule_chunked(p, nullptr, stream);
+    return;
+  }
   const dim3 grid(static_cast<unsigned>((p.dv + kColumnsPerBlock - 1) / kColumnsPerBlock),
                   static_cast<unsigned>(p.v_heads));
   switch (p.dk) {

@@ -1,0 +1,34 @@
+#pragma once
+// The chunked (prefill) form of the gated delta rule on CUDA, for Dk = Dv = 128 (the Qwen3.5/3.6 shapes).
+// Same function as the token-by-token kernel (launch_delta_rule), computed in chunks of 64 tokens:
+//  1. prepare (grid chunks × value heads, every chunk at once): the chunk's intra-chunk matrices,
+//     W = (I + A)⁻¹ (β k e^G) into the workspace, U = (I + A)⁻¹ (β v) into `out`, and the decayed
+//     causal Q Kᵀ into the workspace;
+//  2. walk (grid Dv/32 column slices × value heads): carries a 128 × 32 slice of the state through the
+//     chunks in order: V' = U − W S, O = (q e^G) S + intra V', S = e^{G_last} S + (k e^{G_last − G})ᵀ V'.
+// Columns of the state never mix, so the slices are independent blocks.
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/cuda/kernels.h"
+
+namespace hearth::engine::cuda {
+
+inline constexpr int kDeltaChunk = 64;
+// Below this many tokens the recurrent kernel is used (two launches and a workspace are not worth it).
+inline constexpr int64_t kDeltaChunkedMinTokens = 16;
+
+// Whether the chunked kernels cover this shape (dk = dv = 128, v_heads a multiple of k_heads).
+bool delta_chunked_supports(const DeltaRuleLaunch& p);
+
+// Scratch of the chunked kernels: per value head and chunk, W (64 × 128) and the intra matrix (64 × 64).
+size_t delta_chunked_workspace_bytes(int64_t n, int v_heads);
+
+// The chunked form. `workspace` holds delta_chunked_workspace_bytes(n, v_heads) bytes, or is null: then
+// the launch takes a stream-ordered allocation of its own (cudaMallocAsync, freed after the kernels).
+// Throws hearth::Error when !delta_chunked_supports(p).
+void launch_delta_rule_chunked(const DeltaRuleLaunch& p, void* workspace, cudaStream_t stream);
+
+}  // namespace hearth::engine::cuda
