@@ -11,64 +11,22 @@
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/launch.cuh"
 #include "engine/cuda/matvec_common.cuh"
+#include "engine/cuda/route_warp.cuh"
 #include "engine/cuda/row_reduce.cuh"
 #include "engine/cuda/smem_attr.h"
 
 namespace hearth::engine::cuda {
 namespace {
 
-constexpr int kRouteMaxPerLane = 16;  // experts <= 512
-
 __global__ void kernel_route(const RouteLaunch p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int64_t t = static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + warp;
   if (t >= p.n) return;
-  const float* logits = p.logits + t * p.logits_stride;
-  float v[kRouteMaxPerLane];
-  float mx = -INFINITY;
-#pragma unroll
-  for (int i = 0; i < kRouteMaxPerLane; ++i) {
-    const int64_t e = i * 32 + lane;
-    const float l = e < p.experts ? logits[e] : -INFINITY;
-    v[i] = l == l ? l : -INFINITY;  // a NaN logit never wins (and never poisons the others)
-    mx = fmaxf(mx, v[i]);
-  }
-  mx = warp_max(mx);
-  float sum = 0.0f;
-#pragma unroll
-  for (int i = 0; i < kRouteMaxPerLane; ++i)
-    if (i * 32 + lane < p.experts) sum += expf(v[i] - mx);
-  sum = warp_sum(sum);
-
-  float chosen_sum = 0.0f;
-  float chosen_prob = 0.0f;  // lane j keeps the j-th choice's probability
-  int chosen_index = 0;
-  for (int j = 0; j < p.top_k; ++j) {
-    float best = -INFINITY;
-    int best_e = 0x7fffffff;
-#pragma unroll
-    for (int i = 0; i < kRouteMaxPerLane; ++i) {
-      const int e = i * 32 + lane;
-      if (v[i] > best) best = v[i], best_e = e;  // ascending e: first of equals kept
-    }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oe = __shfl_xor_sync(0xffffffffu, best_e, o);
-      if (ob > best || (ob == best && oe < best_e)) best = ob, best_e = oe;
-    }
-#pragma unroll
-    for (int i = 0; i < kRouteMaxPerLane; ++i)
-      if (i * 32 + lane == best_e) v[i] = -INFINITY;
-    if (best_e >= p.experts) best_e = j;  // no finite logit left: any valid index keeps reads in bounds
-    const float prob = expf(best - mx) / sum;
-    chosen_sum += prob;
-    if (lane == j) chosen_prob = prob, chosen_index = best_e;
-  }
+  const RouteChoice c = route_token_warp(p.logits + t * p.logits_stride, p.experts, p.top_k, p.normalize);
   if (lane < p.top_k) {
-    p.indices[t * p.top_k + lane] = chosen_index;
-    p.weights[t * p.top_k + lane] = p.normalize ? chosen_prob / chosen_sum : chosen_prob;
+    p.indices[t * p.top_k + lane] = c.index;
+    p.weights[t * p.top_k + lane] = c.weight;
   }
 }
 

@@ -1,0 +1,365 @@
+// The whole MoE block of a decode step (kernels.h: launch_moe_decode_fused) in two kernels, after the
+// router's matrix-vector launch:
+//   kernel_moe_fused_gate_up  every block routes its token from the router logits (one warp; block 0
+//                             also writes indices/weights and the shared expert's sigmoid gate), stages
+//                             x̂ (the StageInput transform, e.g. the post-attention RMSNorm), and computes
+//                             h[t][v] = silu(gate_v · x̂) · (up_v · x̂) for the virtual rows v of the k
+//                             chosen experts followed by the shared expert's rows;
+//   kernel_moe_fused_down     out[t][r] += Σ_j w_j · down_j[r] · h_j  + σ · shared_down[r] · h_s, one warp
+//                             per output row over all k + 1 contributions: a fixed summation order, so
+//                             the result is deterministic, and accumulated straight into the residual.
+// Nothing is zeroed and nothing returns to the host. Bytes per token: k · (gate + up + down) expert
+// matrices plus the shared expert, read once each.
+//
+// Inner loop: a warp owns whole rows (gate and up of the same row together, so silu(g)·u is formed in
+// registers); each lane reads kChunksPerLane 32-element chunks of each of its rows in one unrolled
+// pass, so a lane has rows × matrices × chunks independent 16-byte loads in flight (8 in gate/up, up
+// to 10 in down for the 35B-A3B shapes) instead of one or two.
+#include <algorithm>
+#include <string>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/kernels.h"
+#include "engine/cuda/launch.cuh"
+#include "engine/cuda/matvec_common.cuh"
+#include "engine/cuda/moe_fused_layout.h"
+#include "engine/cuda/route_warp.cuh"
+#include "engine/cuda/smem_attr.h"
+#include "engine/cuda/stage_input.cuh"
+#include "util/error.h"
+
+namespace hearth::engine::cuda {
+namespace {
+
+constexpr int kFusedThreads = 256;
+constexpr int kFusedWarps = kFusedThreads / 32;
+constexpr int kGateUpRowsPerWarp = 2;
+constexpr int kDownRowsPerWarp = 2;
+constexpr int kGateUpChunksPerLane = 2;  // 2 × 32 lanes × 32 = 2048 columns in one pass
+constexpr int kDownChunksPerLane = 5;    // 9 × 16 chunks (8 experts + shared, inter 512) in one pass
+
+struct FusedParams {
+  DevWeight gate, up, down;  // expert shapes; pointers come from the tables
+  const uint8_t* const* g_data;
+  const uint8_t* const* g_scales;
+  const uint8_t* const* g_biases;
+  const uint8_t* const* u_data;
+  const uint8_t* const* u_scales;
+  const uint8_t* const* u_biases;
+  const uint8_t* const* d_data;
+  const uint8_t* const* d_scales;
+  const uint8_t* const* d_biases;
+  DevWeight s_gate, s_up, s_down, s_row;  // shared expert (data null when the model has none)
+  Codec row_codec;                         // of s_row
+  StageInput x;
+  const float* logits;
+  int64_t logits_stride;
+  int64_t experts;
+  int top_k;
+  bool normalize;
+  bool has_shared;
+  MoeFusedLayout layout;
+  int32_t* indices;
+  float* weights;
+  float* h;      // [n][layout.vrows]
+  float* sigma;  // [n]
+  float* out;
+  int64_t out_stride;
+};
+
+__device__ __forceinline__ DevWeight with_ptrs(DevWeight w, const uint8_t* d, const uint8_t* s, const uint8_t* b) {
+  w.data = d, w.scales = s, w.biases = b;
+  return w;
+}
+
+__device__ __forceinline__ float exact_silu(float v) { return v / (1.0f + expf(-v)); }
+
+// One row · staged vector, the warp's lanes splitting the chunks; the sum is returned to every lane.
+template <Codec C>
+__device__ __forceinline__ float warp_row_dot(const DevWeight w, const float4* xs) {
+  const int lane = threadIdx.x & 31;
+  const int64_t cc = (w.cols + 31) / 32;
+  float acc = 0.0f;
+  for (int64_t c = lane; c < cc; c += 32) {
+    float wv[32];
+    decode_chunk<C>(w, 0, c, wv);
+    acc += dot_staged_chunk(wv, xs, c);
+  }
+  return warp_sum(acc);
+}
+
+// The same with the decoder chosen at run time (the shared expert's one-row gate has a format of its
+// own, usually 8-bit). Each case has its own loop so that only the generic one needs local memory.
+__device__ __forceinline__ float warp_row_dot(const DevWeight w, Codec codec, const float4* xs) {
+  switch (codec) {
+    case Codec::affine8: return warp_row_dot<Codec::affine8>(w, xs);
+    case Codec::affine4: return warp_row_dot<Codec::affine4>(w, xs);
+    case Codec::bf16: return warp_row_dot<Codec::bf16>(w, xs);
+    case Codec::fp4: return warp_row_dot<Codec::fp4>(w, xs);
+    default: return warp_row_dot<Codec::generic>(w, xs);
+  }
+}
+
+// grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
+template <Codec C>
+__global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_gate_up(const FusedParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
+  extern __shared__ float4 xs[];
+  __shared__ float inv_rms[kMatvecMaxTokens];
+  __shared__ int32_t chosen[kMoeMaxTopK];
+  const int t = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const MoeFusedLayout& L = p.layout;
+
+  if (warp == 0) {
+    const RouteChoice c = route_token_warp(p.logits + t * p.logits_stride, p.experts, p.top_k, p.normalize);
+    if (lane < p.top_k) {
+      chosen[lane] = c.index;
+      if (blockIdx.x == 0) {
+        p.indices[t * p.top_k + lane] = c.index;
+        p.weights[t * p.top_k + lane] = c.weight;
+      }
+    }
+  }
+  // This token's input, transformed (StageInput) and staged; the barriers also publish `chosen`.
+  StageInput in = p.x;
+  in.x += t * in.x_stride;
+  if (in.up) in.up += t * in.up_stride;
+  in.n = 1;
+  stage_input_prepare(in, inv_rms);
+  const int64_t cc = (in.cols + 31) / 32;
+  for (int64_t i = threadIdx.x; i < cc * 8; i += blockDim.x) {
+    const int64_t c = i >> 3;
+    const int e4 = static_cast<int>(i & 7);
+    const int64_t col = c * 32 + e4 * 4;
+    float f[4];
+#pragma unroll
+    for (int q = 0; q < 4; ++q) f[q] = col + q < in.cols ? stage_input_value(in, inv_rms, 0, col + q) : 0.0f;
+    xs[staged_slot(c, e4)] = make_float4(f[0], f[1], f[2], f[3]);
+  }
+  __syncthreads();
+
+  if (p.has_shared && blockIdx.x == 0 && warp == 1) {
+    const float g = warp_row_dot(p.s_row, p.row_codec, xs);
+    if (lane == 0) p.sigma[t] = 1.0f / (1.0f + expf(-g));
+  }
+
+  const int64_t tasks = (L.vrows + kGateUpRowsPerWarp - 1) / kGateUpRowsPerWarp;
+  for (int64_t task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp; task < tasks;
+       task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
+    DevWeight wg[kGateUpRowsPerWarp], wu[kGateUpRowsPerWarp];
+    int64_t rr[kGateUpRowsPerWarp];
+    bool live[kGateUpRowsPerWarp];
+#pragma unroll
+    for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+      const int64_t v = task * kGateUpRowsPerWarp + u;
+      live[u] = v < L.vrows;
+      const MoeVirtualRow vr = moe_virtual_row(L, live[u] ? v : 0);
+      rr[u] = vr.row;
+      if (vr.slot < L.top_k) {
+        const int e = chosen[vr.slot];
+        wg[u] = with_ptrs(p.gate, p.g_data[e], p.g_scales ? p.g_scales[e] : nullptr, p.g_biases ? p.g_biases[e] : nullptr);
+        wu[u] = with_ptrs(p.up, p.u_data[e], p.u_scales ? p.u_scales[e] : nullptr, p.u_biases ? p.u_biases[e] : nullptr);
+      } else {
+        wg[u] = p.s_gate, wu[u] = p.s_up;
+      }
+    }
+    float ga[kGateUpRowsPerWarp] = {}, ua[kGateUpRowsPerWarp] = {};
+    for (int64_t c0 = 0; c0 < cc; c0 += 32 * kGateUpChunksPerLane) {
+#pragma unroll
+      for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+#pragma unroll
+        for (int i = 0; i < kGateUpChunksPerLane; ++i) {
+          const int64_t c = c0 + i * 32 + lane;
+          if (live[u] && c < cc) {
+            float wv[32];
+            decode_chunk<C>(wg[u], rr[u], c, wv);
+            ga[u] += dot_staged_chunk(wv, xs, c);
+            decode_chunk<C>(wu[u], rr[u], c, wv);
+            ua[u] += dot_staged_chunk(wv, xs, c);
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+      const float g = warp_sum(ga[u]), up = warp_sum(ua[u]);
+      if (lane == u && live[u]) p.h[t * L.vrows + task * kGateUpRowsPerWarp + u] = exact_silu(g) * up;
+    }
+  }
+}
+
+// grid (down row blocks, tokens), kFusedThreads threads; dynamic smem: the k + 1 weighted h vectors.
+template <Codec C>
+__global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const FusedParams p) {
+  pdl_begin();  // launch.cuh: wait for the gate/up kernel before touching memory
+  extern __shared__ float4 hs[];
+  __shared__ const uint8_t* part_data[kMoeMaxTopK + 1];
+  __shared__ const uint8_t* part_scales[kMoeMaxTopK + 1];
+  __shared__ const uint8_t* part_biases[kMoeMaxTopK + 1];
+  __shared__ float part_weight[kMoeMaxTopK + 1];
+  const int t = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const MoeFusedLayout& L = p.layout;
+  if (threadIdx.x < L.top_k) {
+    const int e = p.indices[t * L.top_k + threadIdx.x];
+    part_data[threadIdx.x] = p.d_data[e];
+    part_scales[threadIdx.x] = p.d_scales ? p.d_scales[e] : nullptr;
+    part_biases[threadIdx.x] = p.d_biases ? p.d_biases[e] : nullptr;
+    part_weight[threadIdx.x] = p.weights[t * L.top_k + threadIdx.x];
+  } else if (threadIdx.x == L.top_k && p.has_shared) {
+    part_data[threadIdx.x] = p.s_down.data;
+    part_scales[threadIdx.x] = p.s_down.scales;
+    part_biases[threadIdx.x] = p.s_down.biases;
+    part_weight[threadIdx.x] = p.sigma[t];
+  }
+  __syncthreads();
+  // Stage w_j · h_j (σ · h_s for the shared part), each part starting at a chunk of its own.
+  const float* h = p.h + t * L.vrows;
+  for (int64_t i = threadIdx.x; i < L.down_chunks * 8; i += blockDim.x) {
+    const int64_t vc = i >> 3;
+    const int e4 = static_cast<int>(i & 7);
+    const MoeVirtualChunk ch = moe_virtual_chunk(L, vc);
+    const int64_t col = ch.chunk * 32 + e4 * 4, cols = moe_part_cols(L, ch.slot);
+    const float* src = h + moe_part_offset(L, ch.slot);
+    const float w = part_weight[ch.slot];
+    float f[4];
+#pragma unroll
+    for (int q = 0; q < 4; ++q) f[q] = col + q < cols ? w * src[col + q] : 0.0f;
+    hs[staged_slot(vc, e4)] = make_float4(f[0], f[1], f[2], f[3]);
+  }
+  __syncthreads();
+
+  const int64_t rows = p.down.rows;
+  const int64_t tasks = (rows + kDownRowsPerWarp - 1) / kDownRowsPerWarp;
+  for (int64_t task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp; task < tasks;
+       task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
+    float acc[kDownRowsPerWarp] = {};
+    for (int64_t vc0 = 0; vc0 < L.down_chunks; vc0 += 32 * kDownChunksPerLane) {
+#pragma unroll
+      for (int i = 0; i < kDownChunksPerLane; ++i) {
+        const int64_t vc = vc0 + i * 32 + lane;
+        if (vc < L.down_chunks) {
+          const MoeVirtualChunk ch = moe_virtual_chunk(L, vc);
+          const DevWeight w = with_ptrs(ch.slot < L.top_k ? p.down : p.s_down, part_data[ch.slot],
+                                        part_scales[ch.slot], part_biases[ch.slot]);
+#pragma unroll
+          for (int u = 0; u < kDownRowsPerWarp; ++u) {
+            const int64_t r = task * kDownRowsPerWarp + u;
+            if (r < rows) {
+              float wv[32];
+              decode_chunk<C>(w, r, ch.chunk, wv);
+              acc[u] += dot_staged_chunk(wv, hs, vc);
+            }
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kDownRowsPerWarp; ++u) {
+      const float v = warp_sum(acc[u]);
+      const int64_t r = task * kDownRowsPerWarp + u;
+      if (lane == u && r < rows) p.out[t * p.out_stride + r] += v;
+    }
+  }
+}
+
+unsigned row_blocks(int64_t rows, int rows_per_warp) {
+  const int64_t per = static_cast<int64_t>(kFusedWarps) * rows_per_warp;
+  return static_cast<unsigned>(std::min<int64_t>((rows + per - 1) / per, int64_t{device_info().sm_count} * 8));
+}
+
+template <Codec C>
+void launch_gate_up(const FusedParams& fp, int64_t n, cudaStream_t stream) {
+  const size_t smem = static_cast<size_t>((fp.x.cols + 31) / 32) * 32 * sizeof(float);
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_fused_gate_up<C>), smem);
+  const dim3 grid(row_blocks(fp.layout.vrows, kGateUpRowsPerWarp), static_cast<unsigned>(n));
+  launch_pdl(kernel_moe_fused_gate_up<C>, grid, kFusedThreads, smem, stream, fp);
+  HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+template <Codec C>
+void launch_down(const FusedParams& fp, int64_t n, cudaStream_t stream) {
+  const size_t smem = static_cast<size_t>(fp.layout.down_chunks) * 32 * sizeof(float);
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_fused_down<C>), smem);
+  const dim3 grid(row_blocks(fp.down.rows, kDownRowsPerWarp), static_cast<unsigned>(n));
+  launch_pdl(kernel_moe_fused_down<C>, grid, kFusedThreads, smem, stream, fp);
+  HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw Error("CUDA fused MoE decode: " + what, ErrorKind::unsupported);
+}
+
+// The decoder of a kernel that reads several matrices with one template: the fast one only if it is
+// valid for all of them.
+Codec common_codec(Codec a, Codec b) { return a == b ? a : Codec::generic; }
+
+}  // namespace
+
+size_t moe_decode_workspace_bytes(int64_t n, int64_t top_k, int64_t inter, int64_t shared_inter) {
+  const int64_t h = n * (top_k * inter + shared_inter);
+  const int64_t sigma_at = (h + 3) / 4 * 4;  // 16-byte aligned
+  return static_cast<size_t>(sigma_at + n) * sizeof(float);
+}
+
+void launch_moe_decode_fused(const MoeDecodeLaunch& p, cudaStream_t stream) {
+  const int64_t n = p.x.n;
+  const bool shared = p.shared_gate != nullptr;
+  require(n >= 1 && n <= kMoeDecodeMaxTokens, std::to_string(n) + " tokens (1.." + std::to_string(kMoeDecodeMaxTokens) + ")");
+  require(p.top_k >= 1 && p.top_k <= kMoeMaxTopK && p.top_k <= p.gate.count,
+          "top " + std::to_string(p.top_k) + " of " + std::to_string(p.gate.count) + " experts");
+  require(p.gate.count <= 32 * kRouteMaxPerLane, std::to_string(p.gate.count) + " experts (at most 512)");
+  require(p.gate.count == p.up.count && p.gate.count == p.down.count, "expert tables of different sizes");
+  const WeightMatrix &g = p.gate.shape, &u = p.up.shape, &d = p.down.shape;
+  require(g.cols == p.x.cols && u.cols == p.x.cols && u.rows == g.rows && d.cols == g.rows,
+          "expert shapes do not match the input");
+  require(shared == (p.shared_up != nullptr) && shared == (p.shared_down != nullptr) &&
+              shared == (p.shared_gate_row != nullptr),
+          "the shared expert needs all four matrices or none");
+  if (shared) {
+    const WeightMatrix &sg = *p.shared_gate, &su = *p.shared_up, &sd = *p.shared_down, &sr = *p.shared_gate_row;
+    require(sg.cols == p.x.cols && su.cols == p.x.cols && su.rows == sg.rows && sd.cols == sg.rows &&
+                sd.rows == d.rows && sr.rows == 1 && sr.cols == p.x.cols,
+            "shared expert shapes do not match the experts");
+  }
+  require(p.router_logits && p.x.x && p.out && p.indices && p.weights && p.workspace, "a pointer is missing");
+
+  FusedParams fp{};
+  fp.gate = to_dev_weight(g), fp.up = to_dev_weight(u), fp.down = to_dev_weight(d);
+  fp.g_data = p.gate.data, fp.g_scales = p.gate.scales, fp.g_biases = p.gate.biases;
+  fp.u_data = p.up.data, fp.u_scales = p.up.scales, fp.u_biases = p.up.biases;
+  fp.d_data = p.down.data, fp.d_scales = p.down.scales, fp.d_biases = p.down.biases;
+  Codec gate_up_codec = common_codec(p.gate.codec, p.up.codec), down_codec = p.down.codec;
+  fp.row_codec = Codec::generic;
+  if (shared) {
+    fp.s_gate = to_dev_weight(*p.shared_gate), fp.s_up = to_dev_weight(*p.shared_up);
+    fp.s_down = to_dev_weight(*p.shared_down), fp.s_row = to_dev_weight(*p.shared_gate_row);
+    fp.row_codec = pick_codec(*p.shared_gate_row);
+    gate_up_codec = common_codec(gate_up_codec, common_codec(pick_codec(*p.shared_gate), pick_codec(*p.shared_up)));
+    down_codec = common_codec(down_codec, pick_codec(*p.shared_down));
+  }
+  fp.x = p.x;
+  fp.logits = p.router_logits, fp.logits_stride = p.logits_stride, fp.experts = p.gate.count;
+  fp.top_k = static_cast<int>(p.top_k), fp.normalize = p.normalize, fp.has_shared = shared;
+  fp.layout = moe_fused_layout(p.top_k, g.rows, shared ? p.shared_gate->rows : 0);
+  fp.indices = p.indices, fp.weights = p.weights;
+  fp.h = static_cast<float*>(p.workspace);
+  fp.sigma = fp.h + (n * fp.layout.vrows + 3) / 4 * 4;
+  fp.out = p.out, fp.out_stride = p.out_stride;
+
+  switch (gate_up_codec) {
+    case Codec::affine4: launch_gate_up<Codec::affine4>(fp, n, stream); break;
+    case Codec::affine8: launch_gate_up<Codec::affine8>(fp, n, stream); break;
+    case Codec::fp4: launch_gate_up<Codec::fp4>(fp, n, stream); break;
+    case Codec::bf16: launch_gate_up<Codec::bf16>(fp, n, stream); break;
+    case Codec::generic: launch_gate_up<Codec::generic>(fp, n, stream); break;
+  }
+  switch (down_codec) {
+    case Codec::affine4: launch_down<Codec::affine4>(fp, n, stream); break;
+    case Codec::affine8: launch_down<Codec::affine8>(fp, n, stream); break;
+    case Codec::fp4: launch_down<Codec::fp4>(fp, n, stream); break;
+    case Codec::bf16: launch_down<Codec::bf16>(fp, n, stream); break;
+    case Codec::generic: launch_down<Codec::generic>(fp, n, stream); break;
+  }
+}
+
+}  // namespace hearth::engine::cuda
