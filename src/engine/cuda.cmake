@@ -20,6 +20,8 @@ if(HEARTH_HAVE_CUDA)
   # hearth_engine (weight formats, config) and this library refer to each other: CMake resolves the
   # cycle between the two static libraries on the link line. Code that picks the backend sees
   # HEARTH_HAVE_CUDA through this interface definition.
-  target_link_libraries(hearth_engine_cuda PUBLIC hearth_engine hearth_util CUDA::cudart_static)
+  # cuBLAS (the Precision::fast prefill GEMMs) exists only as a shared library in the CUDA install; it
+  # needs no C++ runtime of its own, and the GPU machine's CUDA image provides it.
+  target_link_libraries(hearth_engine_cuda PUBLIC hearth_engine hearth_util CUDA::cudart_static CUDA::cublas)
   target_compile_definitions(hearth_engine_cuda INTERFACE HEARTH_HAVE_CUDA=1)
 endif()

@@ -32,6 +32,14 @@ bool use_cuda(Device device) {
 
 }  // namespace
 
+Precision parse_precision(const std::string& text, const std::string& flag) {
+  if (text == "fast") return Precision::fast;
+  if (text == "exact") return Precision::exact;
+  throw Error(flag + ": '" + text + "' is not one of fast, exact", ErrorKind::invalid_request);
+}
+
+const char* precision_name(Precision p) { return p == Precision::exact ? "exact" : "fast"; }
+
 std::unique_ptr<Model> load_model(const LoadOptions& options) {
   if (options.max_context <= 0) throw Error("max_context must be positive", ErrorKind::invalid_request);
   [[maybe_unused]] const bool cuda = use_cuda(options.device);
@@ -51,6 +59,7 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
     co.max_chunk = model_options.max_chunk;
     co.random_weights = options.format == LoadFormat::dummy;
     co.seed = options.dummy_seed;
+    co.precision = options.precision == Precision::exact ? cuda::Precision::exact : cuda::Precision::fast;
     ops = cuda::make_cuda_backend(config, weights, co);  // checks the memory plan first
   }
 #endif

@@ -12,6 +12,13 @@ namespace hearth::engine {
 
 enum class LoadFormat { safetensors, dummy };
 enum class Device { automatic, cpu, cuda };
+// Arithmetic of the CUDA backend's prefill matrix products (cuda::Precision): fast = bf16 operands with
+// float32 accumulation (the default), exact = float32-faithful. The CPU backend computes in float32
+// either way.
+enum class Precision { fast, exact };
+// "fast" | "exact"; anything else is a hearth::Error naming `flag`.
+Precision parse_precision(const std::string& text, const std::string& flag = "--precision");
+const char* precision_name(Precision p);
 
 struct LoadOptions {
   std::filesystem::path model_dir;     // holds config.json (and weights unless dummy)
@@ -20,6 +27,7 @@ struct LoadOptions {
   int64_t max_context = 32768;         // positions to plan state memory for
   int threads = 0;                     // CPU threads; 0 = all cores
   uint64_t dummy_seed = 1;             // LoadFormat::dummy
+  Precision precision = Precision::fast;
 };
 
 // Throws hearth::Error naming the problem (unsupported architecture, missing/bad tensor, ...).

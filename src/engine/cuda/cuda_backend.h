@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "engine/cuda/cuda_ops.h"
 #include "engine/model_weights.h"
 #include "engine/ops.h"
 
@@ -17,19 +18,22 @@ struct MemoryPlan {
   size_t kv_cache = 0;      // full-attention layers, float32, max_context positions
   size_t linear_state = 0;  // conv + recurrent state of the linear-attention layers
   size_t activations = 0;   // the model's scratch for one chunk of max_chunk tokens, and the logits
-  size_t workspace = 0;     // kernel scratch (decode attention pieces, grouped MoE buffers)
+  size_t workspace = 0;     // kernel scratch (decode attention pieces, grouped MoE buffers, the bf16
+                            // weight/activation copies of the fast prefill GEMM)
   size_t reserve = 0;       // allocator rounding and small buffers
   size_t total() const { return weights + kv_cache + linear_state + activations + workspace + reserve; }
   std::string describe() const;  // "weights 18.9 GiB + KV cache 1.3 GiB + ..."
 };
 
-MemoryPlan plan_memory(const ModelConfig& config, const ModelWeights& weights, int64_t max_context, int64_t max_chunk);
+MemoryPlan plan_memory(const ModelConfig& config, const ModelWeights& weights, int64_t max_context, int64_t max_chunk,
+                       Precision precision = Precision::fast);
 
 struct CudaBackendOptions {
   int64_t max_context = 32768;
   int64_t max_chunk = 256;
   bool random_weights = false;  // --load-format dummy: weights generated on the GPU
   uint64_t seed = 1;
+  Precision precision = Precision::fast;  // of the prefill products (cuda_ops.h)
 };
 
 // Checks the plan against the device's free memory (hearth::Error naming each part when it does not

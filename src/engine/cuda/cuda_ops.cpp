@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include <cublas_v2.h>
+
 #include "engine/cuda/cuda_check.h"
+#include "engine/cuda/gemm_fast.h"
 
 namespace hearth::engine::cuda {
 
@@ -88,10 +91,20 @@ CudaOps::CudaOps(const CudaOptions& options) : options_(options) {
   HEARTH_CUDA_CHECK(cudaSetDevice(options.device));
   HEARTH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   HEARTH_CUDA_CHECK(cudaEventCreateWithFlags(&tokens_copied_, cudaEventDisableTiming));
+  if (options.precision == Precision::fast) {
+    const cublasStatus_t status = cublasCreate(&cublas_);
+    if (status != CUBLAS_STATUS_SUCCESS)
+      throw Error(std::string("cuBLAS could not be initialised (") + cublasGetStatusString(status) +
+                      "); --precision exact runs without it",
+                  ErrorKind::unsupported);
+    // Set once: cublasSetStream resets the workspace, which each GEMM sets from workspace().
+    cublasSetStream(cublas_, stream_);
+  }
 }
 
 CudaOps::~CudaOps() {
   cudaStreamSynchronize(stream_);
+  if (cublas_) cublasDestroy(cublas_);
   for (auto& [key, t] : expert_tables_) cudaFree(t->device);
   for (auto& s : slabs_) cudaFree(s.base);
   for (auto& [p, n] : allocations_) cudaFree(p);
@@ -301,6 +314,18 @@ void CudaOps::matmul(const MatmulArgs& a) {
   m.y_stride = a.y.stride;
   m.n = a.x.rows;
   m.accumulate = a.accumulate;
+  if (options_.precision == Precision::fast && m.n > kMatvecMaxTokens && m.w.rows > 0) {
+    if (m.n < kCublasMinTokens) {
+      launch_gemm_single_mma(m, stream_);
+    } else {
+      FastGemmLaunch f;
+      f.m = m;
+      f.cublas = cublas_;
+      f.workspace = workspace(fast_gemm_workspace_bytes(m.w.rows, m.w.cols, m.n));
+      launch_gemm_fast(f, stream_);
+    }
+    return;
+  }
   launch_matmul(m, stream_);
 }
 
@@ -460,6 +485,7 @@ void CudaOps::moe(const MoeArgs& a) {
   l.x = a.x.data, l.x_stride = a.x.stride, l.indices = a.indices, l.weights = a.weights;
   l.n = a.x.rows, l.top_k = a.top_k, l.out = a.out.data, l.out_stride = a.out.stride;
   l.workspace = workspace(moe_workspace_bytes(l.n, l.top_k, l.gate.count, l.gate.shape.rows));
+  l.single_mma = options_.precision == Precision::fast;
   launch_moe(l, stream_);
 }
 

@@ -16,6 +16,8 @@
 #include "engine/cuda/kernels.h"
 #include "engine/ops.h"
 
+struct cublasContext;  // cuBLAS's handle type (cublasHandle_t is cublasContext*)
+
 namespace hearth::engine::cuda {
 
 // True when a CUDA device is present and the driver can use it (never throws).
@@ -112,6 +114,7 @@ class CudaOps final : public Ops {
 
   CudaOptions options_;
   cudaStream_t stream_ = nullptr;
+  ::cublasContext* cublas_ = nullptr;  // Precision::fast prefill GEMMs; bound to stream_
   bool recording_ = false;
   uint64_t random_counter_ = 0;
 

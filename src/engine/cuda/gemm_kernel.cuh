@@ -10,6 +10,7 @@
 // hi·hi + hi·lo + lo·hi, so results match float32 arithmetic to about 1e-5 relative instead of bf16's
 // 4e-3 — the tiny reference models' greedy tokens are 5e-4 apart on their logit scale. This costs three
 // MMAs per step; the kernel is limited by staging and decoding rather than by the tensor cores.
+// SPLIT = false (Precision::fast) stages only the bf16-rounded operands and runs one MMA per product.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <mma.h>
@@ -65,6 +66,13 @@ __device__ __forceinline__ void store_split(const float* v, uint16_t* hi, uint16
   }
 }
 
+// Stores 8 floats rounded to bf16 (the single-MMA mode).
+__device__ __forceinline__ void store_bf16(const float* v, uint16_t* out) {
+#pragma unroll
+  for (int i = 0; i < 8; i += 2)
+    *reinterpret_cast<__nv_bfloat162*>(out + i) = __floats2bfloat162_rn(v[i], v[i + 1]);
+}
+
 struct GemmSmem {
   union {
     struct {
@@ -77,7 +85,7 @@ struct GemmSmem {
   };
 };
 
-template <Codec C, bool GROUPED>
+template <Codec C, bool GROUPED, bool SPLIT = true>
 __global__ void __launch_bounds__(kGemmThreads) kernel_gemm(const GemmParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   using namespace nvcuda;
@@ -134,7 +142,11 @@ __global__ void __launch_bounds__(kGemmThreads) kernel_gemm(const GemmParams p) 
 #pragma unroll
         for (int i = 0; i < 8; ++i) v[i] = (a_src != nullptr && k + i < w.cols) ? a_src[k + i] : 0.0f;
       }
-      store_split(v, &sm.in.a_hi[a_row][a_k], &sm.in.a_lo[a_row][a_k]);
+      if constexpr (SPLIT) {
+        store_split(v, &sm.in.a_hi[a_row][a_k], &sm.in.a_lo[a_row][a_k]);
+      } else {
+        store_bf16(v, &sm.in.a_hi[a_row][a_k]);
+      }
     }
     if (b_stager) {  // W tile
       float wv[32];
@@ -146,7 +158,13 @@ __global__ void __launch_bounds__(kGemmThreads) kernel_gemm(const GemmParams p) 
         for (int i = 0; i < 32; ++i) wv[i] = 0.0f;
       }
 #pragma unroll
-      for (int i = 0; i < 32; i += 8) store_split(wv + i, &sm.in.b_hi[b_row][i], &sm.in.b_lo[b_row][i]);
+      for (int i = 0; i < 32; i += 8) {
+        if constexpr (SPLIT) {
+          store_split(wv + i, &sm.in.b_hi[b_row][i], &sm.in.b_lo[b_row][i]);
+        } else {
+          store_bf16(wv + i, &sm.in.b_hi[b_row][i]);
+        }
+      }
     }
     __syncthreads();
 #pragma unroll
@@ -156,19 +174,21 @@ __global__ void __launch_bounds__(kGemmThreads) kernel_gemm(const GemmParams p) 
 #pragma unroll
       for (int i = 0; i < 2; ++i) {
         wmma::load_matrix_sync(fa_hi[i], as_bf16(&sm.in.a_hi[wm * 32 + i * 16][kk]), kGemmLds);
-        wmma::load_matrix_sync(fa_lo[i], as_bf16(&sm.in.a_lo[wm * 32 + i * 16][kk]), kGemmLds);
+        if constexpr (SPLIT) wmma::load_matrix_sync(fa_lo[i], as_bf16(&sm.in.a_lo[wm * 32 + i * 16][kk]), kGemmLds);
       }
 #pragma unroll
       for (int j = 0; j < 2; ++j) {
         wmma::load_matrix_sync(fb_hi[j], as_bf16(&sm.in.b_hi[wn * 32 + j * 16][kk]), kGemmLds);
-        wmma::load_matrix_sync(fb_lo[j], as_bf16(&sm.in.b_lo[wn * 32 + j * 16][kk]), kGemmLds);
+        if constexpr (SPLIT) wmma::load_matrix_sync(fb_lo[j], as_bf16(&sm.in.b_lo[wn * 32 + j * 16][kk]), kGemmLds);
       }
 #pragma unroll
       for (int i = 0; i < 2; ++i)
 #pragma unroll
         for (int j = 0; j < 2; ++j) {
-          wmma::mma_sync(acc[i][j], fa_lo[i], fb_hi[j], acc[i][j]);
-          wmma::mma_sync(acc[i][j], fa_hi[i], fb_lo[j], acc[i][j]);
+          if constexpr (SPLIT) {
+            wmma::mma_sync(acc[i][j], fa_lo[i], fb_hi[j], acc[i][j]);
+            wmma::mma_sync(acc[i][j], fa_hi[i], fb_lo[j], acc[i][j]);
+          }
           wmma::mma_sync(acc[i][j], fa_hi[i], fb_hi[j], acc[i][j]);
         }
     }

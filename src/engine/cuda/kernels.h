@@ -110,6 +110,9 @@ struct MoeLaunch {
   float* out = nullptr;  // accumulated into
   int64_t out_stride = 0;
   void* workspace = nullptr;
+  // Prefill (grouped GEMM) arithmetic: false = three bf16 MMAs per product (Precision::exact), true =
+  // one (Precision::fast). The decode path is float32 either way.
+  bool single_mma = false;
 };
 size_t moe_workspace_bytes(int64_t n, int64_t top_k, int64_t experts, int64_t inter);
 // Up to kMoeDecodeMaxTokens tokens: fused decode kernels that read only the selected experts' rows.

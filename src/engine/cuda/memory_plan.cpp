@@ -9,6 +9,7 @@
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_ops.h"
+#include "engine/cuda/gemm_fast.h"
 #include "engine/cuda/kernels.h"
 
 namespace hearth::engine::cuda {
@@ -37,7 +38,8 @@ std::string MemoryPlan::describe() const {
          " = " + gib(total());
 }
 
-MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_context, int64_t max_chunk) {
+MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_context, int64_t max_chunk,
+                       Precision precision) {
   MemoryPlan p;
   p.weights += matrix_bytes(w.embed) + matrix_bytes(w.lm_head);
   for (const LayerWeights& l : w.layers) {
@@ -63,6 +65,16 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
                                         static_cast<int>(std::max<int64_t>(32, c.head_dim)), max_context);
   if (c.num_experts > 0)
     ws = std::max(ws, moe_workspace_bytes(max_chunk, c.experts_per_token, c.num_experts, c.moe_intermediate_size));
+  if (precision == Precision::fast && max_chunk > kMatvecMaxTokens) {
+    // The fast prefill GEMM's scratch: cuBLAS's workspace, the chunk's activations as bf16 and the
+    // largest plain matrix as bf16 (bounded by kMaxBf16WeightScratchBytes). Expert matrices run the
+    // grouped kernel, and the LM head only ever sees one row.
+    for (const LayerWeights& l : w.layers)
+      for (const WeightMatrix* m : {&l.attn.q, &l.attn.k, &l.attn.v, &l.attn.o, &l.linear.qkv, &l.linear.z, &l.linear.b,
+                                    &l.linear.a, &l.linear.out, &l.mlp.gate, &l.mlp.up, &l.mlp.down, &l.moe.router,
+                                    &l.moe.shared.gate, &l.moe.shared.up, &l.moe.shared.down, &l.moe.shared_gate})
+        if (m->rows > 0 && m->cols > 0) ws = std::max(ws, fast_gemm_workspace_bytes(m->rows, m->cols, max_chunk));
+  }
   p.workspace = 2 * ws;  // grow-only workspace: an outgrown buffer stays allocated
   p.reserve = size_t{512} << 20;
   return p;
@@ -71,7 +83,7 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
 std::unique_ptr<Ops> make_cuda_backend(const ModelConfig& config, const ModelWeights& weights,
                                        const CudaBackendOptions& options) {
   if (!device_available()) throw Error("--device cuda: no CUDA device is available", ErrorKind::unsupported);
-  const MemoryPlan plan = plan_memory(config, weights, options.max_context, options.max_chunk);
+  const MemoryPlan plan = plan_memory(config, weights, options.max_context, options.max_chunk, options.precision);
   size_t free_b = 0, total_b = 0;
   HEARTH_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
   if (plan.total() > free_b) {
@@ -83,6 +95,7 @@ std::unique_ptr<Ops> make_cuda_backend(const ModelConfig& config, const ModelWei
   CudaOptions o;
   o.random_weights = options.random_weights;
   o.seed = options.seed;
+  o.precision = options.precision;
   return std::make_unique<CudaOps>(o);
 }
 

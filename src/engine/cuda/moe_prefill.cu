@@ -88,16 +88,27 @@ __global__ void kernel_moe_sort(const SortParams p) {
   }
 }
 
-void launch_grouped(const GemmParams& g, Codec codec, int64_t out_rows, int64_t tiles, cudaStream_t stream) {
-  const dim3 grid(static_cast<unsigned>((out_rows + kGemmBN - 1) / kGemmBN), static_cast<unsigned>(tiles));
+template <bool SPLIT>
+void launch_grouped_as(const GemmParams& g, Codec codec, const dim3 grid, cudaStream_t stream) {
   switch (codec) {
-    case Codec::affine4: launch_pdl(kernel_gemm<Codec::affine4, true>, grid, kGemmThreads, 0, stream, g); break;
-    case Codec::affine8: launch_pdl(kernel_gemm<Codec::affine8, true>, grid, kGemmThreads, 0, stream, g); break;
-    case Codec::fp4: launch_pdl(kernel_gemm<Codec::fp4, true>, grid, kGemmThreads, 0, stream, g); break;
-    case Codec::bf16: launch_pdl(kernel_gemm<Codec::bf16, true>, grid, kGemmThreads, 0, stream, g); break;
-    case Codec::generic: launch_pdl(kernel_gemm<Codec::generic, true>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::affine4: launch_pdl(kernel_gemm<Codec::affine4, true, SPLIT>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::affine8: launch_pdl(kernel_gemm<Codec::affine8, true, SPLIT>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::fp4: launch_pdl(kernel_gemm<Codec::fp4, true, SPLIT>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::bf16: launch_pdl(kernel_gemm<Codec::bf16, true, SPLIT>, grid, kGemmThreads, 0, stream, g); break;
+    case Codec::generic: launch_pdl(kernel_gemm<Codec::generic, true, SPLIT>, grid, kGemmThreads, 0, stream, g); break;
   }
   HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+// single_mma: one bf16 MMA per product (Precision::fast) instead of the split three.
+void launch_grouped(const GemmParams& g, Codec codec, int64_t out_rows, int64_t tiles, bool single_mma,
+                    cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>((out_rows + kGemmBN - 1) / kGemmBN), static_cast<unsigned>(tiles));
+  if (single_mma) {
+    launch_grouped_as<false>(g, codec, grid, stream);
+  } else {
+    launch_grouped_as<true>(g, codec, grid, stream);
+  }
 }
 
 GemmParams grouped_params(const ExpertTable& t, const Layout& l, uint8_t* ws) {
@@ -162,7 +173,7 @@ void launch_moe(const MoeLaunch& p, cudaStream_t stream) {
     g.a_rows = pair_token;
     g.y = pass == 0 ? gate : up;
     g.y_stride = inter;
-    launch_grouped(g, t.codec, inter, l.max_tiles, stream);
+    launch_grouped(g, t.codec, inter, l.max_tiles, p.single_mma, stream);
   }
   launch_swiglu(View{gate, l.pairs, inter, inter}, View{up, l.pairs, inter, inter}, View{gate, l.pairs, inter, inter},
                 stream);
@@ -175,7 +186,7 @@ void launch_moe(const MoeLaunch& p, cudaStream_t stream) {
   g.y_rows = pair_token;
   g.y_scale = pair_weight;
   g.atomic = 1;
-  launch_grouped(g, p.down.codec, hidden, l.max_tiles, stream);
+  launch_grouped(g, p.down.codec, hidden, l.max_tiles, p.single_mma, stream);
 }
 
 }  // namespace hearth::engine::cuda
