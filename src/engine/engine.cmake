@@ -8,6 +8,7 @@ add_library(hearth_engine STATIC
   ${CMAKE_CURRENT_LIST_DIR}/dummy_weights.cpp
   ${CMAKE_CURRENT_LIST_DIR}/qwen35_state.cpp
   ${CMAKE_CURRENT_LIST_DIR}/qwen35_model.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/fused_ops.cpp
   ${CMAKE_CURRENT_LIST_DIR}/loader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/demo_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cpu/thread_pool.cpp

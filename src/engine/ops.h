@@ -13,6 +13,7 @@
 //  - Ops may run asynchronously on a device; download() and synchronize() order them with the host.
 // The model code (qwen35_model.cpp) decides which op runs when; it never touches tensor data itself.
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -216,6 +217,112 @@ struct WriteRowsArgs {
   const int64_t* position_ptr = nullptr;  // as in RopeArgs: overrides position when set
 };
 
+// ---- fused ops: several of the ops above as one call ----------------------------------------------
+// Each has a default implementation in Ops (engine/fused_ops.cpp) that runs the ops above in the order
+// the unfused model code runs them, so the CPU reference gets them for free and its results do not
+// change; a device backend overrides them with one (or a few) kernels. Args carry every scratch tensor
+// the composition needs (ops never allocate).
+
+// What matmul_jobs does to x before the products:
+//   none      x̂ = x
+//   rms_norm  x̂ = rmsnorm(x) · norm_weight over all cols (e.g. a layer's input norm)
+//   swiglu    x̂ = silu(x) · up (x is the gate half of an MLP)
+enum class InputTransform { none, rms_norm, swiglu };
+
+// One product of matmul_jobs: y (=|+=) x̂ · Wᵀ. Accumulating into the residual stream is how a
+// projection's residual add is fused away.
+struct MatmulJob {
+  const WeightMatrix* weight = nullptr;  // [out, cols]
+  Tensor y;                              // [n, out]
+  bool accumulate = false;
+};
+constexpr int kMaxMatmulJobs = 8;
+
+// Every job reads the same transformed input x̂.
+struct MatmulJobsArgs {
+  Tensor x;  // [n, cols]
+  InputTransform transform = InputTransform::none;
+  const float* norm_weight = nullptr;  // rms_norm: [cols]
+  float eps = 1e-6f;
+  Tensor up;       // swiglu: same shape as x
+  Tensor scratch;  // [n, cols]: x̂ where the backend materialises it (transform != none); may alias x
+  std::array<MatmulJob, kMaxMatmulJobs> jobs{};
+  int job_count = 0;  // 1..kMaxMatmulJobs
+};
+
+// A whole MoE feed-forward block, added into the residual stream:
+//   x̂ = rmsnorm(x) · norm_weight; route(router · x̂); x += Σ_j w_j · expert_j(x̂) [+ sigmoid(g · x̂) · shared(x̂)]
+struct MoeBlockArgs {
+  Tensor x;  // [n, hidden]: the residual stream, accumulated into
+  const float* norm_weight = nullptr;  // [hidden]: the post-attention norm
+  float eps = 1e-6f;
+  const WeightMatrix* router = nullptr;  // [experts, hidden]
+  const WeightStack* gate = nullptr;
+  const WeightStack* up = nullptr;
+  const WeightStack* down = nullptr;
+  int64_t top_k = 0;
+  bool normalize = true;
+  // The shared expert: all four null when the model has none.
+  const WeightMatrix* shared_gate = nullptr;      // [inter_s, hidden]
+  const WeightMatrix* shared_up = nullptr;        // [inter_s, hidden]
+  const WeightMatrix* shared_down = nullptr;      // [hidden, inter_s]
+  const WeightMatrix* shared_gate_row = nullptr;  // [1, hidden]
+  int32_t* indices = nullptr;  // out [n, top_k]
+  float* weights = nullptr;    // out [n, top_k]
+  // Scratch.
+  Tensor normed;       // [n, hidden]
+  Tensor logits;       // [n, experts]
+  Tensor moe_out;      // [n, hidden]
+  Tensor shared_out;   // [n, hidden]   (shared expert only)
+  Tensor shared_gate_act;  // [n, inter_s]  (shared expert only)
+  Tensor shared_up_act;    // [n, inter_s]  (shared expert only)
+  Tensor row_gate;     // [n, 1]        (shared expert only)
+};
+
+// The Gated DeltaNet mixer between its input projections and its output projection:
+// conv1d(qkv) + SiLU (state updated) → gates from a, b → delta rule (state updated) → gated RMSNorm by z.
+struct DeltaStepArgs {
+  Tensor qkv;  // [n, 2·k_heads·dk + v_heads·dv]: the conv input, laid out [q | k | v]
+  Tensor z;    // [n, v_heads · dv]
+  Tensor a;    // [n, v_heads]
+  Tensor b;    // [n, v_heads]
+  float* conv_state = nullptr;         // [(conv_kernel-1), channels]
+  const float* conv_weight = nullptr;  // [channels, conv_kernel]
+  int64_t conv_kernel = 4;
+  const float* a_log = nullptr;    // [v_heads]
+  const float* dt_bias = nullptr;  // [v_heads]
+  float* state = nullptr;          // [v_heads, dk, dv]
+  int64_t k_heads = 0, v_heads = 0, dk = 0, dv = 0;
+  const float* norm_weight = nullptr;  // [dv]
+  float eps = 1e-6f;
+  DeltaRuleMode mode = DeltaRuleMode::recurrent;
+  int64_t chunk = 64;
+  Tensor mixed;  // scratch [n, channels]: the conv output
+  Tensor g;      // scratch [n, v_heads]
+  Tensor beta;   // scratch [n, v_heads]
+  Tensor out;    // [n, v_heads · dv]: the normed, gated core output
+};
+
+// A full-attention layer between its q/k/v projections and attention: split query and gate (gated
+// models), per-head RMSNorm of q and k, RoPE on both, k and v appended to the cache rows at the position.
+struct AttentionPrepArgs {
+  Tensor q_proj;  // [n, heads · head_dim · (gated ? 2 : 1)]; per head [query | gate] when gated
+  bool gated = false;
+  Tensor k;  // [n, kv_heads · head_dim]: normed and rotated in place
+  Tensor v;  // [n, kv_heads · head_dim]
+  const float* q_norm = nullptr;  // [head_dim]
+  const float* k_norm = nullptr;  // [head_dim]
+  float eps = 1e-6f;
+  int64_t heads = 0, kv_heads = 0, head_dim = 0, rotary_dim = 0;
+  float theta = 10000.0f;
+  int64_t first_position = 0;
+  const int64_t* position_ptr = nullptr;  // as in RopeArgs
+  Tensor k_cache;  // [capacity, kv_heads · head_dim]
+  Tensor v_cache;
+  Tensor q;     // out [n, heads · head_dim] (may alias q_proj when not gated)
+  Tensor gate;  // out [n, heads · head_dim] when gated
+};
+
 // A recorded sequence of ops (a CUDA graph), replayed with the same pointers; what changes between
 // replays is read from backend memory (the position_ptr fields).
 class RecordedOps {
@@ -268,6 +375,12 @@ class Ops {
     if (args.position_ptr) download(&position, args.position_ptr, sizeof(position));
     copy_tensor({args.src, args.dst.rows_slice(position, args.src.rows)});
   }
+
+  // Fused ops (see above): defaults compose the ops above (engine/fused_ops.cpp).
+  virtual void matmul_jobs(const MatmulJobsArgs& args);
+  virtual void moe_block(const MoeBlockArgs& args);
+  virtual void delta_step(const DeltaStepArgs& args);
+  virtual void attention_prep(const AttentionPrepArgs& args);
 
   // Recording: between begin_recording() and end_recording() ops are recorded instead of run, then
   // replayed as one unit (a decode step without per-op launch costs or host synchronisation). Only

@@ -172,6 +172,11 @@ void Qwen35Model::forward(std::span<const Token> tokens) {
 }
 
 void Qwen35Model::run_layers(int64_t n) {
+  if (observer_) run_layers_unfused(n);
+  else run_layers_fused(n);
+}
+
+void Qwen35Model::run_layers_unfused(int64_t n) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const int64_t H = c.hidden_size;
@@ -301,6 +306,189 @@ void Qwen35Model::moe_mlp(int64_t i, const Tensor& h, const Tensor& out) {
     observe(blk(i, "ffn_shared"), shared);
     o.add({out, shared, row_gate});
   }
+}
+
+// ---- the fused path ------------------------------------------------------------------------------------
+// Per layer: one matmul_jobs for the input norm and every input projection, the mixer (delta_step, or
+// attention_prep + attention), one matmul_jobs for the output projection accumulated into x (no residual
+// add), then the MLP (moe_block, or two matmul_jobs) also accumulated into x.
+void Qwen35Model::run_layers_fused(int64_t n) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const int64_t H = c.hidden_size;
+  const Tensor x = x_.tensor(n, H);
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    if (weights_.layers[static_cast<size_t>(i)].kind == LayerKind::full_attention) full_attention_fused(i, n);
+    else linear_attention_fused(i, n);
+    mlp_fused(i, n);
+  }
+  // Only the last token's logits are needed.
+  MatmulJobsArgs head;
+  head.x = x.rows_slice(n - 1, 1);
+  head.transform = InputTransform::rms_norm;
+  head.norm_weight = final_norm_.floats();
+  head.eps = c.rms_norm_eps;
+  head.scratch = h_.tensor(1, H);
+  head.jobs[0] = {&weights_.lm_head, logits_dev_.tensor(1, c.vocab_size), false};
+  head.job_count = 1;
+  o.matmul_jobs(head);
+}
+
+void Qwen35Model::full_attention_fused(int64_t i, int64_t n) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const AttentionWeights& w = weights_.layers[static_cast<size_t>(i)].attn;
+  const LayerVectors& v = vectors_[static_cast<size_t>(i)];
+  const int64_t H = c.hidden_size, Hq = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, p = state_.position;
+  const Tensor x = x_.tensor(n, H);
+  const bool gated = c.attn_output_gate;
+  const Tensor q_proj = gated ? a_.tensor(n, Hq * 2 * D) : b_.tensor(n, Hq * D);
+  const Tensor q = b_.tensor(n, Hq * D), gate = c_.tensor(n, Hq * D), attn = d_.tensor(n, Hq * D);
+  const Tensor k = k_new_.tensor(n, KV * D), val = v_new_.tensor(n, KV * D);
+
+  MatmulJobsArgs in;
+  in.x = x;
+  in.transform = InputTransform::rms_norm;
+  in.norm_weight = v.input_norm.floats();
+  in.eps = c.rms_norm_eps;
+  in.scratch = h_.tensor(n, H);
+  in.jobs[0] = {&w.q, q_proj, false};
+  in.jobs[1] = {&w.k, k, false};
+  in.jobs[2] = {&w.v, val, false};
+  in.job_count = 3;
+  o.matmul_jobs(in);
+
+  AttentionPrepArgs prep;
+  prep.q_proj = q_proj;
+  prep.gated = gated;
+  prep.k = k;
+  prep.v = val;
+  prep.q_norm = v.q_norm.floats();
+  prep.k_norm = v.k_norm.floats();
+  prep.eps = c.rms_norm_eps;
+  prep.heads = Hq, prep.kv_heads = KV, prep.head_dim = D, prep.rotary_dim = c.rotary_dim;
+  prep.theta = static_cast<float>(c.rope_theta);
+  prep.first_position = p;
+  prep.position_ptr = position_ptr_;
+  prep.k_cache = state_.k_cache(i);
+  prep.v_cache = state_.v_cache(i);
+  prep.q = q;
+  if (gated) prep.gate = gate;
+  o.attention_prep(prep);
+
+  o.attention({q, state_.k_cache(i), state_.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn,
+               position_ptr_});
+  if (gated) o.sigmoid_mul({attn, gate});
+
+  MatmulJobsArgs outp;
+  outp.x = attn;
+  outp.jobs[0] = {&w.o, x, true};  // the residual add
+  outp.job_count = 1;
+  o.matmul_jobs(outp);
+}
+
+void Qwen35Model::linear_attention_fused(int64_t i, int64_t n) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const LinearAttentionWeights& w = weights_.layers[static_cast<size_t>(i)].linear;
+  const LayerVectors& v = vectors_[static_cast<size_t>(i)];
+  const int64_t H = c.hidden_size, C = c.linear_conv_channels(), Hv = c.linear_v_heads;
+  const Tensor x = x_.tensor(n, H);
+  const Tensor qkv = a_.tensor(n, C), mixed = b_.tensor(n, C), z = c_.tensor(n, Hv * c.linear_v_dim);
+  const Tensor core = d_.tensor(n, Hv * c.linear_v_dim);
+  const Tensor ta = ga_.tensor(n, Hv), tb = gb_.tensor(n, Hv);
+
+  MatmulJobsArgs in;
+  in.x = x;
+  in.transform = InputTransform::rms_norm;
+  in.norm_weight = v.input_norm.floats();
+  in.eps = c.rms_norm_eps;
+  in.scratch = h_.tensor(n, H);
+  in.jobs[0] = {&w.qkv, qkv, false};
+  in.jobs[1] = {&w.z, z, false};
+  in.jobs[2] = {&w.b, tb, false};
+  in.jobs[3] = {&w.a, ta, false};
+  in.job_count = 4;
+  o.matmul_jobs(in);
+
+  DeltaStepArgs d;
+  d.qkv = qkv, d.z = z, d.a = ta, d.b = tb;
+  d.conv_state = state_.conv_state(i);
+  d.conv_weight = v.conv.floats();
+  d.conv_kernel = c.conv_kernel;
+  d.a_log = v.a_log.floats(), d.dt_bias = v.dt_bias.floats();
+  d.state = state_.recurrent_state(i);
+  d.k_heads = c.linear_k_heads, d.v_heads = Hv, d.dk = c.linear_k_dim, d.dv = c.linear_v_dim;
+  d.norm_weight = v.norm.floats();
+  d.eps = c.rms_norm_eps;
+  d.mode = n == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
+  d.chunk = 64;
+  d.mixed = mixed, d.g = g_.tensor(n, Hv), d.beta = beta_.tensor(n, Hv), d.out = core;
+  o.delta_step(d);
+
+  MatmulJobsArgs outp;
+  outp.x = core;
+  outp.jobs[0] = {&w.out, x, true};  // the residual add
+  outp.job_count = 1;
+  o.matmul_jobs(outp);
+}
+
+void Qwen35Model::mlp_fused(int64_t i, int64_t n) {
+  const ModelConfig& c = config_;
+  Ops& o = *ops_;
+  const LayerWeights& lw = weights_.layers[static_cast<size_t>(i)];
+  const LayerVectors& v = vectors_[static_cast<size_t>(i)];
+  const int64_t H = c.hidden_size;
+  const Tensor x = x_.tensor(n, H), normed = h_.tensor(n, H);
+  if (lw.is_moe) {
+    const MoeWeights& w = lw.moe;
+    MoeBlockArgs m;
+    m.x = x;
+    m.norm_weight = v.post_norm.floats();
+    m.eps = c.rms_norm_eps;
+    m.router = &w.router;
+    m.gate = &w.gate, m.up = &w.up, m.down = &w.down;
+    m.top_k = c.experts_per_token;
+    m.normalize = c.norm_topk_prob;
+    if (w.has_shared) {
+      const int64_t S = w.shared.gate.rows;
+      m.shared_gate = &w.shared.gate, m.shared_up = &w.shared.up, m.shared_down = &w.shared.down;
+      m.shared_gate_row = &w.shared_gate;
+      m.shared_out = out2_.tensor(n, H);
+      m.shared_gate_act = b_.tensor(n, S);
+      m.shared_up_act = c_.tensor(n, S);
+      m.row_gate = row_gate_.tensor(n, 1);
+    }
+    m.indices = static_cast<int32_t*>(route_i_.get());
+    m.weights = route_w_.floats();
+    m.normed = normed;
+    m.logits = a_.tensor(n, c.num_experts);
+    m.moe_out = out_.tensor(n, H);
+    o.moe_block(m);
+    return;
+  }
+  const MlpWeights& w = lw.mlp;
+  const int64_t I = w.gate.rows;
+  const Tensor gate = a_.tensor(n, I), up = b_.tensor(n, I);
+  MatmulJobsArgs in;
+  in.x = x;
+  in.transform = InputTransform::rms_norm;
+  in.norm_weight = v.post_norm.floats();
+  in.eps = c.rms_norm_eps;
+  in.scratch = normed;
+  in.jobs[0] = {&w.gate, gate, false};
+  in.jobs[1] = {&w.up, up, false};
+  in.job_count = 2;
+  o.matmul_jobs(in);
+
+  MatmulJobsArgs down;
+  down.x = gate;
+  down.transform = InputTransform::swiglu;
+  down.up = up;
+  down.scratch = gate;  // swiglu may write over its gate input
+  down.jobs[0] = {&w.down, x, true};  // the residual add
+  down.job_count = 1;
+  o.matmul_jobs(down);
 }
 
 // Snapshots stay in the backend's memory when it is a device (device-to-device copies, nothing on the

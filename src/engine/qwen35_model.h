@@ -53,6 +53,14 @@ class Qwen35Model final : public Model {
   struct LayerVectors;
   void forward(std::span<const Token> tokens);
   void run_layers(int64_t n);  // the layer stack and the head over the n tokens embedded in x_
+  // Unfused: every named intermediate tensor exists and is observed (the path taken with an observer).
+  void run_layers_unfused(int64_t n);
+  // Fused (ops.h fused ops, the path without an observer): the same computation in fewer ops; on the
+  // CPU reference it gives the same bits as the unfused path.
+  void run_layers_fused(int64_t n);
+  void full_attention_fused(int64_t layer, int64_t n);
+  void linear_attention_fused(int64_t layer, int64_t n);
+  void mlp_fused(int64_t layer, int64_t n);
   void full_attention(int64_t layer, const Tensor& h, const Tensor& out);
   void linear_attention(int64_t layer, const Tensor& h, const Tensor& out);
   void dense_mlp(int64_t layer, const Tensor& h, const Tensor& out);
