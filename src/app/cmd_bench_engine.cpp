@@ -39,7 +39,8 @@ constexpr const char* kUsage =
     "  --profile 0,8192           also time each op of eager decode steps (GPU) at these contexts\n"
     "  --json FILE                write the results as JSON\n"
     "  --seed N                   dummy weights and prompt tokens (default 1)\n"
-    "  --threads N                CPU threads (cpu device)\n";
+    "  --threads N                CPU threads (cpu device)\n"
+    "  --precision fast|exact     CUDA prefill products: bf16 operands (default) or float32-faithful\n";
 
 struct Options {
   std::string model, config;
@@ -52,6 +53,7 @@ struct Options {
   std::string json_path;
   uint64_t seed = 1;
   int threads = 0;
+  Precision precision = Precision::fast;
 };
 
 std::vector<int64_t> parse_list(const std::string& s) {
@@ -166,6 +168,8 @@ Options parse(int argc, char** argv, bool& help) {
       o.seed = static_cast<uint64_t>(parse_list(args.value()).at(0));
     } else if (arg == "--threads") {
       o.threads = static_cast<int>(parse_list(args.value()).at(0));
+    } else if (arg == "--precision") {
+      o.precision = parse_precision(args.value());
     } else {
       throw Error("unknown argument '" + arg + "'", ErrorKind::invalid_request);
     }
@@ -197,6 +201,7 @@ int run_bench_engine(int argc, char** argv) {
   lo.max_context = std::max(longest, kWarmupPrompt + kWarmupSteps) + opt.decode_steps + 16;
   lo.threads = opt.threads;
   lo.dummy_seed = opt.seed;
+  lo.precision = opt.precision;
 
   double copy_gbs = 0;
 #ifdef HEARTH_HAVE_CUDA
@@ -214,10 +219,14 @@ int run_bench_engine(int argc, char** argv) {
   auto* qwen = dynamic_cast<Qwen35Model*>(model.get());
   if (!qwen) throw Error("bench-engine: not a Qwen3.5/3.6 model", ErrorKind::unsupported);
   const ModelConfig& cfg = qwen->config();
-  std::printf("model: %s\nloaded in %.1f s, backend %s, max context %lld\n", model->info().description.c_str(), load_s,
-              std::string(qwen->ops().name()).c_str(), static_cast<long long>(lo.max_context));
+  const bool on_cuda = qwen->ops().name() == "cuda";  // the precision applies to the CUDA backend only
+  const std::string precision = on_cuda ? precision_name(lo.precision) : "float32 (cpu)";
+  std::printf("model: %s\nloaded in %.1f s, backend %s, precision %s, max context %lld\n",
+              model->info().description.c_str(), load_s, std::string(qwen->ops().name()).c_str(), precision.c_str(),
+              static_cast<long long>(lo.max_context));
   out["model"] = model->info().description;
   out["backend"] = std::string(qwen->ops().name());
+  out["precision"] = precision;
   out["load_seconds"] = load_s;
   [[maybe_unused]] size_t peak_device = 0;  // sampled on CUDA only
   auto sample_memory = [&] {

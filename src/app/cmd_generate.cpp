@@ -38,6 +38,7 @@ constexpr const char* kUsage =
     "  --max-tokens N         tokens to generate (default 64)\n"
     "  --threads N            CPU threads (default: all)\n"
     "  --max-context N        positions to plan state for (default 4096)\n"
+    "  --precision P          CUDA prefill products: fast (bf16 operands, default) or exact (float32-faithful)\n"
     "  --temperature T        0 = greedy (default 0)\n"
     "  --top-k K, --top-p P, --seed S   sampling settings\n"
     "  --ignore-eos           keep generating past end-of-turn tokens\n";
@@ -110,6 +111,8 @@ int run_generate(int argc, char** argv) {
       load.threads = static_cast<int>(number(0, 4096));
     } else if (arg == "--max-context") {
       load.max_context = static_cast<int64_t>(number(2, 1 << 24));
+    } else if (arg == "--precision") {
+      load.precision = engine::parse_precision(args.value());
     } else if (arg == "--temperature") {
       params.sampling.temperature = static_cast<float>(number(0, 100));
     } else if (arg == "--top-k") {

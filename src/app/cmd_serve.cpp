@@ -77,6 +77,8 @@ class Settings {
     add("--body-timeout", "HEARTH_BODY_TIMEOUT", "120", "seconds a whole request body may take to arrive (then 408)");
     add("--http-threads", "HEARTH_HTTP_THREADS", "64", "connections served at once");
     add("--threads", "HEARTH_THREADS", "0", "CPU threads for the model (0: all cores)");
+    add("--precision", "HEARTH_PRECISION", "fast",
+        "CUDA prefill products: fast (bf16 operands, float32 accumulation) or exact (float32-faithful)");
     add("--temperature", "HEARTH_TEMPERATURE", "0.6", "sampling temperature when a request gives none");
     add("--top-p", "HEARTH_TOP_P", "0.95", "top-p when a request gives none");
     add("--top-k", "HEARTH_TOP_K", "20", "top-k when a request gives none (0: off)");
@@ -322,6 +324,7 @@ int run_serve(int argc, char** argv) {
     load.format = engine::LoadFormat::dummy;
     load.max_context = max_context;
     load.threads = int(settings.integer("--threads", 0, 4096));
+    load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::load_model(load);
     std::filesystem::remove_all(dir);
     completion.prompt_cache.store.persist.dir.clear();  // random weights: nothing worth keeping
@@ -338,6 +341,7 @@ int run_serve(int argc, char** argv) {
     load.model_dir = model_dir;
     load.max_context = max_context;
     load.threads = int(settings.integer("--threads", 0, 4096));
+    load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::load_model(load);
     completion.prompt_cache.store.persist.model_identity =
         cache::identity_of_files(model->info().architecture, cache::model_state_files(model_dir));
