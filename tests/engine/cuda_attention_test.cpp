@@ -1,0 +1,200 @@
+// CUDA attention against the CPU reference (engine/cpu/attention.cpp) on fresh random inputs, outputs
+// poisoned with NaN before every run:
+//  - decode (n = 1 .. kAttentionDecodeMaxQueries queries, the streaming kernel of attention_decode.cu) at
+//    contexts from 1 to 40000 keys in caches larger than the context, for the 35B-A3B (16 / 2 heads) and
+//    27B (24 / 4) layouts at head_dim 256 and smaller layouts at 16 .. 128, position given on the host and
+//    read from device memory; a graph recorded once and replayed as the context grows past many piece
+//    lengths; a cache row stride the streaming kernel does not take (the older kernels run);
+//  - prefill (n = 9 .. 1024 after first_position > 0) in exact mode (three-MMA split, kSplitBf16) and fast
+//    mode (one bf16 MMA per product, kAttentionBf16 below).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "cuda_test_util.h"
+
+namespace hearth::engine::cuda {
+namespace {
+
+using namespace testing;
+
+// Fast prefill budget (max |cuda − cpu| / max |cpu|): q, k, v and the probabilities rounded to bf16
+// (relative 2^-9 each). A score q·k·scale of D terms moves by about 2^-9 · scale · Σ|q_i k_i|, which with
+// the inputs below (|q|, |k| <= 2, scale 1 / sqrt(D)) is up to ~0.5% of a softmax weight; the output, a
+// weighted mean of values, inherits that and the rounding of v. 3e-2 leaves room over that estimate.
+constexpr double kAttentionBf16 = 3e-2;
+
+struct Layout {
+  const char* name;
+  int64_t heads, kv_heads, dim;
+};
+
+const Layout kLayouts[] = {
+    {"35B-A3B 16/2x256", 16, 2, 256}, {"27B 24/4x256", 24, 4, 256}, {"8/2x128", 8, 2, 128},
+    {"6/1x64", 6, 1, 64},             {"4/2x32", 4, 2, 32},         {"12/3x16", 12, 3, 16},
+};
+
+// A layer's cache on the host and the device.
+struct Cache {
+  Cache(CudaOps& gpu, int64_t capacity, int64_t width, int64_t stride)
+      : cap(capacity), w(width), stride(stride), k(random_floats(capacity * stride, -2, 2)),
+        v(random_floats(capacity * stride)), dk(gpu, k), dv(gpu, v) {}
+  int64_t cap, w, stride;
+  std::vector<float> k, v;
+  DeviceFloats dk, dv;
+};
+
+class CudaAttentionTest : public ::testing::Test {
+ protected:
+  void SetUp() override { HEARTH_REQUIRE_GPU(); }
+
+  // The CPU reference for n queries at first_position.
+  std::vector<float> reference(const Layout& s, Cache& c, std::vector<float>& q, int64_t n, int64_t first, int64_t q_stride) {
+    const int64_t Q = s.heads * s.dim;
+    std::vector<float> want(n * Q);
+    cpu_.attention({host_tensor(q, n, Q, q_stride), host_tensor(c.k, c.cap, c.w, c.stride), host_tensor(c.v, c.cap, c.w, c.stride),
+                    first, s.heads, s.kv_heads, s.dim, scale(s), host_tensor(want, n, Q)});
+    return want;
+  }
+  static float scale(const Layout& s) { return 1.0f / std::sqrt(static_cast<float>(s.dim)); }
+
+  // Runs the GPU attention (position from the host, or from device memory when dev_pos is set) and
+  // returns the packed output.
+  std::vector<float> run(CudaOps& gpu, const Layout& s, Cache& c, DeviceFloats& dq, int64_t n, int64_t first,
+                         int64_t q_stride, const int64_t* dev_pos) {
+    const int64_t Q = s.heads * s.dim, out_stride = Q + 8;
+    DeviceFloats out(gpu, n * out_stride);
+    out.poison();
+    gpu.attention({dq.tensor(n, Q, q_stride), c.dk.tensor(c.cap, c.w, c.stride), c.dv.tensor(c.cap, c.w, c.stride),
+                   dev_pos ? 0 : first, s.heads, s.kv_heads, s.dim, scale(s), out.tensor(n, Q, out_stride), dev_pos});
+    std::vector<float> got = packed(out.download(), n, Q, out_stride);
+    // The padding between output rows must stay untouched (still NaN).
+    const std::vector<float> raw = out.download();
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t i = Q; i < out_stride; ++i) EXPECT_TRUE(std::isnan(raw[r * out_stride + i])) << "row padding written";
+    return got;
+  }
+
+  cpu::CpuOps cpu_{static_cast<int>(std::max(2u, std::thread::hardware_concurrency()))};
+};
+
+TEST_F(CudaAttentionTest, DecodeMatchesCpuAtEveryContextLayoutAndQueryCount) {
+  CudaOps gpu;
+  auto* pos = static_cast<int64_t*>(gpu.alloc(8));
+  double worst = 0;
+  for (const Layout& s : kLayouts) {
+    const bool big = s.dim == 256;
+    const int64_t cap = big ? 40100 : 4500;  // larger than every context below
+    Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim);
+    const int64_t Q = s.heads * s.dim, q_stride = Q + 4;
+    std::vector<int64_t> contexts = {1, 7, 255, 256, 257, 4096};
+    if (big) contexts.push_back(40000);
+    for (const int64_t context : contexts) {
+      for (int64_t n = 1; n <= kAttentionDecodeMaxQueries; ++n) {
+        if (n > context) continue;
+        if (context == 40000 && n != 1 && n != 3 && n != 8) continue;  // the CPU reference is the slow part
+        const int64_t first = context - n;  // the last query sees `context` keys
+        std::vector<float> q = random_floats(n * q_stride, -2, 2);
+        const std::vector<float> want = reference(s, c, q, n, first, q_stride);
+        DeviceFloats dq(gpu, q);
+        for (const bool device_position : {false, true}) {
+          gpu.upload(pos, &first, 8);
+          const std::vector<float> got = run(gpu, s, c, dq, n, first, q_stride, device_position ? pos : nullptr);
+          const double err = max_rel_error(got, want);
+          worst = std::max(worst, err);
+          EXPECT_LT(err, kFp32) << s.name << " context " << context << " n " << n
+                                << (device_position ? " (device position)" : " (host position)");
+        }
+      }
+    }
+  }
+  gpu.release(pos);
+  std::printf("cuda largest error attention decode: %.3g (budget %.3g)\n", worst, kFp32);
+}
+
+TEST_F(CudaAttentionTest, RecordedDecodeStaysCorrectAsTheContextGrows) {
+  // Recorded once; the piece length and count change with the position read on the device, the grid
+  // and the workspace follow the capacity.
+  CudaOps gpu;
+  const Layout s = kLayouts[0];
+  const int64_t cap = 50000, Q = s.heads * s.dim;
+  Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim);
+  DeviceFloats dq(gpu, Q), out(gpu, Q);
+  auto* pos = static_cast<int64_t*>(gpu.alloc(8));
+  const auto record = [&] {
+    gpu.attention({dq.tensor(1, Q), c.dk.tensor(cap, c.w), c.dv.tensor(cap, c.w), 0, s.heads, s.kv_heads, s.dim, scale(s),
+                   out.tensor(1, Q), pos});
+  };
+  int64_t p0 = 0;
+  gpu.upload(pos, &p0, 8);
+  record();  // eager once: the workspace exists before recording
+  ASSERT_TRUE(gpu.can_record());
+  gpu.begin_recording();
+  record();
+  auto graph = gpu.end_recording();
+  for (const int64_t at : {0, 1, 33, 300, 1023, 1024, 5000, 32767, 49999}) {
+    std::vector<float> q = random_floats(Q, -2, 2);
+    const std::vector<float> want = reference(s, c, q, 1, at, Q);
+    dq.upload(q);
+    gpu.upload(pos, &at, 8);
+    out.poison();
+    graph->replay();
+    EXPECT_LT(max_rel_error(out.download(), want), kFp32) << "position " << at;
+  }
+  gpu.release(pos);
+}
+
+TEST_F(CudaAttentionTest, DecodeWithAnUnalignedCacheStrideFallsBackAndMatchesCpu) {
+  // A row stride that is not a multiple of 4 floats rules out 16-byte loads: the older kernels run.
+  CudaOps gpu;
+  const Layout s = kLayouts[2];
+  const int64_t W = s.kv_heads * s.dim, cap = 700, Q = s.heads * s.dim;
+  Cache c(gpu, cap, W, W + 2);
+  for (const int64_t n : {1, 4}) {
+    std::vector<float> q = random_floats(n * Q, -2, 2);
+    const std::vector<float> want = reference(s, c, q, n, 600, Q);
+    DeviceFloats dq(gpu, q);
+    const std::vector<float> got = run(gpu, s, c, dq, n, 600, Q, nullptr);
+    EXPECT_LT(max_rel_error(got, want), n == 1 ? kFp32 : kSplitBf16) << "n " << n;
+  }
+}
+
+
+class CudaAttentionPrefillTest : public CudaAttentionTest, public ::testing::WithParamInterface<Precision> {};
+
+TEST_P(CudaAttentionPrefillTest, PrefillMatchesCpuWithinThePrecisionBudget) {
+  const Precision precision = GetParam();
+  const double budget = precision == Precision::fast ? kAttentionBf16 : kSplitBf16;
+  CudaOptions options;
+  options.precision = precision;
+  CudaOps gpu(options);
+  struct Run {
+    int64_t n, first;
+  };
+  double worst = 0;
+  for (const Layout& s : kLayouts) {
+    const int64_t cap = 2200, Q = s.heads * s.dim;
+    Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim);
+    std::vector<Run> runs = {{9, 1}, {17, 100}, {64, 64}, {65, 7}, {333, 1000}};
+    if (s.dim == 256 || s.dim == 64) runs.push_back({1024, 1100});
+    for (const Run r : runs) {
+      std::vector<float> q = random_floats(r.n * Q, -2, 2);
+      const std::vector<float> want = reference(s, c, q, r.n, r.first, Q);
+      DeviceFloats dq(gpu, q);
+      const std::vector<float> got = run(gpu, s, c, dq, r.n, r.first, Q, nullptr);
+      const double err = max_rel_error(got, want);
+      worst = std::max(worst, err);
+      EXPECT_LT(err, budget) << s.name << " n " << r.n << " after " << r.first;
+    }
+  }
+  std::printf("cuda largest error attention prefill %s: %.3g (budget %.3g)\n",
+              precision == Precision::fast ? "fast" : "exact", worst, budget);
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, CudaAttentionPrefillTest, ::testing::Values(Precision::fast, Precision::exact),
+                         [](const auto& info) { return std::string(info.param == Precision::fast ? "Fast" : "Exact"); });
+
+}  // namespace
+}  // namespace hearth::engine::cuda
