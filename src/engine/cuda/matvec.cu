@@ -11,6 +11,7 @@
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/launch.cuh"
 #include "engine/cuda/matvec_common.cuh"
+#include "engine/cuda/matvec_tc.h"
 #include "engine/cuda/row_reduce.cuh"
 #include "engine/cuda/smem_attr.h"
 
@@ -102,7 +103,7 @@ void launch_nt(Codec codec, const MatvecParams& params, cudaStream_t stream) {
 
 }  // namespace
 
-void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
+void launch_matvec_cuda_core(const MatmulLaunch& p, cudaStream_t stream) {
   const Codec codec = pick_codec(p.w);
   const int64_t chunks = (p.w.cols + 31) / 32;
   // Tokens in passes of at most kMatvecMaxTokens; columns in slices that fit the staging budget (later
@@ -137,6 +138,28 @@ void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
         launch_nt<8, 1>(codec, mp, stream);
       }
     }
+  }
+}
+
+// Affine 4-/8-bit g64/g128 through the tensor-core kernel (matvec_tc.cu), everything else through the
+// CUDA-core kernel above.
+void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
+  if (!matvec_tc_covers(p.w)) {
+    launch_matvec_cuda_core(p, stream);
+    return;
+  }
+  for (int64_t t0 = 0; t0 < p.n; t0 += kMatvecMaxTokens) {
+    StageInput in;
+    in.x = p.x + t0 * p.x_stride;
+    in.x_stride = p.x_stride;
+    in.cols = p.w.cols;
+    in.n = std::min<int64_t>(kMatvecMaxTokens, p.n - t0);
+    MatvecJob job;
+    job.w = p.w;
+    job.y = p.y + t0 * p.y_stride;
+    job.y_stride = p.y_stride;
+    job.accumulate = p.accumulate;
+    launch_matvec_tc(in, &job, 1, stream);
   }
 }
 

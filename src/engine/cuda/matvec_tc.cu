@@ -1,0 +1,386 @@
+// Tensor-core matrix-vector products for decode (1..8 tokens) over MLX affine 4-/8-bit weights, up to
+// kMaxMatvecJobs matrices sharing one staged input per launch.
+//
+// Why tensor cores for a memory-bound product: decoding a 4-bit weight on CUDA cores costs ~5
+// instructions (extract, convert, two FMAs, a shared load), which caps the kernel well below the HBM
+// rate. Here a 4-bit word becomes an fp16 A register with one shift-and-mask (1024 + q is exact in
+// fp16) and one HSUB2, and one mma.m16n8k16 does 16×16×8 multiply-adds: about 0.07 instructions per
+// weight, so the loads alone set the pace.
+//
+// Float32-faithful: the codes q are exact; the input x̂ of each token is scaled by an exact power of
+// two (max |x̂|·2^e in [2^13, 2^14), so fp16 cannot overflow) and split into fp16 hi + lo, B columns
+// 0..3 = hi of tokens 0..3, columns 4..7 = lo. Products accumulate in float32 per 64-column k-tile
+// (one group or half of one), then the group epilogue in float32:
+//   total[row][t] += s·acc + b·Σ_{k∈tile} x̃[t][k]      (x̃ = x̂·2^e; y = total·2^-e)
+//
+// Work layout: a block of 8 warps takes RT row tiles (16 rows) at a time; the warps of one row tile
+// split its k-tiles (kUnroll at a time per warp, loads issued together), and their partial sums meet
+// in shared memory. Columns are staged in slices that fit the shared-memory budget; each slice's
+// partial result is added into y by the block that owns the rows (so every y element has one writer).
+// Index mapping: matvec_tc_layout.h.
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/device_weights.cuh"
+#include "engine/cuda/launch.cuh"
+#include "engine/cuda/matvec_tc.h"
+#include "engine/cuda/matvec_tc_layout.h"
+#include "engine/cuda/smem_attr.h"
+#include "engine/cuda/stage_input.cuh"
+#include "util/error.h"
+
+namespace hearth::engine::cuda {
+namespace {
+
+constexpr int kWarps = 8;
+constexpr int kThreads = kWarps * 32;
+constexpr int kUnroll = 4;  // k-tiles per warp whose loads are in flight together
+// Dynamic shared memory per block: two blocks per SM (227 KB) with room for the static arrays.
+constexpr size_t kTcSmemBudget = 100 * 1024;
+constexpr int kPadHalves = 8;  // 16 bytes per staged row: consecutive rows start on odd 16-byte banks
+
+struct TcJob {
+  DevWeight w;
+  float* y;
+  int64_t y_stride;
+  int64_t tile_begin;  // first row tile of this job in the launch-wide numbering
+  int accumulate;
+};
+
+struct TcParams {
+  StageInput in;
+  TcJob jobs[kMaxMatvecJobs];
+  int job_count;
+  int64_t total_tiles;
+  int tiles_per_group;  // RT: row tiles a block works on at once (divides kWarps)
+  int64_t slice_cols;   // staged columns per slice (multiple of 64)
+};
+
+__host__ __device__ inline int64_t align16(int64_t b) { return (b + 15) & ~int64_t{15}; }
+// Shared-memory carve-up: staged halves [2n rows][slice + pad], tile sums [slice / 64][8], reduction
+// buffers [2][kWarps][SETS][32][4].
+__host__ __device__ inline int64_t staged_bytes(int n, int64_t slice) { return align16(2 * n * (slice + kPadHalves) * 2); }
+__host__ __device__ inline int64_t sums_bytes(int64_t slice) { return (slice / tc::kTileCols) * 8 * 4; }
+__host__ __device__ inline int64_t red_bytes(int sets) { return 2 * kWarps * sets * 32 * 4 * 4; }
+
+__device__ __forceinline__ uint32_t hsub_1024(uint32_t v) {
+  const __half2 h = __hsub2(*reinterpret_cast<const __half2*>(&v), __half2half2(__ushort_as_half(0x6400)));
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Job owning launch-wide row tile `tile` (tile < total_tiles).
+__device__ __forceinline__ int job_of_tile(const TcParams& p, int64_t tile) {
+  int j = 0;
+#pragma unroll
+  for (int i = 1; i < kMaxMatvecJobs; ++i)
+    if (i < p.job_count && tile >= p.jobs[i].tile_begin) j = i;
+  return j;
+}
+
+// Stages columns [c0, c0 + sc) of every token: hi/lo halves in b_slot order, per-tile sums of x̃, and
+// the per-token scales. Every thread takes part; ends with a barrier.
+__device__ void stage_slice(const TcParams& p, const float* inv_rms, int64_t c0, int64_t sc, __half* xs,
+                            float* sums, float* tok_scale, float* tok_unscale, float (*warp_max_s)[kMatvecMaxTokens]) {
+  const StageInput& in = p.in;
+  const int n = static_cast<int>(in.n);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int64_t row_halves = p.slice_cols + kPadHalves;
+  float mx[kMatvecMaxTokens];
+#pragma unroll
+  for (int t = 0; t < kMatvecMaxTokens; ++t) {
+    mx[t] = 0.0f;
+    if (t < n)
+      for (int64_t c = threadIdx.x; c < sc; c += kThreads) mx[t] = fmaxf(mx[t], fabsf(stage_input_value(in, inv_rms, t, c0 + c)));
+    mx[t] = warp_max(mx[t]);
+  }
+  if (lane == 0)
+#pragma unroll
+    for (int t = 0; t < kMatvecMaxTokens; ++t) warp_max_s[warp][t] = mx[t];
+  __syncthreads();
+  if (threadIdx.x < kMatvecMaxTokens) {
+    float m = 0.0f;
+    for (int w = 0; w < kWarps; ++w) m = fmaxf(m, warp_max_s[w][threadIdx.x]);
+    // max·2^(14-E) in [2^13, 2^14) for max = f·2^E, f in [0.5, 1): hi cannot overflow fp16 (65504).
+    int e = 0;
+    if (m > 0.0f && isfinite(m)) {
+      int E;
+      frexpf(m, &E);
+      e = min(max(14 - E, -126), 126);
+    }
+    tok_scale[threadIdx.x] = ldexpf(1.0f, e);
+    tok_unscale[threadIdx.x] = ldexpf(1.0f, -e);
+  }
+  __syncthreads();
+  const int ktiles = static_cast<int>(sc / tc::kTileCols);
+  for (int item = warp; item < ktiles * kMatvecMaxTokens; item += kWarps) {
+    const int kt = item / kMatvecMaxTokens, t = item % kMatvecMaxTokens;
+    if (t >= n) {
+      if (lane == 0) sums[kt * 8 + t] = 0.0f;
+      continue;
+    }
+    const float scale = tok_scale[t];
+    float part = 0.0f;
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int c = 2 * lane + i;
+      const float v = stage_input_value(in, inv_rms, t, c0 + kt * tc::kTileCols + c) * scale;
+      const __half hi = __float2half_rn(v);
+      const __half lo = __float2half_rn(v - __half2float(hi));
+      const int64_t at = kt * tc::kTileCols + tc::b_slot(c);
+      xs[(2 * t) * row_halves + at] = hi;
+      xs[(2 * t + 1) * row_halves + at] = lo;
+      part += v;
+    }
+    part = warp_sum(part);
+    if (lane == 0) sums[kt * 8 + t] = part;
+  }
+  __syncthreads();
+}
+
+template <int BITS>
+struct TileLoad;
+template <>
+struct TileLoad<4> {
+  uint2 q[2];  // rows g, g + 8: words 2t, 2t + 1 of the k-tile
+};
+template <>
+struct TileLoad<8> {
+  uint4 q[2];  // rows g, g + 8: words 4t .. 4t + 3
+};
+
+// One warp's share of a row tile over the staged slice: kUnroll k-tiles per round, `rounds` rounds.
+template <int BITS, int SETS>
+__device__ __forceinline__ void warp_tile_products(const TcParams& p, const TcJob& job, int64_t row0, int64_t c0,
+                                                   int ktiles, int first_kt, int kt_stride, int rounds,
+                                                   const __half* xs, const float* sums, float (&total)[SETS][4]) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const DevWeight& w = job.w;
+  const int64_t rows[2] = {row0 + g, row0 + g + 8};
+  const bool valid[2] = {rows[0] < w.rows, rows[1] < w.rows};
+  const int n = static_cast<int>(p.in.n);
+  const int64_t row_halves = p.slice_cols + kPadHalves;
+  for (int r = 0; r < rounds; ++r) {
+    const int kt0 = first_kt + r * kt_stride;
+    TileLoad<BITS> ld[kUnroll];
+    float sc[kUnroll][2], bi[kUnroll][2];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int kt = kt0 + u;
+      const int64_t col = c0 + static_cast<int64_t>(kt) * tc::kTileCols;
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        if (kt < ktiles && valid[h]) {
+          const uint8_t* rp = w.data + rows[h] * w.row_bytes;
+          if constexpr (BITS == 4) {
+            ld[u].q[h] = __ldg(reinterpret_cast<const uint2*>(rp + col / 2 + 8 * t));
+          } else {
+            ld[u].q[h] = __ldg(reinterpret_cast<const uint4*>(rp + col + 16 * t));
+          }
+          const int64_t gi = rows[h] * w.groups + col / w.group_size;
+          sc[u][h] = dev_load_float(w.scales, gi, w.dtype);
+          bi[u][h] = dev_load_float(w.biases, gi, w.dtype);
+        } else {
+          if constexpr (BITS == 4) {
+            ld[u].q[h] = make_uint2(0, 0);
+          } else {
+            ld[u].q[h] = make_uint4(0, 0, 0, 0);
+          }
+          sc[u][h] = 0.0f;
+          bi[u][h] = 0.0f;
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int kt = kt0 + u;
+      if (kt >= ktiles) break;  // warp-uniform
+      // A registers of the 4 MMAs: [m][0] row g k-low, [1] row g+8 k-low, [2] row g k-high, [3] row g+8 k-high.
+      uint32_t a[4][4];
+#pragma unroll
+      for (int m = 0; m < 4; ++m)
+#pragma unroll
+        for (int up = 0; up < 2; ++up)
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            uint32_t reg;
+            if constexpr (BITS == 4) {
+              reg = tc::a_reg_4bit(ld[u].q[h].x, ld[u].q[h].y, m, up);
+            } else {
+              const uint32_t wd[4] = {ld[u].q[h].x, ld[u].q[h].y, ld[u].q[h].z, ld[u].q[h].w};
+              reg = tc::a_reg_8bit(wd, m, up);
+            }
+            a[m][2 * up + h] = hsub_1024(reg);
+          }
+#pragma unroll
+      for (int s = 0; s < SETS; ++s) {
+        const int tok = 4 * s + (g & 3), part = g >> 2;
+        uint4 b01 = make_uint4(0, 0, 0, 0), b23 = make_uint4(0, 0, 0, 0);
+        if (tok < n) {
+          const uint4* src = reinterpret_cast<const uint4*>(xs + (2 * tok + part) * row_halves +
+                                                            static_cast<int64_t>(kt) * tc::kTileCols + 16 * t);
+          b01 = src[0];
+          b23 = src[1];
+        }
+        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        mma_16816(acc, a[0], b01.x, b01.y);
+        mma_16816(acc, a[1], b01.z, b01.w);
+        mma_16816(acc, a[2], b23.x, b23.y);
+        mma_16816(acc, a[3], b23.z, b23.w);
+        // c[j]: row g + 8(j/2), column 2t + j%2 — hi part of tokens 4s + 2t + j%2 when t < 2.
+        float sx[2] = {0.0f, 0.0f};
+        if (t < 2) {
+          const float2 v = *reinterpret_cast<const float2*>(sums + kt * 8 + 4 * s + 2 * t);
+          sx[0] = v.x;
+          sx[1] = v.y;
+        }
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          const int h = j >> 1;
+          total[s][j] = fmaf(sc[u][h], acc[j], fmaf(bi[u][h], sx[j & 1], total[s][j]));
+        }
+      }
+    }
+  }
+}
+
+template <int SETS>
+__global__ void __launch_bounds__(kThreads, 2) kernel_matvec_tc(const __grid_constant__ TcParams p) {
+  pdl_begin();
+  extern __shared__ __align__(16) unsigned char smem[];
+  __shared__ float inv_rms[kMatvecMaxTokens];
+  __shared__ float tok_scale[kMatvecMaxTokens], tok_unscale[kMatvecMaxTokens];
+  __shared__ float warp_max_s[kWarps][kMatvecMaxTokens];
+  const int n = static_cast<int>(p.in.n);
+  __half* xs = reinterpret_cast<__half*>(smem);
+  float* sums = reinterpret_cast<float*>(smem + staged_bytes(n, p.slice_cols));
+  float* red = reinterpret_cast<float*>(smem + staged_bytes(n, p.slice_cols) + sums_bytes(p.slice_cols));
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int RT = p.tiles_per_group, wpt = kWarps / RT;
+  const int my_rt = warp / wpt, my_kw = warp % wpt;
+  const int64_t groups_total = (p.total_tiles + RT - 1) / RT;
+
+  stage_input_prepare(p.in, inv_rms);
+  int buf = 0;
+  for (int64_t c0 = 0; c0 < p.in.cols; c0 += p.slice_cols) {
+    const int64_t sc = min(p.slice_cols, p.in.cols - c0);
+    stage_slice(p, inv_rms, c0, sc, xs, sums, tok_scale, tok_unscale, warp_max_s);
+    const int ktiles = static_cast<int>(sc / tc::kTileCols);
+    const int kt_stride = wpt * kUnroll;
+    const int rounds = (ktiles + kt_stride - 1) / kt_stride;
+    for (int64_t grp = blockIdx.x; grp < groups_total; grp += gridDim.x) {
+      const int64_t tile = grp * RT + my_rt;
+      float total[SETS][4];
+#pragma unroll
+      for (int s = 0; s < SETS; ++s)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) total[s][j] = 0.0f;
+      if (tile < p.total_tiles) {
+        const TcJob& job = p.jobs[job_of_tile(p, tile)];
+        const int64_t row0 = (tile - job.tile_begin) * tc::kTileRows;
+        if (job.w.bits == 4) {
+          warp_tile_products<4, SETS>(p, job, row0, c0, ktiles, my_kw * kUnroll, kt_stride, rounds, xs, sums, total);
+        } else {
+          warp_tile_products<8, SETS>(p, job, row0, c0, ktiles, my_kw * kUnroll, kt_stride, rounds, xs, sums, total);
+        }
+      }
+      float* rb = red + static_cast<int64_t>(buf) * kWarps * SETS * 128;
+#pragma unroll
+      for (int s = 0; s < SETS; ++s)
+        *reinterpret_cast<float4*>(rb + (warp * SETS + s) * 128 + lane * 4) =
+            make_float4(total[s][0], total[s][1], total[s][2], total[s][3]);
+      __syncthreads();
+      // Combine: row tile rt's warps, hi + lo columns, unscale, write or add into y.
+      for (int idx = threadIdx.x; idx < RT * tc::kTileRows * n; idx += kThreads) {
+        const int rt = idx / (tc::kTileRows * n), rem = idx % (tc::kTileRows * n);
+        const int row_in = rem / n, tok = rem % n;
+        const int64_t ctile = grp * RT + rt;
+        if (ctile >= p.total_tiles) continue;
+        const TcJob& job = p.jobs[job_of_tile(p, ctile)];
+        const int64_t r = (ctile - job.tile_begin) * tc::kTileRows + row_in;
+        if (r >= job.w.rows) continue;
+        const int s = tok >> 2, col_hi = tok & 3, col_lo = col_hi + 4;
+        const int li = tc::c_lane(row_in, col_hi) * 4 + tc::c_reg(row_in, col_hi);
+        const int lo = tc::c_lane(row_in, col_lo) * 4 + tc::c_reg(row_in, col_lo);
+        float v = 0.0f;
+        for (int wv = rt * wpt; wv < (rt + 1) * wpt; ++wv) {
+          const float* wr = rb + (wv * SETS + s) * 128;
+          v += wr[li] + wr[lo];
+        }
+        v *= tok_unscale[tok];
+        float* dst = job.y + tok * job.y_stride + r;
+        *dst = (c0 > 0 || job.accumulate) ? *dst + v : v;
+      }
+      buf ^= 1;
+    }
+    __syncthreads();  // the next slice overwrites the staged input
+  }
+}
+
+}  // namespace
+
+bool matvec_tc_covers(const WeightMatrix& w) {
+  if (w.format != WeightFormat::affine || (w.bits != 4 && w.bits != 8)) return false;
+  if (w.group_size != 64 && w.group_size != 128) return false;
+  if (w.cols <= 0 || w.cols % w.group_size != 0 || w.cols % tc::kTileCols != 0) return false;
+  if (w.dtype != DType::bf16 && w.dtype != DType::f16 && w.dtype != DType::f32) return false;
+  if (w.scales == nullptr || w.biases == nullptr) return false;
+  return reinterpret_cast<uintptr_t>(w.data) % 16 == 0 && w.row_bytes() % 16 == 0;
+}
+
+void launch_matvec_tc(const StageInput& in, const MatvecJob* jobs, int job_count, cudaStream_t stream) {
+  if (job_count < 1 || job_count > kMaxMatvecJobs) throw Error("launch_matvec_tc: 1 to 8 jobs");
+  if (in.n < 1 || in.n > kMatvecMaxTokens) throw Error("launch_matvec_tc: 1 to 8 tokens");
+  TcParams p{};
+  p.in = in;
+  p.job_count = job_count;
+  int64_t tiles = 0;
+  for (int j = 0; j < job_count; ++j) {
+    const WeightMatrix& w = jobs[j].w;
+    if (!matvec_tc_covers(w) || w.cols != in.cols) throw Error("launch_matvec_tc: job " + std::to_string(j) + " not covered: " + w.describe());
+    p.jobs[j].w = to_dev_weight(w);
+    p.jobs[j].y = jobs[j].y;
+    p.jobs[j].y_stride = jobs[j].y_stride;
+    p.jobs[j].accumulate = jobs[j].accumulate ? 1 : 0;
+    p.jobs[j].tile_begin = tiles;
+    tiles += (w.rows + tc::kTileRows - 1) / tc::kTileRows;
+  }
+  // Unused entries start past every tile, so job_of_tile never picks them.
+  for (int j = job_count; j < kMaxMatvecJobs; ++j) p.jobs[j].tile_begin = INT64_MAX;
+  p.total_tiles = tiles;
+  if (tiles == 0) return;
+  const int n = static_cast<int>(in.n);
+  const int sets = n <= 4 ? 1 : 2;
+  // Largest slice (multiple of 64 columns) whose staging fits the budget.
+  const int64_t per_col_bytes = 4 * n;  // hi + lo halves per token
+  const int64_t fixed = red_bytes(sets) + 2 * n * kPadHalves * 2 + 16;
+  int64_t slice = (static_cast<int64_t>(kTcSmemBudget) - fixed) / (per_col_bytes + 1) / tc::kTileCols * tc::kTileCols;
+  slice = std::max<int64_t>(tc::kTileCols, std::min<int64_t>(slice, in.cols));
+  p.slice_cols = slice;
+  // Warps per row tile: enough to give each about kUnroll k-tiles of the (first) slice.
+  const int64_t ktiles = slice / tc::kTileCols;
+  int wpt = 1;
+  while (wpt < kWarps && static_cast<int64_t>(wpt) * 2 * kUnroll <= ktiles) wpt *= 2;
+  p.tiles_per_group = kWarps / wpt;
+  const size_t smem = static_cast<size_t>(staged_bytes(n, slice) + sums_bytes(slice) + red_bytes(sets));
+  void (*kernel)(TcParams) = sets == 1 ? kernel_matvec_tc<1> : kernel_matvec_tc<2>;
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
+  int per_sm = 0;
+  HEARTH_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem));
+  per_sm = std::max(per_sm, 1);
+  const int64_t groups = (tiles + p.tiles_per_group - 1) / p.tiles_per_group;
+  const int blocks = static_cast<int>(std::min<int64_t>(groups, int64_t{device_info().sm_count} * per_sm));
+  launch_pdl(kernel, blocks, kThreads, smem, stream, p);
+  HEARTH_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace hearth::engine::cuda

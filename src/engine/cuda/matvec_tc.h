@@ -1,0 +1,23 @@
+#pragma once
+// The decode matrix-vector paths behind launch_matvec / launch_matvec_jobs (kernels.h), exposed for the
+// tests and the micro-benchmark, which compare the two kernels on the same weights.
+#include <cuda_runtime_api.h>
+
+#include "engine/cuda/kernels.h"
+
+namespace hearth::engine::cuda {
+
+// True when the tensor-core kernel (matvec_tc.cu) handles `w`: MLX affine 4- or 8-bit, group 64 or 128,
+// columns a multiple of 64 and of the group, 16-byte aligned data, f32/f16/bf16 scales and biases.
+bool matvec_tc_covers(const WeightMatrix& w);
+
+// Every job through the tensor-core kernel in ONE launch (all must be covered; in.n <= 8 tokens,
+// job_count <= kMaxMatvecJobs). Float32-faithful: codes are exact in fp16 and the input is split into
+// fp16 hi + lo parts (about 2^-22 relative) under a power-of-two scale per token.
+void launch_matvec_tc(const StageInput& in, const MatvecJob* jobs, int job_count, cudaStream_t stream);
+
+// The CUDA-core kernel (matvec.cu) for any format: launch_matvec's path for what the tensor-core kernel
+// does not cover.
+void launch_matvec_cuda_core(const MatmulLaunch& p, cudaStream_t stream);
+
+}  // namespace hearth::engine::cuda

@@ -1,0 +1,163 @@
+// CPU tests of the tensor-core matrix-vector kernel's index mapping (matvec_tc_layout.h): the very
+// functions the kernel runs, composed with the documented m16n8k16 fragment layout, must give the
+// plain product of the packed codes with the input.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "engine/cuda/matvec_tc_layout.h"
+#include "engine/weight_formats.h"
+
+namespace hearth::engine::cuda::tc {
+namespace {
+
+std::mt19937_64& rng() {
+  static std::mt19937_64 r(5);
+  return r;
+}
+
+// Codes of one 16 × 64 k-tile packed as MLX affine `bits` rows, decoded back through weight_element
+// (scale 1, bias 0) so the test checks against the format's own definition.
+struct PackedTile {
+  std::vector<uint8_t> data;
+  std::vector<uint16_t> scales, biases;
+  WeightMatrix m;
+  int code(int row, int col) const { return static_cast<int>(weight_element(m, row, col)); }
+  uint32_t word(int row, int index) const {
+    uint32_t w;
+    std::memcpy(&w, data.data() + row * m.row_bytes() + 4 * index, 4);
+    return w;
+  }
+};
+
+PackedTile random_tile(int bits) {
+  PackedTile p;
+  p.m.format = WeightFormat::affine;
+  p.m.dtype = DType::bf16;
+  p.m.rows = kTileRows;
+  p.m.cols = kTileCols;
+  p.m.bits = bits;
+  p.m.group_size = 64;
+  p.data.resize(p.m.data_bytes());
+  for (auto& b : p.data) b = static_cast<uint8_t>(rng()());
+  p.scales.assign(kTileRows, f32_to_bf16(1.0f));
+  p.biases.assign(kTileRows, f32_to_bf16(0.0f));
+  p.m.data = p.data.data();
+  p.m.scales = p.scales.data();
+  p.m.biases = p.biases.data();
+  return p;
+}
+
+// A register (m, upper) of row `row` for lane t, as the kernel builds it.
+uint32_t a_register(const PackedTile& p, int bits, int row, int t, int m, int upper) {
+  if (bits == 4) return a_reg_4bit(p.word(row, 2 * t), p.word(row, 2 * t + 1), m, upper);
+  const uint32_t w[4] = {p.word(row, 4 * t), p.word(row, 4 * t + 1), p.word(row, 4 * t + 2), p.word(row, 4 * t + 3)};
+  return a_reg_8bit(w, m, upper);
+}
+
+TEST(MatvecTcLayout, TileColumnVisitsEveryColumnOnce) {
+  std::set<int> seen;
+  for (int m = 0; m < 4; ++m)
+    for (int k = 0; k < 16; ++k) {
+      const int c = tile_column(m, k);
+      EXPECT_GE(c, 0);
+      EXPECT_LT(c, kTileCols);
+      seen.insert(c);
+    }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kTileCols));
+}
+
+TEST(MatvecTcLayout, LaneOnlyTouchesItsOwnSixteenColumns) {
+  // The quad's lanes load columns [16t, 16t + 16): every k a lane holds must come from there.
+  for (int m = 0; m < 4; ++m)
+    for (int k = 0; k < 16; ++k) EXPECT_EQ(tile_column(m, k) / 16, (k & 7) >> 1) << "m " << m << " k " << k;
+}
+
+TEST(MatvecTcLayout, BSlotIsWhereTheLaneReadsItsBRegisters) {
+  std::set<int> slots;
+  for (int m = 0; m < 4; ++m)
+    for (int k = 0; k < 16; ++k) {
+      const int t = (k & 7) >> 1, upper = k >> 3, half = k & 1;
+      EXPECT_EQ(b_slot(tile_column(m, k)), t * 16 + m * 4 + upper * 2 + half) << "m " << m << " k " << k;
+      slots.insert(b_slot(tile_column(m, k)));
+    }
+  EXPECT_EQ(slots.size(), static_cast<size_t>(kTileCols));
+}
+
+class MatvecTcBits : public ::testing::TestWithParam<int> {};
+
+TEST_P(MatvecTcBits, ARegistersHoldTheCodesOfTheirColumns) {
+  const int bits = GetParam();
+  const PackedTile p = random_tile(bits);
+  for (int row = 0; row < kTileRows; ++row)
+    for (int t = 0; t < 4; ++t)
+      for (int m = 0; m < 4; ++m)
+        for (int upper = 0; upper < 2; ++upper) {
+          const uint32_t reg = a_register(p, bits, row, t, m, upper);
+          EXPECT_EQ(reg & 0xFC00FC00u, 0x64006400u);  // 1024 + q: exponent bits of 1024 in both halves
+          for (int half = 0; half < 2; ++half) {
+            const int k = 8 * upper + 2 * t + half;
+            EXPECT_EQ(a_code(reg, half), p.code(row, tile_column(m, k))) << "row " << row << " t " << t << " m " << m;
+          }
+        }
+}
+
+// Emulates one warp's 4 MMAs per the PTX fragment layout of m16n8k16 (A: lane (r % 8)·4 + (k % 8)/2,
+// register (r / 8) + 2·(k / 8), half k % 2; B: lane n·4 + (k % 8)/2, register k / 8, half k % 2) on
+// integer inputs, and compares D with the direct product over the tile's columns — exactly.
+TEST_P(MatvecTcBits, WarpOfFourMmasComputesTheTileProduct) {
+  const int bits = GetParam();
+  const PackedTile p = random_tile(bits);
+  // Staged input: 8 B columns, each 64 small integers placed by b_slot.
+  std::vector<int> x(8 * kTileCols), staged(8 * kTileCols);
+  for (int n = 0; n < 8; ++n)
+    for (int c = 0; c < kTileCols; ++c) {
+      x[n * kTileCols + c] = static_cast<int>(rng()() % 41) - 20;
+      staged[n * kTileCols + b_slot(c)] = x[n * kTileCols + c];
+    }
+  std::vector<int64_t> d(kTileRows * 8, 0);
+  for (int m = 0; m < 4; ++m) {
+    // Registers of every lane.
+    uint32_t a[32][4];
+    int b[32][2][2];
+    for (int lane = 0; lane < 32; ++lane) {
+      const int g = lane >> 2, t = lane & 3;
+      a[lane][0] = a_register(p, bits, g, t, m, 0);
+      a[lane][1] = a_register(p, bits, g + 8, t, m, 0);
+      a[lane][2] = a_register(p, bits, g, t, m, 1);
+      a[lane][3] = a_register(p, bits, g + 8, t, m, 1);
+      for (int reg = 0; reg < 2; ++reg)
+        for (int half = 0; half < 2; ++half) b[lane][reg][half] = staged[g * kTileCols + t * 16 + m * 4 + reg * 2 + half];
+    }
+    for (int r = 0; r < kTileRows; ++r)
+      for (int n = 0; n < 8; ++n)
+        for (int k = 0; k < 16; ++k) {
+          const int a_lane = (r % 8) * 4 + (k % 8) / 2, b_lane = n * 4 + (k % 8) / 2;
+          const int av = a_code(a[a_lane][(r / 8) + 2 * (k / 8)], k % 2);
+          d[r * 8 + n] += static_cast<int64_t>(av) * b[b_lane][k / 8][k % 2];
+        }
+  }
+  for (int r = 0; r < kTileRows; ++r)
+    for (int n = 0; n < 8; ++n) {
+      int64_t want = 0;
+      for (int c = 0; c < kTileCols; ++c) want += static_cast<int64_t>(p.code(r, c)) * x[n * kTileCols + c];
+      EXPECT_EQ(d[r * 8 + n], want) << "row " << r << " column " << n;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Bits, MatvecTcBits, ::testing::Values(4, 8),
+                         [](const ::testing::TestParamInfo<int>& info) { return std::to_string(info.param) + "bit"; });
+
+TEST(MatvecTcLayout, CFragmentLaneAndRegisterInvertRowAndColumn) {
+  for (int lane = 0; lane < 32; ++lane)
+    for (int j = 0; j < 4; ++j) {
+      EXPECT_EQ(c_lane(c_row(lane, j), c_col(lane, j)), lane);
+      EXPECT_EQ(c_reg(c_row(lane, j), c_col(lane, j)), j);
+    }
+}
+
+}  // namespace
+}  // namespace hearth::engine::cuda::tc
