@@ -31,4 +31,8 @@ size_t delta_chunked_workspace_bytes(int64_t n, int v_heads);
 // Throws hearth::Error when !delta_chunked_supports(p).
 void launch_delta_rule_chunked(const DeltaRuleLaunch& p, void* workspace, cudaStream_t stream);
 
+// The token-by-token kernel alone (delta_rule.cu), whatever n: launch_delta_rule picks between the two;
+// this is for comparisons (tests, benchmarks).
+void launch_delta_rule_recurrent(const DeltaRuleLaunch& p, cudaStream_t stream);
+
 }  // namespace hearth::engine::cuda

@@ -111,6 +111,13 @@ void launch_delta_rule(const DeltaRuleLaunch& p, cudaStream_t stream) {
     launch_delta_rule_chunked(p, nullptr, stream);
     return;
   }
+  launch_delta_rule_recurrent(p, stream);
+}
+
+void launch_delta_rule_recurrent(const DeltaRuleLaunch& p, cudaStream_t stream) {
+  if (p.n <= 0) return;
+  if (p.k_heads <= 0 || p.v_heads % p.k_heads != 0)
+    throw Error("CUDA delta rule: v_heads must be a multiple of k_heads", ErrorKind::unsupported);
   const dim3 grid(static_cast<unsigned>((p.dv + kColumnsPerBlock - 1) / kColumnsPerBlock),
                   static_cast<unsigned>(p.v_heads));
   switch (p.dk) {
