@@ -2,7 +2,7 @@
 # Runs the CUDA backend's GPU tests and the engine benchmarks on the GPU machine, from binaries built
 # on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
 #
-#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35]
+#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35] [attention-bench]
 #
 # Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
 # bench-<model>.log/.json. A short summary is printed last.
@@ -28,7 +28,8 @@ SUMMARY="$OUT/summary.txt"
 
 run_tests() {
   : > "$OUT/tests.log"
-  for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test; do
+  for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
+           engine_cuda_attention_test; do
     echo "=== $t" >> "$OUT/tests.log"
     timeout 400 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
     local rc=$?
@@ -56,6 +57,12 @@ run_bench() {  # name config extra-args...
   cat "$OUT/bench-$name.log" >> "$SUMMARY"
 }
 
+run_attention_bench() {  # decode attention alone, 35B-A3B layout, 10 layers: ms per step and TB/s
+  timeout 300 "$BIN/engine_cuda_attention_bench" --benchmark_min_time=0.5 > "$OUT/attention-bench.log" 2>&1
+  echo "attention bench rc=$?" >> "$SUMMARY"
+  grep -E '^BM_' "$OUT/attention-bench.log" >> "$SUMMARY"
+}
+
 run_cache() {  # issue 6: an agent session growing to ~40k tokens in 20 turns of ~1k new tokens
   local dir=/tmp/hearth-shape-35b
   mkdir -p "$dir" && cp bench/shapes/qwen3.6-35b-a3b-4bit.config.json "$dir/config.json"
@@ -75,6 +82,7 @@ for step in "$@"; do
     bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 512,8192 --contexts 0,8192 --profile 0 ;;
     bench27-full) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
     cache35) run_cache ;;
+    attention-bench) run_attention_bench ;;
     *) echo "unknown step $step" >> "$SUMMARY" ;;
   esac
 done

@@ -8,14 +8,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build-cuda}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test
+cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
+  engine_cuda_attention_test engine_cuda_attention_bench
 STAGE=$(mktemp -d)
 mkdir -p "$STAGE/bin" "$STAGE/lib"
-for exe in "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_test; do
+for exe in "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_test "$BUILD"/tests/engine/engine_cuda_*_bench; do
   strip --strip-debug -o "$STAGE/bin/$(basename "$exe")" "$exe"
 done
 # Shared libraries from Debian packages (not glibc or the C++ runtime, which the GPU machine has).
-ldd "$BUILD/src/app/hearth" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | while read -r lib; do
+ldd "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_bench | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | while read -r lib; do
   case "$(basename "$lib")" in
     libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libgcc_s.so*|libstdc++.so*|ld-linux*) ;;
     *) cp -L "$lib" "$STAGE/lib/" ;;
