@@ -2,11 +2,22 @@
 // every architecture and weight format (testdata/tiny), with decode steps replayed from a recorded
 // CUDA graph; plus graph-vs-eager equality, exact state restore, and the up-front memory check.
 //
-// Error budget: max |logit − reference| / max |reference| < 1e-3. The kernels compute in float32 (the
-// tensor-core ones with operands split into bf16 hi + lo), so the measured errors are ~1e-5; the budget
-// leaves room for summation order, and the greedy tokens must be identical (the references' closest
-// top-2 gap is 4e-3 on logits of magnitude ~9).
+// Precision::exact, error budget: max |logit − reference| / max |reference| < 1e-3. The kernels compute
+// in float32 (the tensor-core ones with operands split into bf16 hi + lo), so the measured errors are
+// ~1e-5; the budget leaves room for summation order, and the greedy tokens must be identical (the
+// references' closest top-2 gap is 4e-3 on logits of magnitude ~9).
+//
+// Precision::fast (the default: bf16 operands in the prefill products), budget kFastTolerance: each
+// prefill product carries bf16's ~2e-3 relative error (tests/engine/cuda_test_util.h) and a layer chains
+// several, so logits may be off by ~1e-2 of their scale — more than the references' closest top-2 gaps.
+// Greedy identity therefore cannot be asserted in fast mode in general; it is asserted at the steps
+// where the reference's top-1/top-2 margin exceeds twice the logit budget (there no logit within budget
+// can change the winner), and everywhere in exact mode.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
 
 #include "engine/cuda/cuda_ops.h"
 #include "engine/loader.h"
@@ -20,12 +31,15 @@ using testing::relative_error;
 using testing::tiny_model_dir;
 
 constexpr double kTolerance = 1e-3;
+constexpr double kFastTolerance = 3e-2;
 
-std::unique_ptr<Model> load_cuda(const std::string& name, int64_t max_context = 512) {
+std::unique_ptr<Model> load_cuda(const std::string& name, int64_t max_context = 512,
+                                 Precision precision = Precision::exact) {
   LoadOptions o;
   o.model_dir = tiny_model_dir(name);
   o.max_context = max_context;
   o.device = Device::cuda;
+  o.precision = precision;
   return load_model(o);
 }
 
@@ -94,6 +108,56 @@ TEST_P(CudaReferenceLogits, RestoredStateContinuesBitIdentically) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, CudaReferenceLogits, ::testing::ValuesIn(testing::tiny_model_names()),
+                         testing::tiny_model_test_name);
+
+class CudaFastReferenceLogits : public testing::TinyModelReferenceTest {
+ protected:
+  CudaFastReferenceLogits() : TinyModelReferenceTest(kFastTolerance, "cuda fast largest error") {}
+  void SetUp() override {
+    if (!cuda::device_available()) GTEST_SKIP() << "no CUDA device";
+    TinyModelReferenceTest::SetUp();
+  }
+  std::unique_ptr<Model> load(const std::string& name) override { return load_cuda(name, 512, Precision::fast); }
+
+  void expect_finite_logits(const std::string& what) {
+    const auto l = model_->logits();
+    EXPECT_TRUE(std::all_of(l.begin(), l.end(), [](float v) { return std::isfinite(v); })) << what;
+  }
+};
+
+TEST_P(CudaFastReferenceLogits, PrefillOf1_7_64_200TokensMatchesTransformersWithinTheBf16Budget) {
+  for (const auto& p : ref_.prefill) {
+    model_->reset();
+    model_->prefill(prompt_prefix(p.tokens));
+    expect_finite_logits("prefill of " + std::to_string(p.tokens) + " tokens");
+    check(p.logits, "prefill of " + std::to_string(p.tokens) + " tokens");
+  }
+}
+
+TEST_P(CudaFastReferenceLogits, DecodeAfterAFastPrefillPicksTheReferenceTokenWhereItsMarginExceedsTheBudget) {
+  model_->prefill(prompt_prefix(ref_.decode_prompt));
+  int asserted = 0;
+  for (size_t i = 0; i + 1 < ref_.decode_tokens.size(); ++i) {
+    const Token t = ref_.decode_tokens[i];
+    model_->prefill(std::span(&t, 1));
+    const std::vector<float>& want = ref_.decode_logits[i];
+    expect_finite_logits("decode step " + std::to_string(i));
+    check(want, "decode step " + std::to_string(i));
+    std::vector<float> sorted = want;
+    std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
+    double scale = 0;
+    for (float v : want) scale = std::max(scale, static_cast<double>(std::fabs(v)));
+    if (sorted[0] - sorted[1] > 2 * kFastTolerance * scale) {
+      ++asserted;
+      EXPECT_EQ(testing::argmax(model_->logits().data(), model_->logits().size()), ref_.decode_tokens[i + 1])
+          << "step " << i << " (reference margin " << sorted[0] - sorted[1] << ")";
+    }
+  }
+  std::printf("[ fast greedy ] %-34s tokens asserted at %d of %zu steps\n", GetParam().c_str(), asserted,
+              ref_.decode_tokens.size() - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(TinyModels, CudaFastReferenceLogits, ::testing::ValuesIn(testing::tiny_model_names()),
                          testing::tiny_model_test_name);
 
 TEST(CudaMemoryPlan, AModelThatCannotHoldItsContextIsRefusedNamingTheParts) {
