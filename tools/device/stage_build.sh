@@ -19,6 +19,8 @@ done
 ldd "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_bench | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | while read -r lib; do
   case "$(basename "$lib")" in
     libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|libgcc_s.so*|libstdc++.so*|ld-linux*) ;;
+    # cuBLAS (~700 MB) comes with the GPU machine's CUDA install, found through the binaries' RPATH.
+    libcublas.so*|libcublasLt.so*) ;;
     *) cp -L "$lib" "$STAGE/lib/" ;;
   esac
 done
