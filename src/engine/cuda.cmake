@@ -23,5 +23,8 @@ if(HEARTH_HAVE_CUDA)
   # cuBLAS (the Precision::fast prefill GEMMs) exists only as a shared library in the CUDA install; it
   # needs no C++ runtime of its own, and the GPU machine's CUDA image provides it.
   target_link_libraries(hearth_engine_cuda PUBLIC hearth_engine hearth_util CUDA::cudart_static CUDA::cublas)
+  # Executables find it where this toolkit keeps it (CMake's build RPATH) or at the standard install's
+  # path, which another machine's CUDA image may use instead.
+  target_link_options(hearth_engine_cuda INTERFACE "LINKER:-rpath,/usr/local/cuda/lib64")
   target_compile_definitions(hearth_engine_cuda INTERFACE HEARTH_HAVE_CUDA=1)
 endif()
