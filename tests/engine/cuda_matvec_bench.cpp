@@ -1,0 +1,188 @@
+// GPU micro-benchmark of the decode matrix-vector kernels per model shape: the tensor-core kernel
+// (matvec_tc.cu) against the CUDA-core kernel (matvec.cu) on the same random weights, and the four
+// DeltaNet input projections as one fused launch. Time from CUDA events around `kLaunches` launches
+// (UseManualTime); counters: bytes of W (+ scales and biases) per launch and TB/s = bytes / time.
+//
+//   engine_cuda_matvec_bench [--benchmark_filter=...]
+// Compare against the device's copy bandwidth (~3.0 TB/s on H100 SXM, docs/PERFORMANCE.md).
+#include <benchmark/benchmark.h>
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/cuda/cuda_ops.h"
+#include "engine/cuda/kernels.h"
+#include "engine/cuda/matvec_tc.h"
+
+namespace hearth::engine::cuda {
+namespace {
+
+constexpr int kLaunches = 20;
+
+enum class Kernel { tensor_core, cuda_core };
+
+struct Shape {
+  int64_t rows, cols;
+  int bits;
+};
+
+// Bytes of one matrix: packed codes plus bf16 scales and biases per group of 64.
+size_t weight_bytes(const WeightMatrix& w) { return w.data_bytes() + 2 * w.scales_row_bytes() * static_cast<size_t>(w.rows); }
+
+WeightMatrix dummy_weight(CudaOps& ops, int64_t rows, int64_t cols, int bits) {
+  WeightMatrix host;
+  host.format = WeightFormat::affine;
+  host.dtype = DType::bf16;
+  host.rows = rows;
+  host.cols = cols;
+  host.bits = bits;
+  host.group_size = 64;
+  return ops.place_weight(host);  // dummy contents (the ops were created with dummy weights)
+}
+
+CudaOps& ops() {
+  static CudaOps* o = [] {
+    CudaOptions opt;
+    opt.random_weights = true;
+    return new CudaOps(opt);
+  }();
+  return *o;
+}
+
+float* device_floats(size_t count) {
+  float* p = static_cast<float*>(ops().alloc(count * sizeof(float)));
+  launch_fill_floats(p, static_cast<int64_t>(count), 0.5f, ops().stream());
+  return p;
+}
+
+void time_launches(benchmark::State& state, size_t bytes, const std::function<void()>& launch) {
+  cudaStream_t stream = ops().stream();
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  launch();  // warm-up (smem attributes, first-touch)
+  cudaStreamSynchronize(stream);
+  for (auto _ : state) {
+    cudaEventRecord(start, stream);
+    for (int i = 0; i < kLaunches; ++i) launch();
+    cudaEventRecord(stop, stream);
+    cudaEventSynchronize(stop);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, start, stop);
+    state.SetIterationTime(ms / 1e3 / kLaunches);
+  }
+  state.counters["MB"] = static_cast<double>(bytes) / 1e6;
+  state.counters["TB/s"] = benchmark::Counter(static_cast<double>(bytes) * state.iterations() / 1e12,
+                                              benchmark::Counter::kIsRate);
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+}
+
+void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
+  const WeightMatrix w = dummy_weight(ops(), shape.rows, shape.cols, shape.bits);
+  float* x = device_floats(static_cast<size_t>(n * shape.cols));
+  float* y = device_floats(static_cast<size_t>(n * shape.rows));
+  MatmulLaunch p;
+  p.w = w;
+  p.x = x;
+  p.x_stride = shape.cols;
+  p.y = y;
+  p.y_stride = shape.rows;
+  p.n = n;
+  time_launches(state, weight_bytes(w), [&] {
+    if (kernel == Kernel::tensor_core) {
+      launch_matvec(p, ops().stream());
+    } else {
+      launch_matvec_cuda_core(p, ops().stream());
+    }
+  });
+  ops().release(x);
+  ops().release(y);
+}
+
+// The four Gated DeltaNet input projections of 35B-A3B (qkv 8192, z 4096, b 32, a 32 rows over 2048)
+// with the input RMSNorm: one launch against four CUDA-core launches (plain input).
+void BM_DeltaNetInputs(benchmark::State& state, bool fused) {
+  const int64_t rows[4] = {8192, 4096, 32, 32};
+  std::vector<WeightMatrix> ws;
+  std::vector<float*> ys;
+  size_t bytes = 0;
+  for (int64_t r : rows) {
+    ws.push_back(dummy_weight(ops(), r, 2048, 4));
+    ys.push_back(device_floats(static_cast<size_t>(r)));
+    bytes += weight_bytes(ws.back());
+  }
+  float* x = device_floats(2048);
+  float* norm = device_floats(2048);
+  time_launches(state, bytes, [&] {
+    if (fused) {
+      StageInput in;
+      in.x = x;
+      in.x_stride = 2048;
+      in.cols = 2048;
+      in.n = 1;
+      in.transform = StageTransform::rms_norm;
+      in.norm_weight = norm;
+      MatvecJob jobs[4];
+      for (int j = 0; j < 4; ++j) {
+        jobs[j].w = ws[j];
+        jobs[j].y = ys[j];
+        jobs[j].y_stride = rows[j];
+      }
+      launch_matvec_jobs(in, jobs, 4, ops().stream());
+    } else {
+      for (int j = 0; j < 4; ++j) {
+        MatmulLaunch p;
+        p.w = ws[j];
+        p.x = x;
+        p.x_stride = 2048;
+        p.y = ys[j];
+        p.y_stride = rows[j];
+        p.n = 1;
+        launch_matvec_cuda_core(p, ops().stream());
+      }
+    }
+  });
+  for (float* y : ys) ops().release(y);
+  ops().release(x);
+  ops().release(norm);
+}
+
+void register_all() {
+  const Shape shapes[] = {
+      {8192, 2048, 4}, {4096, 2048, 4},  {32, 2048, 4},     {2048, 4096, 4},   {512, 2048, 4},    {2048, 512, 4},
+      {256, 2048, 8},  {17408, 5120, 4}, {5120, 17408, 4},  {10240, 5120, 4},  {5120, 6144, 4},   {248320, 2048, 4}};
+  for (const Shape& s : shapes)
+    for (int64_t n : {1, 8})
+      for (Kernel k : {Kernel::cuda_core, Kernel::tensor_core}) {
+        if (n == 8 && s.rows == 248320) continue;
+        const std::string name = std::string("matvec/") + (k == Kernel::tensor_core ? "tc" : "cc") + "/" +
+                                 std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/" + std::to_string(s.bits) +
+                                 "bit/n" + std::to_string(n);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Matvec, s, k, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
+      }
+  benchmark::RegisterBenchmark("deltanet_inputs/4_launches_cc", BM_DeltaNetInputs, false)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("deltanet_inputs/1_launch_tc_rmsnorm", BM_DeltaNetInputs, true)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+}  // namespace hearth::engine::cuda
+
+int main(int argc, char** argv) {
+  if (!hearth::engine::cuda::device_available()) {
+    std::printf("no CUDA device\n");
+    return 0;
+  }
+  hearth::engine::cuda::register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
