@@ -2,7 +2,7 @@
 # Runs the CUDA backend's GPU tests and the engine benchmarks on the GPU machine, from binaries built
 # on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
 #
-#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35] [attention-bench] [matvec-bench]
+#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35] [attention-bench] [matvec-bench] [delta-bench]
 #
 # Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
 # bench-<model>.log/.json. A short summary is printed last.
@@ -29,7 +29,7 @@ SUMMARY="$OUT/summary.txt"
 run_tests() {
   : > "$OUT/tests.log"
   for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
-           engine_cuda_matvec_test engine_cuda_attention_test; do
+           engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test; do
     echo "=== $t" >> "$OUT/tests.log"
     timeout 400 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
     local rc=$?
@@ -63,6 +63,12 @@ run_attention_bench() {  # decode attention alone, 35B-A3B layout, 10 layers: ms
   grep -E '^BM_' "$OUT/attention-bench.log" >> "$SUMMARY"
 }
 
+run_delta_bench() {  # issue 5: one DeltaNet layer's delta rule at prefill, chunked vs token by token
+  timeout 300 "$BIN/engine_cuda_delta_bench" --benchmark_min_time=0.2 > "$OUT/bench-delta.log" 2>&1
+  echo "delta rule bench rc=$?" >> "$SUMMARY"
+  grep -E '^BM_' "$OUT/bench-delta.log" >> "$SUMMARY"
+}
+
 run_matvec_bench() {  # issue 5: decode matrix-vector kernels per model shape, CUDA-core vs tensor-core, TB/s
   timeout 300 "$BIN/engine_cuda_matvec_bench" --benchmark_min_time=0.05 > "$OUT/bench-matvec.log" 2>&1
   echo "matvec bench rc=$?" >> "$SUMMARY"
@@ -90,6 +96,7 @@ for step in "$@"; do
     cache35) run_cache ;;
     attention-bench) run_attention_bench ;;
     matvec-bench) run_matvec_bench ;;
+    delta-bench) run_delta_bench ;;
     *) echo "unknown step $step" >> "$SUMMARY" ;;
   esac
 done
