@@ -6,6 +6,7 @@
 #include <cublas_v2.h>
 
 #include "engine/cuda/cuda_check.h"
+#include "engine/cuda/delta_decode.h"
 #include "engine/cuda/gemm_fast.h"
 
 namespace hearth::engine::cuda {
@@ -500,6 +501,109 @@ void CudaOps::write_rows(const WriteRowsArgs& a) {
   require(a.position_ptr || a.position + a.src.rows <= a.dst.rows, "write_rows: rows past the destination");
   Timer timer(*this, [&] { return std::string("write_rows"); });
   launch_copy_at_position(view(a.src), a.dst.data, a.dst.stride, a.position, a.position_ptr, stream_);
+}
+
+// ---- fused ops -------------------------------------------------------------------------------------------
+namespace {
+
+StageTransform stage_transform(InputTransform t) {
+  switch (t) {
+    case InputTransform::rms_norm: return StageTransform::rms_norm;
+    case InputTransform::swiglu: return StageTransform::swiglu;
+    default: return StageTransform::none;
+  }
+}
+
+StageInput stage_input(const Tensor& x, InputTransform transform, const float* norm_weight, float eps, const Tensor& up) {
+  StageInput in;
+  in.x = x.data, in.x_stride = x.stride, in.cols = x.cols, in.n = x.rows;
+  in.transform = stage_transform(transform);
+  in.norm_weight = norm_weight, in.eps = eps;
+  in.up = up.data, in.up_stride = up.stride;
+  return in;
+}
+
+}  // namespace
+
+void CudaOps::matmul_jobs(const MatmulJobsArgs& a) {
+  const int64_t n = a.x.rows;
+  if (n < 1 || n > kMatvecMaxTokens) {  // prefill: the transform into scratch, then a GEMM per job
+    Ops::matmul_jobs(a);
+    return;
+  }
+  require(a.job_count >= 1 && a.job_count <= kMaxMatmulJobs && kMaxMatmulJobs <= kMaxMatvecJobs, "matmul_jobs: job count");
+  require(a.transform != InputTransform::rms_norm || a.norm_weight, "matmul_jobs: rms_norm without a weight");
+  require(a.transform != InputTransform::swiglu || (a.up.data && a.up.rows == n && a.up.cols == a.x.cols),
+          "matmul_jobs: swiglu needs up shaped like x");
+  MatvecJob jobs[kMaxMatmulJobs];
+  for (int j = 0; j < a.job_count; ++j) {
+    const MatmulJob& job = a.jobs[static_cast<size_t>(j)];
+    require(job.weight && job.weight->cols == a.x.cols && job.y.rows == n && job.y.cols == job.weight->rows,
+            "matmul_jobs shapes");
+    jobs[j].w = *job.weight;
+    jobs[j].y = job.y.data;
+    jobs[j].y_stride = job.y.stride;
+    jobs[j].accumulate = job.accumulate;
+  }
+  Timer timer(*this, [&] {
+    return "matmul_jobs x" + std::to_string(a.job_count) + " " + a.jobs[0].weight->describe() + " n=" + std::to_string(n);
+  });
+  launch_matvec_jobs(stage_input(a.x, a.transform, a.norm_weight, a.eps, a.up), jobs, a.job_count, stream_);
+}
+
+void CudaOps::moe_block(const MoeBlockArgs& a) {
+  const int64_t n = a.x.rows;
+  if (n < 1 || n > kMoeDecodeMaxTokens || n > kMatvecMaxTokens || a.top_k > kMoeMaxTopK) {
+    Ops::moe_block(a);  // prefill: the composition (grouped GEMMs in moe())
+    return;
+  }
+  require(a.norm_weight && a.router && a.gate && a.up && a.down && a.indices && a.weights && a.logits.data &&
+              a.logits.rows == n && a.logits.cols == a.router->rows && a.router->cols == a.x.cols,
+          "moe_block arguments");
+  const ExpertTable& gate = expert_table(*a.gate);
+  const ExpertTable& up = expert_table(*a.up);
+  const ExpertTable& down = expert_table(*a.down);
+  Timer timer(*this, [&] { return "moe_block n=" + std::to_string(n); });
+  const StageInput in = stage_input(a.x, InputTransform::rms_norm, a.norm_weight, a.eps, {});
+  // The router logits (one matrix-vector launch), then routing, experts, shared expert and the
+  // residual add in the fused MoE launches.
+  MatvecJob router;
+  router.w = *a.router;
+  router.y = a.logits.data;
+  router.y_stride = a.logits.stride;
+  launch_matvec_jobs(in, &router, 1, stream_);
+  MoeDecodeLaunch l;
+  l.gate = gate, l.up = up, l.down = down;
+  l.x = in;
+  l.router_logits = a.logits.data, l.logits_stride = a.logits.stride;
+  l.top_k = a.top_k, l.normalize = a.normalize;
+  l.shared_gate = a.shared_gate, l.shared_up = a.shared_up, l.shared_down = a.shared_down;
+  l.shared_gate_row = a.shared_gate_row;
+  l.indices = a.indices, l.weights = a.weights;
+  l.out = a.x.data, l.out_stride = a.x.stride;
+  const int64_t shared_inter = a.shared_gate ? a.shared_gate->rows : 0;
+  l.workspace = workspace(moe_decode_workspace_bytes(n, a.top_k, gate.shape.rows, shared_inter));
+  launch_moe_decode_fused(l, stream_);
+}
+
+void CudaOps::delta_step(const DeltaStepArgs& a) {
+  const int64_t kd = a.k_heads * a.dk, vd = a.v_heads * a.dv;
+  const bool one_kernel = a.qkv.rows == 1 && a.k_heads > 0 && a.qkv.cols == 2 * kd + vd && a.z.cols == vd &&
+                          a.out.cols == vd && a.a.cols == a.v_heads && a.b.cols == a.v_heads &&
+                          delta_decode_supports(static_cast<int>(a.k_heads), static_cast<int>(a.v_heads),
+                                                static_cast<int>(a.dk), static_cast<int>(a.dv), a.conv_kernel);
+  if (!one_kernel) {
+    Ops::delta_step(a);
+    return;
+  }
+  Timer timer(*this, [&] { return std::string("delta_step n=1"); });
+  DeltaDecodeLaunch l;
+  l.qkv = a.qkv.data, l.conv_state = a.conv_state, l.conv_weight = a.conv_weight, l.conv_kernel = a.conv_kernel;
+  l.z = a.z.data, l.a = a.a.data, l.b = a.b.data, l.a_log = a.a_log, l.dt_bias = a.dt_bias;
+  l.state = a.state, l.norm_weight = a.norm_weight, l.eps = a.eps, l.out = a.out.data;
+  l.k_heads = static_cast<int>(a.k_heads), l.v_heads = static_cast<int>(a.v_heads);
+  l.dk = static_cast<int>(a.dk), l.dv = static_cast<int>(a.dv);
+  launch_delta_decode(l, stream_);
 }
 
 // ---- recording -----------------------------------------------------------------------------------------

@@ -91,6 +91,10 @@ class CudaOps final : public Ops {
   void moe(const MoeArgs& a) override;
   void copy_tensor(const CopyArgs& a) override;
   void write_rows(const WriteRowsArgs& a) override;
+  // Fused ops (ops.h): one or few kernels for decode-sized batches, the default composition otherwise.
+  void matmul_jobs(const MatmulJobsArgs& a) override;
+  void moe_block(const MoeBlockArgs& a) override;
+  void delta_step(const DeltaStepArgs& a) override;
 
   bool can_record() const override { return !profiling_; }
   void begin_recording() override;
