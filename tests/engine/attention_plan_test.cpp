@@ -35,14 +35,32 @@ TEST(AttentionPlanTest, PiecesCoverEveryLengthWithinTheCapacityBound) {
   }
 }
 
-TEST(AttentionPlanTest, PieceTargetFillsTwoBlocksPerSm) {
+TEST(AttentionPlanTest, WorkspaceBoundCoversEveryKvHeadCount) {
+  // The workspace is sized from (heads, n) alone; the launch's bound for any KV-head count must fit.
+  for (const int sms : {1, 132}) {
+    for (int heads = 1; heads <= 40; ++heads) {
+      for (int kv = 1; kv <= heads; ++kv) {
+        if (heads % kv != 0) continue;
+        for (int64_t n = 1; n <= 8; ++n) {
+          for (const int64_t capacity : {1, 1000, 40000, 300000}) {
+            const int64_t used = decode_piece_bound(capacity, decode_piece_target(sms, kv, decode_row_chunks(n, heads / kv)));
+            ASSERT_LE(used, decode_workspace_piece_bound(capacity, sms, heads, n))
+                << "heads " << heads << " kv " << kv << " n " << n << " capacity " << capacity;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(AttentionPlanTest, PieceTargetFillsTheSms) {
   // 35B-A3B at n = 1: 2 KV heads, one chunk of 8 rows (8 query heads per KV head) on 132 SMs.
   EXPECT_EQ(decode_row_chunks(1, 8), 1);
   EXPECT_EQ(decode_row_chunks(2, 8), 2);
   EXPECT_EQ(decode_row_chunks(1, 6), 1);
   EXPECT_EQ(decode_row_chunks(8, 6), 6);
   const int64_t target = decode_piece_target(132, 2, 1);
-  EXPECT_GE(target * 2, 264);
+  EXPECT_GE(target * 2, 4 * 132);
   // At 32k the pieces are a few hundred keys: enough blocks, each streaming a long run.
   const DecodePieces p = decode_pieces(32768, target);
   EXPECT_GE(p.count * 2, 200);

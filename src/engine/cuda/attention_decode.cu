@@ -26,6 +26,8 @@ namespace hearth::engine::cuda {
 namespace {
 
 constexpr int kThreads = 256, kWarps = kThreads / 32, kRows = kDecodeRowsPerBlock;
+// Row stride of the score buffer: 4 floats of padding put the 8 rows a pass-1 group stores in different banks.
+constexpr int kScoreLd = kDecodeMaxPiece + 4;
 
 struct DecodeStreamParams {
   const float* q;
@@ -42,10 +44,10 @@ struct DecodeStreamParams {
   float* part_ml;                     // [n · heads][piece_bound][2]
 };
 
-// Shared memory: query rows [kRows][D], scores/probabilities [kRows][kDecodeMaxPiece], output [kRows][D],
-// row max and sum [kRows][2].
+// Shared memory: query rows [kRows][D], output [kRows][D], scores/probabilities [kRows][kScoreLd], row max
+// and sum [kRows][2].
 __host__ __device__ constexpr size_t decode_smem_bytes(int D) {
-  return sizeof(float) * (2 * static_cast<size_t>(kRows) * D + static_cast<size_t>(kRows) * kDecodeMaxPiece + 2 * kRows);
+  return sizeof(float) * (2 * static_cast<size_t>(kRows) * D + static_cast<size_t>(kRows) * kScoreLd + 2 * kRows);
 }
 
 __device__ __forceinline__ float dot4(const float4 a, const float4 b, float acc) {
@@ -76,7 +78,8 @@ __device__ __forceinline__ void reduce_scatter(float (&v)[N], int lane) {
   }
 }
 
-// grid (kv_heads, piece_bound, row chunks), kThreads threads.
+// grid (kv_heads, piece_bound, row chunks), kThreads threads. Four blocks per SM (64 registers, ~49 KB of
+// shared memory each) match the piece target of four blocks per SM: the whole grid is one wave.
 template <int D>
 __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStreamParams p) {
   constexpr int LPK = D / 4 < 8 ? D / 4 : 8;  // lanes per key in pass 1
@@ -89,8 +92,8 @@ __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStr
   extern __shared__ __align__(16) float sm[];
   float* qs = sm;                      // [kRows][D], pre-scaled
   float* os = qs + kRows * D;          // [kRows][D]
-  float* ss = os + kRows * D;          // [kRows][kDecodeMaxPiece]
-  float* ml = ss + kRows * kDecodeMaxPiece;  // [kRows][2]
+  float* ss = os + kRows * D;          // [kRows][kScoreLd]
+  float* ml = ss + kRows * kScoreLd;   // [kRows][2]
 
   const int kvh = blockIdx.x, piece = blockIdx.y, chunk = blockIdx.z;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -138,7 +141,7 @@ __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStr
     reduce_scatter<kRows, LPK>(part, lane);
     if (key < cnt) {
 #pragma unroll
-      for (int i = 0; i < kRows / LPK; ++i) ss[reduce_scatter_index(gl, i, kRows, LPK) * kDecodeMaxPiece + key] = part[i];
+      for (int i = 0; i < kRows / LPK; ++i) ss[reduce_scatter_index(gl, i, kRows, LPK) * kScoreLd + key] = part[i];
     }
   }
   __syncthreads();
@@ -148,7 +151,7 @@ __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStr
     const int gr = chunk * kRows + r;
     const int t = gr < rows_total ? gr / G : 0;
     const int visible = static_cast<int>(max(int64_t{0}, min(static_cast<int64_t>(cnt), pos0 + t + 1 - begin)));
-    float* srow = ss + r * kDecodeMaxPiece;
+    float* srow = ss + r * kScoreLd;
     float mx = -INFINITY;
     for (int k = lane; k < visible; k += 32) mx = fmaxf(mx, srow[k]);
     mx = warp_max(mx);
@@ -179,7 +182,7 @@ __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStr
       for (int u = 0; u < 8; ++u) {
 #pragma unroll
         for (int r = 0; r < kRows; ++r) {
-          const float pr = ss[r * kDecodeMaxPiece + k + u * KG];
+          const float pr = ss[r * kScoreLd + k + u * KG];
           acc[r][0] = fmaf(pr, vw[u].x, acc[r][0]);
           acc[r][1] = fmaf(pr, vw[u].y, acc[r][1]);
           acc[r][2] = fmaf(pr, vw[u].z, acc[r][2]);
@@ -191,7 +194,7 @@ __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStr
       const float4 vw = __ldg(reinterpret_cast<const float4*>(vbase + k * p.kv_stride));
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
-        const float pr = ss[r * kDecodeMaxPiece + k];
+        const float pr = ss[r * kScoreLd + k];
         acc[r][0] = fmaf(pr, vw.x, acc[r][0]);
         acc[r][1] = fmaf(pr, vw.y, acc[r][1]);
         acc[r][2] = fmaf(pr, vw.z, acc[r][2]);
@@ -248,11 +251,16 @@ struct DecodeMergeParams {
   int heads;
 };
 
-// grid n · heads (row t · heads + h), 256 threads; shared: one weight per piece.
+constexpr int kMergeCols4 = 16;  // 16-byte columns per merge block (fewer when head_dim < 64)
+
+// grid (n · heads rows (t · heads + h), ceil(D / 4 / kMergeCols4)), 256 threads: each thread owns a 16-byte
+// column and a subset of the pieces (many independent loads in flight), subsets summed in shared memory.
+// Shared: one weight per piece.
 __global__ void __launch_bounds__(256) kernel_decode_merge(const DecodeMergeParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   extern __shared__ float wts[];
   __shared__ float red[32];
+  __shared__ float4 sums[256];
   const int row = blockIdx.x, tid = threadIdx.x;
   const int64_t pos0 = p.dev_pos ? *p.dev_pos : p.pos;
   const int64_t count = decode_pieces(pos0 + p.n, p.piece_target).count;
@@ -268,13 +276,28 @@ __global__ void __launch_bounds__(256) kernel_decode_merge(const DecodeMergePara
     denom += w * ml[2 * s + 1];
   }
   denom = block_reduce<false>(denom, red);  // block_reduce syncs, so wts is complete
-  const float inv = 1.0f / denom;
-  const int t = row / p.heads, h = row - t * p.heads;
-  const float* acc = p.part_acc + static_cast<int64_t>(row) * p.piece_bound * p.D;
-  for (int d = tid; d < p.D; d += blockDim.x) {
-    float num = 0.0f;
-    for (int64_t s = 0; s < count; ++s) num = fmaf(wts[s], acc[s * p.D + d], num);
-    p.out[t * p.out_stride + static_cast<int64_t>(h) * p.D + d] = num * inv;
+  const int cols4 = min(kMergeCols4, p.D / 4);  // a power of two: D is 16 .. 256
+  const int subsets = blockDim.x / cols4;
+  const int c = blockIdx.y * cols4 + tid % cols4, sub = tid / cols4;
+  const float* acc = p.part_acc + static_cast<int64_t>(row) * p.piece_bound * p.D + 4 * c;
+  float4 num = make_float4(0.f, 0.f, 0.f, 0.f);
+  for (int64_t s = sub; s < count; s += subsets) {
+    const float4 a = *reinterpret_cast<const float4*>(acc + s * p.D);
+    const float w = wts[s];
+    num.x = fmaf(w, a.x, num.x), num.y = fmaf(w, a.y, num.y), num.z = fmaf(w, a.z, num.z), num.w = fmaf(w, a.w, num.w);
+  }
+  sums[tid] = num;
+  __syncthreads();
+  if (tid < cols4) {
+    float4 total = sums[tid];
+    for (int i = 1; i < subsets; ++i) {
+      const float4 o = sums[i * cols4 + tid];
+      total.x += o.x, total.y += o.y, total.z += o.z, total.w += o.w;
+    }
+    const float inv = 1.0f / denom;
+    const int t = row / p.heads, h = row - t * p.heads;
+    float* dst = p.out + t * p.out_stride + static_cast<int64_t>(h) * p.D + 4 * c;
+    dst[0] = total.x * inv, dst[1] = total.y * inv, dst[2] = total.z * inv, dst[3] = total.w * inv;
   }
 }
 
@@ -301,8 +324,7 @@ bool attention_decode_stream_supports(const AttentionLaunch& p) {
 }
 
 size_t attention_decode_stream_workspace_bytes(int heads, int head_dim, int64_t capacity, int64_t n) {
-  // The smallest piece target (one KV head, one row chunk) is the largest: it bounds every layout.
-  const int64_t bound = decode_piece_bound(capacity, decode_piece_target(device_info().sm_count, 1, 1));
+  const int64_t bound = decode_workspace_piece_bound(capacity, device_info().sm_count, heads, n);
   return sizeof(float) * static_cast<size_t>(n) * heads * bound * (head_dim + 2) + 256;
 }
 
@@ -331,7 +353,9 @@ void launch_attention_decode_stream(const AttentionLaunch& p, cudaStream_t strea
   m.out = p.out, m.out_stride = p.out_stride, m.heads = p.heads;
   const size_t smem = sizeof(float) * static_cast<size_t>(d.piece_bound);
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_decode_merge), smem);
-  launch_pdl(kernel_decode_merge, static_cast<unsigned>(p.n * p.heads), 256, smem, stream, m);
+  const int cols4 = std::min(kMergeCols4, p.head_dim / 4);
+  launch_pdl(kernel_decode_merge, dim3(static_cast<unsigned>(p.n * p.heads), static_cast<unsigned>(p.head_dim / 4 / cols4)),
+             256, smem, stream, m);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

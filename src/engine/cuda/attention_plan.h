@@ -28,10 +28,11 @@ HEARTH_ATTN_HD constexpr int decode_row_chunks(int64_t n, int group) {
   return static_cast<int>((n * group + kDecodeRowsPerBlock - 1) / kDecodeRowsPerBlock);
 }
 
-// Pieces wanted per (KV head, row chunk) so that about two blocks per SM have work.
+// Pieces wanted per (KV head, row chunk) so that about four blocks per SM have work: blocks in
+// different phases (K pass, V pass) keep loads in flight while others synchronise.
 HEARTH_ATTN_HD constexpr int64_t decode_piece_target(int sm_count, int kv_heads, int row_chunks) {
   const int64_t per_piece = static_cast<int64_t>(kv_heads) * row_chunks;
-  const int64_t want = 2 * static_cast<int64_t>(sm_count > 0 ? sm_count : 1);
+  const int64_t want = 4 * static_cast<int64_t>(sm_count > 0 ? sm_count : 1);
   const int64_t t = (want + per_piece - 1) / per_piece;
   return t > 0 ? t : 1;
 }
@@ -56,6 +57,13 @@ HEARTH_ATTN_HD constexpr DecodePieces decode_pieces(int64_t length, int64_t targ
 HEARTH_ATTN_HD constexpr int64_t decode_piece_bound(int64_t capacity, int64_t target) {
   const int64_t capped = (capacity + kDecodeMaxPiece - 1) / kDecodeMaxPiece;
   return target > capped ? target : capped;
+}
+
+// A piece bound valid for every KV-head count of `heads` query heads and n queries (the workspace is
+// sized without knowing the KV heads): kv_heads · ceil(n · heads / kv_heads / 8) >= ceil(n · heads / 8),
+// and the target shrinks as the blocks per piece grow.
+HEARTH_ATTN_HD constexpr int64_t decode_workspace_piece_bound(int64_t capacity, int sm_count, int heads, int64_t n) {
+  return decode_piece_bound(capacity, decode_piece_target(sm_count, 1, decode_row_chunks(n, heads)));
 }
 
 // After a reduce-scatter of `values` numbers over a group of `lanes` lanes (both powers of two,
