@@ -29,7 +29,7 @@ SUMMARY="$OUT/summary.txt"
 run_tests() {
   : > "$OUT/tests.log"
   for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
-           engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test engine_cuda_fused_test; do
+           engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test; do
     echo "=== $t" >> "$OUT/tests.log"
     timeout 400 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
     local rc=$?
