@@ -147,8 +147,11 @@ TEST_F(CudaAttentionTest, RecordedDecodeStaysCorrectAsTheContextGrows) {
 }
 
 TEST_F(CudaAttentionTest, DecodeWithAnUnalignedCacheStrideFallsBackAndMatchesCpu) {
-  // A row stride that is not a multiple of 4 floats rules out 16-byte loads: the older kernels run.
-  CudaOps gpu;
+  // A row stride that is not a multiple of 4 floats rules out 16-byte loads: the older kernels run (the
+  // n = 4 case then takes the prefill kernel, pinned to exact mode for the float32-level budget).
+  CudaOptions options;
+  options.precision = Precision::exact;
+  CudaOps gpu(options);
   const Layout s = kLayouts[2];
   const int64_t W = s.kv_heads * s.dim, cap = 700, Q = s.heads * s.dim;
   Cache c(gpu, cap, W, W + 2);
