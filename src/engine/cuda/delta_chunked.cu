@@ -16,6 +16,7 @@
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/delta_chunked.h"
+#include "engine/cuda/delta_chunked_layout.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/launch.cuh"
 #include "engine/cuda/smem_attr.h"
@@ -23,22 +24,16 @@
 namespace hearth::engine::cuda {
 namespace {
 
-constexpr int C = kDeltaChunk;
-constexpr int D = 128;      // Dk = Dv
+using namespace delta_layout;
+constexpr int C = kChunk;
+constexpr int D = kDim;
 constexpr int kPadD = D + 1;  // prepare: rows read by 16 threads at once land in different banks
-constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
-constexpr int kColumns = 32;  // walk: state columns per block (one per lane)
 constexpr float kNormEps = 1e-6f;
-// Workspace per (value head, chunk): W [C][D], then intra [C][C].
-constexpr int64_t kWorkspaceFloats = int64_t{C} * D + int64_t{C} * C;
 
+static_assert(kChunk == kDeltaChunk);
 static_assert(kThreads == 2 * D, "prepare: one thread per column of W and of U");
 static_assert(C % kWarps == 0 && D % kWarps == 0, "walk: rows split evenly over the warps");
-constexpr int kRowsPerWarp = C / kWarps;       // walk, V' and O rows per warp
-constexpr int kStateRowsPerWarp = D / kWarps;  // walk, state rows per warp
-
-__host__ __device__ inline int64_t chunk_count(int64_t n) { return (n + C - 1) / C; }
+static_assert(kThreads == 16 * 16 && C == 4 * 16, "prepare: 16 × 16 threads, 4 × 4 products each");
 
 // Loads the chunk's gates into smem: G[i] the running sum of g from the chunk's first token (summed in
 // token order, like the CPU), G = G_last on padded rows; beta (optional) zero on padded rows.
@@ -105,16 +100,15 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_prepare(const Del
 
   // k̂ k̂ᵀ and q̂ k̂ᵀ, 4 × 4 outputs of each per thread: rows b + 16 pi, columns a + 16 qj (interleaved so
   // that the 16 column rows a warp reads at once fall in 16 different banks).
-  const int a = tid & 15, b = tid >> 4;
   float kk[4][4] = {}, qk[4][4] = {};
 #pragma unroll 4
   for (int r = 0; r < D; ++r) {
     float kj[4], ki[4], qi[4];
 #pragma unroll
     for (int u = 0; u < 4; ++u) {
-      kj[u] = Ks[(a + 16 * u) * kPadD + r];
-      ki[u] = Ks[(b + 16 * u) * kPadD + r];
-      qi[u] = Qs[(b + 16 * u) * kPadD + r];
+      kj[u] = Ks[product_col(tid, u) * kPadD + r];
+      ki[u] = Ks[product_row(tid, u) * kPadD + r];
+      qi[u] = Qs[product_row(tid, u) * kPadD + r];
     }
 #pragma unroll
     for (int pi = 0; pi < 4; ++pi)
@@ -125,13 +119,13 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_prepare(const Del
       }
   }
   const int chunks = static_cast<int>(chunk_count(p.n));
-  float* ws = workspace + (static_cast<int64_t>(h) * chunks + chunk) * kWorkspaceFloats;
+  float* ws = workspace + workspace_offset(h, chunk, chunks);
   float* intra = ws + C * D;
 #pragma unroll
   for (int pi = 0; pi < 4; ++pi)
 #pragma unroll
     for (int qj = 0; qj < 4; ++qj) {
-      const int i = b + 16 * pi, j = a + 16 * qj;
+      const int i = product_row(tid, pi), j = product_col(tid, qj);
       const float decay = j <= i ? expf(G[i] - G[j]) : 0.0f;
       A[i * C + j] = j < i ? B[i] * kk[pi][qj] * decay : 0.0f;
       intra[i * C + j] = j <= i ? qk[pi][qj] * decay : 0.0f;
@@ -207,8 +201,7 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk(const DeltaR
                     rsqrtf(static_cast<float>(D)), EQ);
     load_normalised(Ks, D, p.k + first * p.k_stride + static_cast<int64_t>(kh) * D, p.k_stride, len, 1.0f, EK);
     {
-      const float4* src = reinterpret_cast<const float4*>(workspace + (static_cast<int64_t>(h) * chunks + chunk) *
-                                                                          kWorkspaceFloats);
+      const float4* src = reinterpret_cast<const float4*>(workspace + workspace_offset(h, chunk, chunks));
       float4* dst = reinterpret_cast<float4*>(Ws);
       for (int e = tid; e < kWorkspaceFloats / 4; e += kThreads) dst[e] = src[e];
       const float* ucols = p.out + first * p.out_stride + static_cast<int64_t>(h) * p.dv + col0;
@@ -220,7 +213,7 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk(const DeltaR
     __syncthreads();
 
     // V' = U − W S and O = (q̂ e^G) S: rows warp·8 + u, column lane.
-    const int row0 = warp * kRowsPerWarp;
+    const int row0 = walk_row0(warp);
     float vn[kRowsPerWarp], o[kRowsPerWarp];
 #pragma unroll
     for (int u = 0; u < kRowsPerWarp; ++u) {
@@ -275,7 +268,7 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk(const DeltaR
 
     // S ← e^{G_last} S + Σ_j (k̂_j e^{G_last − G_j}) V'_jᵀ: state rows warp·16 + u, column lane. Every read
     // of S this chunk (V', O above) finished before the barrier that preceded O += intra V'.
-    const int srow0 = warp * kStateRowsPerWarp;
+    const int srow0 = walk_state_row0(warp);
     const float chunk_decay = expf(G[C - 1]);
     float s[kStateRowsPerWarp];
 #pragma unroll

@@ -1,0 +1,42 @@
+#pragma once
+// Index mappings of the chunked delta rule kernels (delta_chunked.cu), as host + device functions so
+// that the CPU tests check them (every element owned by exactly one thread, workspace slots disjoint).
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define HEARTH_HD __host__ __device__
+#else
+#define HEARTH_HD
+#endif
+
+namespace hearth::engine::cuda::delta_layout {
+
+inline constexpr int kChunk = 64;     // tokens per chunk
+inline constexpr int kDim = 128;      // Dk = Dv
+inline constexpr int kThreads = 256;  // both kernels
+inline constexpr int kWarps = kThreads / 32;
+inline constexpr int kColumns = 32;  // walk: state columns per block, one per lane
+// Workspace per (value head, chunk): W [kChunk][kDim], then intra [kChunk][kChunk].
+inline constexpr int64_t kWorkspaceFloats = int64_t{kChunk} * kDim + int64_t{kChunk} * kChunk;
+inline constexpr int kRowsPerWarp = kChunk / kWarps;     // walk: V' and O rows of a warp
+inline constexpr int kStateRowsPerWarp = kDim / kWarps;  // walk: state rows of a warp
+
+HEARTH_HD inline int64_t chunk_count(int64_t n) { return (n + kChunk - 1) / kChunk; }
+
+// First float of the (value head, chunk) slot in the workspace.
+HEARTH_HD inline int64_t workspace_offset(int h, int chunk, int chunks) {
+  return (static_cast<int64_t>(h) * chunks + chunk) * kWorkspaceFloats;
+}
+
+// prepare, the C × C products: thread t's u-th row and column (u < 4), rows and columns interleaved by
+// 16 so that a warp's 16 column reads fall in different shared-memory banks.
+HEARTH_HD inline int product_row(int tid, int u) { return (tid >> 4) + 16 * u; }
+HEARTH_HD inline int product_col(int tid, int u) { return (tid & 15) + 16 * u; }
+
+// walk: the first V'/O row of a warp, and the first state row of a warp.
+HEARTH_HD inline int walk_row0(int warp) { return warp * kRowsPerWarp; }
+HEARTH_HD inline int walk_state_row0(int warp) { return warp * kStateRowsPerWarp; }
+
+}  // namespace hearth::engine::cuda::delta_layout
+
+#undef HEARTH_HD
