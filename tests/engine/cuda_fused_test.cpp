@@ -1,4 +1,4 @@
-// The CUDA fused ops (ops.h: delta_step, matmul_jobs, moe_block) against the CPU reference's
+// The CUDA fused ops (ops.h: delta_step, matmul_jobs, moe_block, attention_prep) against the CPU reference's
 // compositions on fresh random inputs: model shapes (35B-A3B), the tiny models' shapes and odd sizes,
 // outputs poisoned with NaN before each run, every state the op updates compared as well.
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/delta_decode.h"
+#include "engine/cuda/attention_prep.h"
 
 namespace hearth::engine::cuda {
 namespace {
@@ -79,24 +79,66 @@ INSTANTIATE_TEST_SUITE_P(
                       DeltaShape{"qwen35_27b_fallback", 16, 48, 128, 128, 4}),  // cluster of 12: the composition
     [](const ::testing::TestParamInfo<DeltaShape>& i) { return std::string(i.param.name); });
 
-TEST(CudaDeltaDecodeLayout, ClusterSizeAndBlockMappingCoverEveryValueHeadColumnOnce) {
-  // Pure index arithmetic (__host__ __device__): no GPU needed.
-  for (int dv : {8, 32, 40, 128}) {
-    for (int ratio : {1, 2, 3}) {
-      const int blocks = delta_decode_cluster_size(2, 2 * ratio, dv);
-      EXPECT_EQ(blocks, ratio * ((dv + 31) / 32));
-      std::vector<int> seen(static_cast<size_t>(ratio * dv), 0);
-      for (int x = 0; x < blocks; ++x) {
-        const DeltaDecodeBlock b = delta_decode_block(x, dv);
-        for (int c = 0; c < 32; ++c) {
-          const int col = b.column_block * 32 + c;
-          if (col < dv) ++seen[static_cast<size_t>(b.value_in_key * dv + col)];
-        }
-      }
-      for (int v : seen) EXPECT_EQ(v, 1) << "dv " << dv << " ratio " << ratio;
-    }
-  }
+// ---- attention_prep -----------------------------------------------------------------------------------
+
+struct PrepCase {
+  const char* name;
+  int64_t n, heads, kv_heads, head_dim, rotary_dim;
+  bool gated, device_position;
+};
+
+class CudaAttentionPrep : public ::testing::TestWithParam<PrepCase> {};
+
+TEST_P(CudaAttentionPrep, QueryGateKeyAndCacheRowsMatchTheCpuComposition) {
+  HEARTH_REQUIRE_GPU();
+  const PrepCase c = GetParam();
+  cpu::CpuOps cpu(1);
+  CudaOps gpu;
+  const int64_t n = c.n, D = c.head_dim, qd = c.heads * D, kvd = c.kv_heads * D, qw = qd * (c.gated ? 2 : 1);
+  const int64_t cap = 300, p = 257 - n;  // rows near the end of the cache, positions past 256
+  const auto q_proj = random_floats(static_cast<size_t>(n * qw), -3.0f, 3.0f), k0 = random_floats(static_cast<size_t>(n * kvd), -3.0f, 3.0f);
+  auto v = random_floats(static_cast<size_t>(n * kvd)), qn = random_floats(static_cast<size_t>(D), 0.5f, 1.5f),
+       kn = random_floats(static_cast<size_t>(D), 0.5f, 1.5f);
+  const auto cache0 = random_floats(static_cast<size_t>(cap * kvd));
+
+  std::vector<float> qp = q_proj, k = k0, kc = cache0, vc = cache0, q(static_cast<size_t>(n * qd)), gate(q.size());
+  AttentionPrepArgs a;
+  a.q_proj = host_tensor(qp, n, qw), a.gated = c.gated, a.k = host_tensor(k, n, kvd), a.v = host_tensor(v, n, kvd);
+  a.q_norm = qn.data(), a.k_norm = kn.data(), a.eps = 1e-6f;
+  a.heads = c.heads, a.kv_heads = c.kv_heads, a.head_dim = D, a.rotary_dim = c.rotary_dim, a.theta = 1e7f, a.first_position = p;
+  a.k_cache = host_tensor(kc, cap, kvd), a.v_cache = host_tensor(vc, cap, kvd);
+  a.q = host_tensor(q, n, qd);
+  if (c.gated) a.gate = host_tensor(gate, n, qd);
+  cpu.attention_prep(a);
+
+  DeviceFloats dqp(gpu, q_proj), dk(gpu, k0), dv(gpu, v), dqn(gpu, qn), dkn(gpu, kn), dkc(gpu, cache0), dvc(gpu, cache0);
+  DeviceFloats dq(gpu, static_cast<size_t>(n * qd)), dgate(gpu, static_cast<size_t>(n * qd));
+  dq.poison(), dgate.poison();
+  const int64_t position = p;
+  auto* dpos = static_cast<int64_t*>(gpu.alloc(sizeof(int64_t)));
+  gpu.upload(dpos, &position, sizeof(position));
+  AttentionPrepArgs g = a;
+  g.q_proj = dqp.tensor(n, qw), g.k = dk.tensor(n, kvd), g.v = dv.tensor(n, kvd), g.q_norm = dqn.get(), g.k_norm = dkn.get();
+  g.k_cache = dkc.tensor(cap, kvd), g.v_cache = dvc.tensor(cap, kvd), g.q = dq.tensor(n, qd);
+  g.gate = c.gated ? dgate.tensor(n, qd) : Tensor{};
+  if (c.device_position) g.first_position = 0, g.position_ptr = dpos;  // the recorded-step form
+  gpu.attention_prep(g);
+  EXPECT_LT(max_rel_error(dq.download(), q), 1e-5);
+  EXPECT_LT(max_rel_error(dk.download(), k), 1e-5);
+  EXPECT_LT(max_rel_error(dkc.download(), kc), 1e-5);  // rows outside [p, p + n) unchanged
+  EXPECT_EQ(dvc.download(), vc);
+  if (c.gated) EXPECT_EQ(dgate.download(), gate);
+  gpu.release(dpos);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CudaAttentionPrep,
+    ::testing::Values(PrepCase{"qwen35_35b_decode", 1, 16, 2, 256, 64, true, true},
+                      PrepCase{"qwen35_35b_n5", 5, 16, 2, 256, 64, true, false},
+                      PrepCase{"qwen3_plain_full_rotary", 3, 8, 4, 128, 128, false, true},
+                      PrepCase{"odd_head_dim", 7, 6, 3, 48, 16, true, false},
+                      PrepCase{"prefill_40", 40, 4, 1, 64, 32, false, false}),
+    [](const ::testing::TestParamInfo<PrepCase>& i) { return std::string(i.param.name); });
 
 // ---- matmul_jobs ---------------------------------------------------------------------------------------
 

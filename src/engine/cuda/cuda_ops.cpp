@@ -6,6 +6,7 @@
 #include <cublas_v2.h>
 
 #include "engine/cuda/cuda_check.h"
+#include "engine/cuda/attention_prep.h"
 #include "engine/cuda/delta_decode.h"
 #include "engine/cuda/gemm_fast.h"
 
@@ -604,6 +605,30 @@ void CudaOps::delta_step(const DeltaStepArgs& a) {
   l.k_heads = static_cast<int>(a.k_heads), l.v_heads = static_cast<int>(a.v_heads);
   l.dk = static_cast<int>(a.dk), l.dv = static_cast<int>(a.dv);
   launch_delta_decode(l, stream_);
+}
+
+void CudaOps::attention_prep(const AttentionPrepArgs& a) {
+  const int64_t n = a.q_proj.rows, D = a.head_dim, qd = a.heads * D;
+  require(a.heads > 0 && a.kv_heads > 0 && D > 0 && a.q_proj.cols == qd * (a.gated ? 2 : 1) && a.q.cols == qd &&
+              a.q.rows == n && a.k.rows == n && a.v.rows == n && a.k.cols == a.kv_heads * D && a.v.cols == a.k.cols &&
+              a.k_cache.cols == a.k.cols && a.v_cache.cols == a.k.cols && (!a.gated || (a.gate.cols == qd && a.gate.rows == n)),
+          "attention_prep shapes");
+  require(a.position_ptr || a.first_position + n <= a.k_cache.rows, "attention_prep: rows past the cache");
+  if (a.k_cache.stride != a.v_cache.stride) {
+    Ops::attention_prep(a);
+    return;
+  }
+  Timer timer(*this, [&] { return "attention_prep n=" + std::to_string(n); });
+  AttentionPrepLaunch l;
+  l.q_proj = a.q_proj.data, l.q_proj_stride = a.q_proj.stride, l.gated = a.gated;
+  l.k = a.k.data, l.k_stride = a.k.stride, l.v = a.v.data, l.v_stride = a.v.stride;
+  l.q_norm = a.q_norm, l.k_norm = a.k_norm, l.eps = a.eps, l.n = n;
+  l.heads = static_cast<int>(a.heads), l.kv_heads = static_cast<int>(a.kv_heads), l.head_dim = static_cast<int>(D);
+  l.rotary_dim = static_cast<int>(a.rotary_dim), l.theta = a.theta;
+  l.first_position = a.first_position, l.dev_position = a.position_ptr;
+  l.k_cache = a.k_cache.data, l.v_cache = a.v_cache.data, l.cache_stride = a.k_cache.stride;
+  l.q = a.q.data, l.q_stride = a.q.stride, l.gate = a.gate.data, l.gate_stride = a.gate.stride;
+  launch_attention_prep(l, stream_);
 }
 
 // ---- recording -----------------------------------------------------------------------------------------

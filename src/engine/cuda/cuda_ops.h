@@ -95,6 +95,7 @@ class CudaOps final : public Ops {
   void matmul_jobs(const MatmulJobsArgs& a) override;
   void moe_block(const MoeBlockArgs& a) override;
   void delta_step(const DeltaStepArgs& a) override;
+  void attention_prep(const AttentionPrepArgs& a) override;
 
   bool can_record() const override { return !profiling_; }
   void begin_recording() override;
