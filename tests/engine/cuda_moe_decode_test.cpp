@@ -231,6 +231,16 @@ TEST_F(CudaMoeDecodeTest, SmallConfigsMatchCpuComposition) {
   run_case({"affine4_g64", 40, 16, 128, 64, SharedSpec{"affine4_g64", 64}, 0, {3}, true, StageTransform::rms_norm});
 }
 
+TEST_F(CudaMoeDecodeTest, AffineLayoutsOnAndOffTheBf16LoadSplitMatchCpuComposition) {
+  // The load/decode split (affine_bf16_chunks.cuh) at 8 bits and at groups of 32 and 128 columns.
+  run_case({"affine8_g64", 32, 8, 512, 128, SharedSpec{"affine8_g64", 128}, 16, {1, 6}, true, StageTransform::rms_norm});
+  run_case({"affine4_g128", 16, 4, 256, 128, SharedSpec{"affine4_g128", 256}, 0, {1, 3}, true, StageTransform::rms_norm});
+  // Not split: f16 scales, and a shared expert whose groups differ from the experts' (same codec).
+  run_case({"affine4_g64_f16scales", 16, 4, 256, 128, SharedSpec{"affine4_g64_f16scales", 128}, 0, {1, 4}, true,
+            StageTransform::rms_norm});
+  run_case({"affine4_g64", 16, 4, 256, 128, SharedSpec{"affine4_g32", 64}, 0, {2, 8}, false, StageTransform::rms_norm});
+}
+
 TEST_F(CudaMoeDecodeTest, Bf16AndMxfp4ExpertsMatchCpuComposition) {
   run_case({"bf16", 64, 8, 512, 128, SharedSpec{"bf16", 128}, 16, {1, 8}, true, StageTransform::rms_norm});
   run_case({"mxfp4", 32, 4, 256, 64, SharedSpec{"mxfp4", 96}, 0, {1, 5}, true, StageTransform::rms_norm});

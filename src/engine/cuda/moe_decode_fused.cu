@@ -16,8 +16,10 @@
 // pass, so a lane has rows × matrices × chunks independent 16-byte loads in flight (8 in gate/up, up
 // to 10 in down for the 35B-A3B shapes) instead of one or two.
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 
+#include "engine/cuda/affine_bf16_chunks.cuh"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/launch.cuh"
@@ -37,6 +39,10 @@ constexpr int kGateUpRowsPerWarp = 2;
 constexpr int kDownRowsPerWarp = 2;
 constexpr int kGateUpChunksPerLane = 2;  // 2 × 32 lanes × 32 = 2048 columns in one pass
 constexpr int kDownChunksPerLane = 5;    // 9 × 16 chunks (8 experts + shared, inter 512) in one pass
+// The affine bf16 path (affine_bf16_chunks.cuh) holds a whole pass of loads in registers: fewer chunks
+// per pass at 8 bits (two 16-byte words a chunk) keep it under the 128 registers of two blocks per SM.
+template <int BITS> constexpr int kFastGateUpChunks = BITS == 4 ? 2 : 1;
+template <int BITS> constexpr int kFastDownChunks = BITS == 4 ? 5 : 2;
 
 struct FusedParams {
   DevWeight gate, up, down;  // expert shapes; pointers come from the tables
@@ -51,6 +57,8 @@ struct FusedParams {
   const uint8_t* const* d_biases;
   DevWeight s_gate, s_up, s_down, s_row;  // shared expert (data null when the model has none)
   Codec row_codec;                         // of s_row
+  int gate_up_group_shift;                 // affine bf16 path: log2(chunks per group) of gate/up
+  int down_group_shift;                    // ... and of down
   StageInput x;
   const float* logits;
   int64_t logits_stride;
@@ -101,7 +109,42 @@ __device__ __forceinline__ float warp_row_dot(const DevWeight w, Codec codec, co
 }
 
 // grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
-template <Codec C>
+// Gate and up dots of a warp's rows over the whole staged x̂, through the affine bf16 load/decode split:
+// every load of a pass (rows × {gate, up} × chunks) is issued before the first is decoded.
+template <int BITS>
+__device__ __forceinline__ void gate_up_dots_affine(const DevWeight (&wg)[kGateUpRowsPerWarp],
+                                                    const DevWeight (&wu)[kGateUpRowsPerWarp],
+                                                    const int64_t (&rr)[kGateUpRowsPerWarp],
+                                                    const bool (&live)[kGateUpRowsPerWarp], int64_t cc, int shift,
+                                                    const float4* xs, float (&ga)[kGateUpRowsPerWarp],
+                                                    float (&ua)[kGateUpRowsPerWarp]) {
+  constexpr int U = kGateUpRowsPerWarp, CPL = kFastGateUpChunks<BITS>;
+  const int lane = threadIdx.x & 31;
+  for (int64_t c0 = 0; c0 < cc; c0 += 32 * CPL) {
+    AffineChunk<BITS> a[U][2][CPL];
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+#pragma unroll
+      for (int m = 0; m < 2; ++m)
+#pragma unroll
+        for (int i = 0; i < CPL; ++i) {
+          const DevWeight& w = m ? wu[u] : wg[u];
+          const int64_t c = min(c0 + i * 32 + lane, cc - 1);  // clamped: loads stay branch-free
+          a[u][m][i] = affine_chunk_load<BITS>(w.data, w.scales, w.biases, w.row_bytes, w.groups, rr[u], c, shift);
+        }
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+#pragma unroll
+      for (int i = 0; i < CPL; ++i) {
+        const int64_t c = c0 + i * 32 + lane;
+        const float g = affine_chunk_dot<BITS>(a[u][0][i], xs, min(c, cc - 1));
+        const float v = affine_chunk_dot<BITS>(a[u][1][i], xs, min(c, cc - 1));
+        if (live[u] && c < cc) ga[u] += g, ua[u] += v;
+      }
+  }
+}
+
+template <Codec C, bool kAffineBf16>
 __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_gate_up(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
   extern __shared__ float4 xs[];
@@ -164,6 +207,9 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_gate_up(con
       }
     }
     float ga[kGateUpRowsPerWarp] = {}, ua[kGateUpRowsPerWarp] = {};
+    if constexpr (kAffineBf16) {
+      gate_up_dots_affine<C == Codec::affine4 ? 4 : 8>(wg, wu, rr, live, cc, p.gate_up_group_shift, xs, ga, ua);
+    } else {
     for (int64_t c0 = 0; c0 < cc; c0 += 32 * kGateUpChunksPerLane) {
 #pragma unroll
       for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
@@ -180,6 +226,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_gate_up(con
         }
       }
     }
+    }
 #pragma unroll
     for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
       const float g = warp_sum(ga[u]), up = warp_sum(ua[u]);
@@ -189,14 +236,57 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_gate_up(con
 }
 
 // grid (down row blocks, tokens), kFusedThreads threads; dynamic smem: the k + 1 weighted h vectors.
-template <Codec C>
+// Per-part facts the down kernel's chunks look up (slot top_k: the shared expert).
+struct DownParts {
+  const uint8_t* data[kMoeMaxTopK + 1];
+  const uint8_t* scales[kMoeMaxTopK + 1];
+  const uint8_t* biases[kMoeMaxTopK + 1];
+  int64_t row_bytes[kMoeMaxTopK + 1];
+  int64_t groups[kMoeMaxTopK + 1];
+};
+
+// A warp's down rows over all parts through the affine bf16 load/decode split. `map[vc]` is virtual
+// chunk vc's (part, chunk within the part).
+template <int BITS>
+__device__ __forceinline__ void down_dots_affine(const DownParts& parts, const int2* map, int64_t down_chunks,
+                                                 int64_t first_row, int64_t rows, int shift, const float4* hs,
+                                                 float (&acc)[kDownRowsPerWarp]) {
+  constexpr int U = kDownRowsPerWarp, CPL = kFastDownChunks<BITS>;
+  const int lane = threadIdx.x & 31;
+  for (int64_t vc0 = 0; vc0 < down_chunks; vc0 += 32 * CPL) {
+    AffineChunk<BITS> a[U][CPL];
+#pragma unroll
+    for (int i = 0; i < CPL; ++i) {
+      const int2 m = map[min(vc0 + i * 32 + lane, down_chunks - 1)];  // clamped: loads stay branch-free
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int64_t r = min(first_row + u, rows - 1);
+        a[u][i] = affine_chunk_load<BITS>(parts.data[m.x], parts.scales[m.x], parts.biases[m.x], parts.row_bytes[m.x],
+                                          parts.groups[m.x], r, m.y, shift);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < CPL; ++i) {
+      const int64_t vc = vc0 + i * 32 + lane;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const float d = affine_chunk_dot<BITS>(a[u][i], hs, min(vc, down_chunks - 1));
+        if (vc < down_chunks) acc[u] += d;
+      }
+    }
+  }
+}
+
+template <Codec C, bool kAffineBf16>
 __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the gate/up kernel before touching memory
-  extern __shared__ float4 hs[];
-  __shared__ const uint8_t* part_data[kMoeMaxTopK + 1];
-  __shared__ const uint8_t* part_scales[kMoeMaxTopK + 1];
-  __shared__ const uint8_t* part_biases[kMoeMaxTopK + 1];
+  extern __shared__ float4 hs[];  // down_chunks staged chunks, then the int2 chunk map
+  __shared__ DownParts parts;
+  const uint8_t** part_data = parts.data;
+  const uint8_t** part_scales = parts.scales;
+  const uint8_t** part_biases = parts.biases;
   __shared__ float part_weight[kMoeMaxTopK + 1];
+  int2* chunk_map = reinterpret_cast<int2*>(hs + p.layout.down_chunks * 8);
   const int t = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const MoeFusedLayout& L = p.layout;
   if (threadIdx.x < L.top_k) {
@@ -205,11 +295,13 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const 
     part_scales[threadIdx.x] = p.d_scales ? p.d_scales[e] : nullptr;
     part_biases[threadIdx.x] = p.d_biases ? p.d_biases[e] : nullptr;
     part_weight[threadIdx.x] = p.weights[t * L.top_k + threadIdx.x];
+    parts.row_bytes[threadIdx.x] = p.down.row_bytes, parts.groups[threadIdx.x] = p.down.groups;
   } else if (threadIdx.x == L.top_k && p.has_shared) {
     part_data[threadIdx.x] = p.s_down.data;
     part_scales[threadIdx.x] = p.s_down.scales;
     part_biases[threadIdx.x] = p.s_down.biases;
     part_weight[threadIdx.x] = p.sigma[t];
+    parts.row_bytes[threadIdx.x] = p.s_down.row_bytes, parts.groups[threadIdx.x] = p.s_down.groups;
   }
   __syncthreads();
   // Stage w_j · h_j (σ · h_s for the shared part), each part starting at a chunk of its own.
@@ -225,6 +317,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const 
 #pragma unroll
     for (int q = 0; q < 4; ++q) f[q] = col + q < cols ? w * src[col + q] : 0.0f;
     hs[staged_slot(vc, e4)] = make_float4(f[0], f[1], f[2], f[3]);
+    if (e4 == 0) chunk_map[vc] = make_int2(static_cast<int>(ch.slot), static_cast<int>(ch.chunk));
   }
   __syncthreads();
 
@@ -233,6 +326,10 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const 
   for (int64_t task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp; task < tasks;
        task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
     float acc[kDownRowsPerWarp] = {};
+    if constexpr (kAffineBf16) {
+      down_dots_affine<C == Codec::affine4 ? 4 : 8>(parts, chunk_map, L.down_chunks, task * kDownRowsPerWarp, rows,
+                                                     p.down_group_shift, hs, acc);
+    } else {
     for (int64_t vc0 = 0; vc0 < L.down_chunks; vc0 += 32 * kDownChunksPerLane) {
 #pragma unroll
       for (int i = 0; i < kDownChunksPerLane; ++i) {
@@ -253,6 +350,7 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const 
         }
       }
     }
+    }
 #pragma unroll
     for (int u = 0; u < kDownRowsPerWarp; ++u) {
       const float v = warp_sum(acc[u]);
@@ -267,21 +365,23 @@ unsigned row_blocks(int64_t rows, int rows_per_warp) {
   return static_cast<unsigned>(std::min<int64_t>((rows + per - 1) / per, int64_t{device_info().sm_count} * 8));
 }
 
-template <Codec C>
+template <Codec C, bool kAffineBf16 = false>
 void launch_gate_up(const FusedParams& fp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>((fp.x.cols + 31) / 32) * 32 * sizeof(float);
-  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_fused_gate_up<C>), smem);
+  const auto kernel = kernel_moe_fused_gate_up<C, kAffineBf16>;
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   const dim3 grid(row_blocks(fp.layout.vrows, kGateUpRowsPerWarp), static_cast<unsigned>(n));
-  launch_pdl(kernel_moe_fused_gate_up<C>, grid, kFusedThreads, smem, stream, fp);
+  launch_pdl(kernel, grid, kFusedThreads, smem, stream, fp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
-template <Codec C>
+template <Codec C, bool kAffineBf16 = false>
 void launch_down(const FusedParams& fp, int64_t n, cudaStream_t stream) {
-  const size_t smem = static_cast<size_t>(fp.layout.down_chunks) * 32 * sizeof(float);
-  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_moe_fused_down<C>), smem);
+  const size_t smem = static_cast<size_t>(fp.layout.down_chunks) * (32 * sizeof(float) + sizeof(int2));
+  const auto kernel = kernel_moe_fused_down<C, kAffineBf16>;
+  ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   const dim3 grid(row_blocks(fp.down.rows, kDownRowsPerWarp), static_cast<unsigned>(n));
-  launch_pdl(kernel_moe_fused_down<C>, grid, kFusedThreads, smem, stream, fp);
+  launch_pdl(kernel, grid, kFusedThreads, smem, stream, fp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 
@@ -292,6 +392,24 @@ void require(bool ok, const std::string& what) {
 // The decoder of a kernel that reads several matrices with one template: the fast one only if it is
 // valid for all of them.
 Codec common_codec(Codec a, Codec b) { return a == b ? a : Codec::generic; }
+
+// log2(chunks per group) when every matrix takes the affine bf16 load/decode split (affine_bf16_chunks.cuh):
+// affine with bf16 scales and one group size, a power-of-two number of 32-element chunks; else -1.
+int affine_bf16_group_shift(std::initializer_list<const WeightMatrix*> ms) {
+  int shift = -1;
+  for (const WeightMatrix* m : ms) {
+    if (!m) continue;
+    const int per = m->group_size / 32;
+    if (m->format != WeightFormat::affine || m->dtype != DType::bf16 || m->group_size % 32 != 0 || per <= 0 ||
+        (per & (per - 1)) != 0)
+      return -1;
+    int s = 0;
+    while ((1 << s) < per) ++s;
+    if (shift >= 0 && s != shift) return -1;
+    shift = s;
+  }
+  return shift;
+}
 
 }  // namespace
 
@@ -346,16 +464,29 @@ void launch_moe_decode_fused(const MoeDecodeLaunch& p, cudaStream_t stream) {
   fp.sigma = fp.h + (n * fp.layout.vrows + 3) / 4 * 4;
   fp.out = p.out, fp.out_stride = p.out_stride;
 
+  // The affine bf16 path needs one layout over every matrix a kernel reads (the codec, already common,
+  // fixes the bits).
+  fp.gate_up_group_shift = affine_bf16_group_shift({&g, &u, p.shared_gate, p.shared_up});
+  fp.down_group_shift = affine_bf16_group_shift({&d, p.shared_down});
+  const bool gate_up_affine = fp.gate_up_group_shift >= 0, down_affine = fp.down_group_shift >= 0;
   switch (gate_up_codec) {
-    case Codec::affine4: launch_gate_up<Codec::affine4>(fp, n, stream); break;
-    case Codec::affine8: launch_gate_up<Codec::affine8>(fp, n, stream); break;
+    case Codec::affine4:
+      gate_up_affine ? launch_gate_up<Codec::affine4, true>(fp, n, stream) : launch_gate_up<Codec::affine4>(fp, n, stream);
+      break;
+    case Codec::affine8:
+      gate_up_affine ? launch_gate_up<Codec::affine8, true>(fp, n, stream) : launch_gate_up<Codec::affine8>(fp, n, stream);
+      break;
     case Codec::fp4: launch_gate_up<Codec::fp4>(fp, n, stream); break;
     case Codec::bf16: launch_gate_up<Codec::bf16>(fp, n, stream); break;
     case Codec::generic: launch_gate_up<Codec::generic>(fp, n, stream); break;
   }
   switch (down_codec) {
-    case Codec::affine4: launch_down<Codec::affine4>(fp, n, stream); break;
-    case Codec::affine8: launch_down<Codec::affine8>(fp, n, stream); break;
+    case Codec::affine4:
+      down_affine ? launch_down<Codec::affine4, true>(fp, n, stream) : launch_down<Codec::affine4>(fp, n, stream);
+      break;
+    case Codec::affine8:
+      down_affine ? launch_down<Codec::affine8, true>(fp, n, stream) : launch_down<Codec::affine8>(fp, n, stream);
+      break;
     case Codec::fp4: launch_down<Codec::fp4>(fp, n, stream); break;
     case Codec::bf16: launch_down<Codec::bf16>(fp, n, stream); break;
     case Codec::generic: launch_down<Codec::generic>(fp, n, stream); break;
