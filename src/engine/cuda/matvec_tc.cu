@@ -36,7 +36,7 @@ namespace {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
-constexpr int kUnroll = 4;  // k-tiles per warp whose loads are in flight together
+constexpr int kUnroll = 4;  // k-tiles per warp and round for 4-bit (kUnrollOf)
 // Dynamic shared memory per block: two blocks per SM (227 KB) with room for the static arrays.
 constexpr size_t kTcSmemBudget = 100 * 1024;
 constexpr int kPadHalves = 8;  // 16 bytes per staged row: consecutive rows start on odd 16-byte banks
@@ -99,8 +99,10 @@ __device__ void stage_slice(const TcParams& p, const float* inv_rms, int64_t c0,
 #pragma unroll
   for (int t = 0; t < kMatvecMaxTokens; ++t) {
     mx[t] = 0.0f;
-    if (t < n)
+    if (t < n) {
+#pragma unroll 4
       for (int64_t c = threadIdx.x; c < sc; c += kThreads) mx[t] = fmaxf(mx[t], fabsf(stage_input_value(in, inv_rms, t, c0 + c)));
+    }
     mx[t] = warp_max(mx[t]);
   }
   if (lane == 0)
@@ -122,121 +124,140 @@ __device__ void stage_slice(const TcParams& p, const float* inv_rms, int64_t c0,
   }
   __syncthreads();
   const int ktiles = static_cast<int>(sc / tc::kTileCols);
-  for (int item = warp; item < ktiles * kMatvecMaxTokens; item += kWarps) {
-    const int kt = item / kMatvecMaxTokens, t = item % kMatvecMaxTokens;
-    if (t >= n) {
-      if (lane == 0) sums[kt * 8 + t] = 0.0f;
-      continue;
-    }
-    const float scale = tok_scale[t];
-    float part = 0.0f;
+  for (int i = threadIdx.x; i < ktiles * kMatvecMaxTokens; i += kThreads)
+    if (i % kMatvecMaxTokens >= n) sums[i] = 0.0f;
+  // A warp converts two k-tiles of one token per item (each lane 4 consecutive columns), two items at
+  // a time so that eight loads per lane are in flight; each half-warp sums its k-tile.
+  const int pairs = (ktiles + 1) / 2, items = n * pairs;
+  const int side = lane >> 4, hl = lane & 15;
+  for (int base = warp; base < items; base += 2 * kWarps) {
+    float v[2][4];
+    int tok[2], kt[2];
+    bool ok[2];
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const int c = 2 * lane + i;
-      const float v = stage_input_value(in, inv_rms, t, c0 + kt * tc::kTileCols + c) * scale;
-      const __half hi = __float2half_rn(v);
-      const __half lo = __float2half_rn(v - __half2float(hi));
-      const int64_t at = kt * tc::kTileCols + tc::b_slot(c);
-      xs[(2 * t) * row_halves + at] = hi;
-      xs[(2 * t + 1) * row_halves + at] = lo;
-      part += v;
+    for (int u = 0; u < 2; ++u) {
+      const int item = base + u * kWarps;
+      tok[u] = item / pairs;
+      kt[u] = (item % pairs) * 2 + side;
+      ok[u] = item < items && kt[u] < ktiles;
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        v[u][e] = ok[u] ? stage_input_value(in, inv_rms, tok[u], c0 + kt[u] * tc::kTileCols + 4 * hl + e) * tok_scale[tok[u]]
+                        : 0.0f;
     }
-    part = warp_sum(part);
-    if (lane == 0) sums[kt * 8 + t] = part;
+#pragma unroll
+    for (int u = 0; u < 2; ++u) {
+      float part = 0.0f;
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const __half hi = __float2half_rn(v[u][e]);
+        const __half lo = __float2half_rn(v[u][e] - __half2float(hi));
+        part += v[u][e];
+        if (ok[u]) {
+          const int64_t at = kt[u] * tc::kTileCols + tc::b_slot(4 * hl + e);
+          xs[(2 * tok[u]) * row_halves + at] = hi;
+          xs[(2 * tok[u] + 1) * row_halves + at] = lo;
+        }
+      }
+#pragma unroll
+      for (int o = 8; o > 0; o >>= 1) part += __shfl_xor_sync(0xffffffffu, part, o);
+      if (ok[u] && hl == 0) sums[kt[u] * 8 + tok[u]] = part;
+    }
   }
   __syncthreads();
 }
 
-template <int BITS>
-struct TileLoad;
-template <>
-struct TileLoad<4> {
-  uint2 q[2];  // rows g, g + 8: words 2t, 2t + 1 of the k-tile
-};
-template <>
-struct TileLoad<8> {
-  uint4 q[2];  // rows g, g + 8: words 4t .. 4t + 3
-};
+// (Eight tokens need twice the B registers and totals: three 4-bit k-tiles keep them within 128
+// registers, i.e. two blocks per SM, without spilling.)
+template <int BITS, int SETS>
+constexpr int kUnrollOf = BITS == 8 ? 2 : (SETS == 1 ? 4 : 3);
 
-// One warp's share of a row tile over the staged slice: kUnroll k-tiles per round, `rounds` rounds.
+// One warp's share of a row tile over the staged slice: k-tiles first_kt + i·kt_stride + u
+// (u < kUnrollOf), each a 16 × 64 block of W times the staged input, added into `total`.
 template <int BITS, int SETS>
 __device__ __forceinline__ void warp_tile_products(const TcParams& p, const TcJob& job, int64_t row0, int64_t c0,
-                                                   int ktiles, int first_kt, int kt_stride, int rounds,
-                                                   const __half* xs, const float* sums, float (&total)[SETS][4]) {
+                                                   int ktiles, int first_kt, int kt_stride, const __half* xs,
+                                                   const float* sums, float (&total)[SETS][4]) {
+  constexpr int U = kUnrollOf<BITS, SETS>;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const DevWeight& w = job.w;
-  const int64_t rows[2] = {row0 + g, row0 + g + 8};
-  const bool valid[2] = {rows[0] < w.rows, rows[1] < w.rows};
   const int n = static_cast<int>(p.in.n);
   const int64_t row_halves = p.slice_cols + kPadHalves;
-  for (int r = 0; r < rounds; ++r) {
-    const int kt0 = first_kt + r * kt_stride;
-    TileLoad<BITS> ld[kUnroll];
-    float sc[kUnroll][2], bi[kUnroll][2];
+  // Rows g and g + 8: data at column c0 (+ the lane's 16 columns), and the rows' first group.
+  const uint8_t* rp[2];
+  int64_t gbase[2];
+  bool valid[2];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
+  for (int h = 0; h < 2; ++h) {
+    const int64_t r = row0 + g + 8 * h;
+    valid[h] = r < w.rows;
+    rp[h] = w.data + r * w.row_bytes + (c0 * BITS) / 8 + (BITS == 4 ? 8 : 16) * t;
+    gbase[h] = r * w.groups;
+  }
+  const int64_t kt_base = c0 / tc::kTileCols;  // k-tiles before the slice (g128: may start mid-group)
+  const int tiles_per_group = w.group_size / tc::kTileCols;  // 1 or 2
+  for (int kt0 = first_kt; kt0 < ktiles; kt0 += kt_stride) {
+    uint4 q[U][2];
+    float sc[U][2], bi[U][2];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
       const int kt = kt0 + u;
-      const int64_t col = c0 + static_cast<int64_t>(kt) * tc::kTileCols;
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
+        q[u][h] = make_uint4(0, 0, 0, 0);
+        sc[u][h] = 0.0f;
+        bi[u][h] = 0.0f;
         if (kt < ktiles && valid[h]) {
-          const uint8_t* rp = w.data + rows[h] * w.row_bytes;
+          const uint8_t* src = rp[h] + static_cast<int64_t>(kt) * (tc::kTileCols * BITS / 8);
           if constexpr (BITS == 4) {
-            ld[u].q[h] = __ldg(reinterpret_cast<const uint2*>(rp + col / 2 + 8 * t));
+            const uint2 v = __ldg(reinterpret_cast<const uint2*>(src));
+            q[u][h].x = v.x;
+            q[u][h].y = v.y;
           } else {
-            ld[u].q[h] = __ldg(reinterpret_cast<const uint4*>(rp + col + 16 * t));
+            q[u][h] = __ldg(reinterpret_cast<const uint4*>(src));
           }
-          const int64_t gi = rows[h] * w.groups + col / w.group_size;
+          const int64_t gi = gbase[h] + (kt_base + kt) / tiles_per_group;
           sc[u][h] = dev_load_float(w.scales, gi, w.dtype);
           bi[u][h] = dev_load_float(w.biases, gi, w.dtype);
-        } else {
-          if constexpr (BITS == 4) {
-            ld[u].q[h] = make_uint2(0, 0);
-          } else {
-            ld[u].q[h] = make_uint4(0, 0, 0, 0);
-          }
-          sc[u][h] = 0.0f;
-          bi[u][h] = 0.0f;
         }
       }
     }
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
+    for (int u = 0; u < U; ++u) {
       const int kt = kt0 + u;
       if (kt >= ktiles) break;  // warp-uniform
-      // A registers of the 4 MMAs: [m][0] row g k-low, [1] row g+8 k-low, [2] row g k-high, [3] row g+8 k-high.
-      uint32_t a[4][4];
-#pragma unroll
-      for (int m = 0; m < 4; ++m)
-#pragma unroll
-        for (int up = 0; up < 2; ++up)
-#pragma unroll
-          for (int h = 0; h < 2; ++h) {
-            uint32_t reg;
-            if constexpr (BITS == 4) {
-              reg = tc::a_reg_4bit(ld[u].q[h].x, ld[u].q[h].y, m, up);
-            } else {
-              const uint32_t wd[4] = {ld[u].q[h].x, ld[u].q[h].y, ld[u].q[h].z, ld[u].q[h].w};
-              reg = tc::a_reg_8bit(wd, m, up);
-            }
-            a[m][2 * up + h] = hsub_1024(reg);
-          }
 #pragma unroll
       for (int s = 0; s < SETS; ++s) {
         const int tok = 4 * s + (g & 3), part = g >> 2;
-        uint4 b01 = make_uint4(0, 0, 0, 0), b23 = make_uint4(0, 0, 0, 0);
+        uint32_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // [2m + j]: B register j of MMA m
         if (tok < n) {
           const uint4* src = reinterpret_cast<const uint4*>(xs + (2 * tok + part) * row_halves +
                                                             static_cast<int64_t>(kt) * tc::kTileCols + 16 * t);
-          b01 = src[0];
-          b23 = src[1];
+          const uint4 b01 = src[0], b23 = src[1];
+          b[0] = b01.x, b[1] = b01.y, b[2] = b01.z, b[3] = b01.w;
+          b[4] = b23.x, b[5] = b23.y, b[6] = b23.z, b[7] = b23.w;
         }
         float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        mma_16816(acc, a[0], b01.x, b01.y);
-        mma_16816(acc, a[1], b01.z, b01.w);
-        mma_16816(acc, a[2], b23.x, b23.y);
-        mma_16816(acc, a[3], b23.z, b23.w);
-        // c[j]: row g + 8(j/2), column 2t + j%2 — hi part of tokens 4s + 2t + j%2 when t < 2.
+#pragma unroll
+        for (int m = 0; m < 4; ++m) {
+          // A registers: [0] row g k-low, [1] row g+8 k-low, [2] row g k-high, [3] row g+8 k-high.
+          uint32_t a[4];
+#pragma unroll
+          for (int up = 0; up < 2; ++up)
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+              uint32_t reg;
+              if constexpr (BITS == 4) {
+                reg = tc::a_reg_4bit(q[u][h].x, q[u][h].y, m, up);
+              } else {
+                const uint32_t wd[4] = {q[u][h].x, q[u][h].y, q[u][h].z, q[u][h].w};
+                reg = tc::a_reg_8bit(wd, m, up);
+              }
+              a[2 * up + h] = hsub_1024(reg);
+            }
+          mma_16816(acc, a, b[2 * m], b[2 * m + 1]);
+        }
+        // c[j]: row g + 8(j/2), column 2t + j%2 — the hi part of tokens 4s + 2t + j%2 when t < 2.
         float sx[2] = {0.0f, 0.0f};
         if (t < 2) {
           const float2 v = *reinterpret_cast<const float2*>(sums + kt * 8 + 4 * s + 2 * t);
@@ -275,8 +296,6 @@ __global__ void __launch_bounds__(kThreads, 2) kernel_matvec_tc(const __grid_con
     const int64_t sc = min(p.slice_cols, p.in.cols - c0);
     stage_slice(p, inv_rms, c0, sc, xs, sums, tok_scale, tok_unscale, warp_max_s);
     const int ktiles = static_cast<int>(sc / tc::kTileCols);
-    const int kt_stride = wpt * kUnroll;
-    const int rounds = (ktiles + kt_stride - 1) / kt_stride;
     for (int64_t grp = blockIdx.x; grp < groups_total; grp += gridDim.x) {
       const int64_t tile = grp * RT + my_rt;
       float total[SETS][4];
@@ -288,9 +307,9 @@ __global__ void __launch_bounds__(kThreads, 2) kernel_matvec_tc(const __grid_con
         const TcJob& job = p.jobs[job_of_tile(p, tile)];
         const int64_t row0 = (tile - job.tile_begin) * tc::kTileRows;
         if (job.w.bits == 4) {
-          warp_tile_products<4, SETS>(p, job, row0, c0, ktiles, my_kw * kUnroll, kt_stride, rounds, xs, sums, total);
+          warp_tile_products<4, SETS>(p, job, row0, c0, ktiles, my_kw * kUnrollOf<4, SETS>, wpt * kUnrollOf<4, SETS>, xs, sums, total);
         } else {
-          warp_tile_products<8, SETS>(p, job, row0, c0, ktiles, my_kw * kUnroll, kt_stride, rounds, xs, sums, total);
+          warp_tile_products<8, SETS>(p, job, row0, c0, ktiles, my_kw * kUnrollOf<8, SETS>, wpt * kUnrollOf<8, SETS>, xs, sums, total);
         }
       }
       float* rb = red + static_cast<int64_t>(buf) * kWarps * SETS * 128;
