@@ -35,6 +35,7 @@ namespace {
 
 constexpr int kFusedThreads = 256;
 constexpr int kFusedWarps = kFusedThreads / 32;
+constexpr int kFusedBlocksPerSm = 2;  // the kernels' __launch_bounds__: at most 128 registers a thread
 constexpr int kGateUpRowsPerWarp = 2;
 constexpr int kDownRowsPerWarp = 2;
 constexpr int kGateUpChunksPerLane = 2;  // 2 × 32 lanes × 32 = 2048 columns in one pass
@@ -145,7 +146,7 @@ __device__ __forceinline__ void gate_up_dots_affine(const DevWeight (&wg)[kGateU
 }
 
 template <Codec C, bool kAffineBf16>
-__global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_gate_up(const FusedParams p) {
+__global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_fused_gate_up(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
   extern __shared__ float4 xs[];
   __shared__ float inv_rms[kMatvecMaxTokens];
@@ -278,7 +279,7 @@ __device__ __forceinline__ void down_dots_affine(const DownParts& parts, const i
 }
 
 template <Codec C, bool kAffineBf16>
-__global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const FusedParams p) {
+__global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_fused_down(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the gate/up kernel before touching memory
   extern __shared__ float4 hs[];  // down_chunks staged chunks, then the int2 chunk map
   __shared__ DownParts parts;
@@ -360,9 +361,14 @@ __global__ void __launch_bounds__(kFusedThreads, 2) kernel_moe_fused_down(const 
   }
 }
 
-unsigned row_blocks(int64_t rows, int rows_per_warp) {
+// Blocks per token: enough for every row task, but never more than fit on the GPU at once (with the
+// tokens' blocks side by side). A block that waits for a second wave repeats the prologue (routing,
+// staging) before its first load, which would add several microseconds of tail to a ~5 µs kernel;
+// resident warps instead take further row tasks in a grid-stride loop.
+unsigned row_blocks(int64_t rows, int rows_per_warp, int64_t n) {
   const int64_t per = static_cast<int64_t>(kFusedWarps) * rows_per_warp;
-  return static_cast<unsigned>(std::min<int64_t>((rows + per - 1) / per, int64_t{device_info().sm_count} * 8));
+  const int64_t resident = std::max<int64_t>(1, int64_t{device_info().sm_count} * kFusedBlocksPerSm / n);
+  return static_cast<unsigned>(std::min<int64_t>((rows + per - 1) / per, resident));
 }
 
 template <Codec C, bool kAffineBf16 = false>
@@ -370,7 +376,7 @@ void launch_gate_up(const FusedParams& fp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>((fp.x.cols + 31) / 32) * 32 * sizeof(float);
   const auto kernel = kernel_moe_fused_gate_up<C, kAffineBf16>;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
-  const dim3 grid(row_blocks(fp.layout.vrows, kGateUpRowsPerWarp), static_cast<unsigned>(n));
+  const dim3 grid(row_blocks(fp.layout.vrows, kGateUpRowsPerWarp, n), static_cast<unsigned>(n));
   launch_pdl(kernel, grid, kFusedThreads, smem, stream, fp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
@@ -380,7 +386,7 @@ void launch_down(const FusedParams& fp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>(fp.layout.down_chunks) * (32 * sizeof(float) + sizeof(int2));
   const auto kernel = kernel_moe_fused_down<C, kAffineBf16>;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
-  const dim3 grid(row_blocks(fp.down.rows, kDownRowsPerWarp), static_cast<unsigned>(n));
+  const dim3 grid(row_blocks(fp.down.rows, kDownRowsPerWarp, n), static_cast<unsigned>(n));
   launch_pdl(kernel, grid, kFusedThreads, smem, stream, fp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
