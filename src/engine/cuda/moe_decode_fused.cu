@@ -109,7 +109,6 @@ __device__ __forceinline__ float warp_row_dot(const DevWeight w, Codec codec, co
   }
 }
 
-// grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
 // Gate and up dots of a warp's rows over the whole staged x̂, through the affine bf16 load/decode split:
 // every load of a pass (rows × {gate, up} × chunks) is issued before the first is decoded.
 template <int BITS>
@@ -145,6 +144,7 @@ __device__ __forceinline__ void gate_up_dots_affine(const DevWeight (&wg)[kGateU
   }
 }
 
+// grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
 template <Codec C, bool kAffineBf16>
 __global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_fused_gate_up(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
