@@ -2,7 +2,7 @@
 # Runs the CUDA backend's GPU tests and the engine benchmarks on the GPU machine, from binaries built
 # on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
 #
-#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35] [attention-bench] [matvec-bench] [delta-bench]
+#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35] [attention-bench] [matvec-bench] [delta-bench] [moe-bench]
 #
 # Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
 # bench-<model>.log/.json. A short summary is printed last.
@@ -69,6 +69,12 @@ run_delta_bench() {  # issue 5: one DeltaNet layer's delta rule at prefill, chun
   grep -E '^BM_' "$OUT/bench-delta.log" >> "$SUMMARY"
 }
 
+run_moe_bench() {  # issue 5: one 35B-A3B MoE block of a decode step, fused (2 kernels) vs unfused (10), TB/s
+  timeout 300 "$BIN/engine_cuda_moe_decode_bench" --benchmark_min_time=0.05 > "$OUT/bench-moe.log" 2>&1
+  echo "moe bench rc=$?" >> "$SUMMARY"
+  grep -E '^moe_block' "$OUT/bench-moe.log" >> "$SUMMARY"
+}
+
 run_matvec_bench() {  # issue 5: decode matrix-vector kernels per model shape, CUDA-core vs tensor-core, TB/s
   timeout 300 "$BIN/engine_cuda_matvec_bench" --benchmark_min_time=0.05 > "$OUT/bench-matvec.log" 2>&1
   echo "matvec bench rc=$?" >> "$SUMMARY"
@@ -97,6 +103,7 @@ for step in "$@"; do
     attention-bench) run_attention_bench ;;
     matvec-bench) run_matvec_bench ;;
     delta-bench) run_delta_bench ;;
+    moe-bench) run_moe_bench ;;
     *) echo "unknown step $step" >> "$SUMMARY" ;;
   esac
 done
