@@ -172,6 +172,37 @@ __device__ void stage_slice(const TcParams& p, const float* inv_rms, int64_t c0,
 template <int BITS, int SETS>
 constexpr int kUnrollOf = BITS == 8 ? 2 : (SETS == 1 ? 4 : 3);
 
+__device__ __forceinline__ void prefetch_l2(const void* ptr) {
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(ptr));
+}
+
+// Pulls into L2 the W bytes (and the scale and bias) this lane will load for k-tiles [kt0, kt0 + U) of
+// row tile `tile`: issued one round (or one row tile) ahead, so the loads that follow wait on L2
+// rather than HBM. Weights are never written by the kernels of a decode step, so this may run before
+// the kernel's dependency wait (pdl_begin) too; L2 is the point of coherence, so it is always safe.
+template <int BITS, int SETS>
+__device__ __forceinline__ void prefetch_round(const TcJob& job, int64_t row0, int64_t c0, int ktiles, int kt0) {
+  constexpr int U = kUnrollOf<BITS, SETS>;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const DevWeight& w = job.w;
+  const int64_t tile_bytes = tc::kTileCols * BITS / 8;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int64_t r = row0 + g + 8 * h;
+    if (r >= w.rows) continue;
+    const uint8_t* rp = w.data + r * w.row_bytes + (c0 * BITS) / 8 + (BITS == 4 ? 8 : 16) * t;
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+      if (kt0 + u < ktiles) prefetch_l2(rp + static_cast<int64_t>(kt0 + u) * tile_bytes);
+    if (t == 0 && kt0 < ktiles) {
+      const int64_t gi = r * w.groups + (c0 / tc::kTileCols + kt0) / (w.group_size / tc::kTileCols);
+      const int64_t sb = (w.dtype == static_cast<uint8_t>(DType::f32)) ? 4 : 2;
+      prefetch_l2(w.scales + gi * sb);
+      prefetch_l2(w.biases + gi * sb);
+    }
+  }
+}
+
 // One warp's share of a row tile over the staged slice: k-tiles first_kt + i·kt_stride + u
 // (u < kUnrollOf), each a 16 × 64 block of W times the staged input, added into `total`.
 template <int BITS, int SETS>
@@ -274,8 +305,29 @@ __device__ __forceinline__ void warp_tile_products(const TcParams& p, const TcJo
   }
 }
 
+// Prefetches this warp's first round of row tile `tile` (a no-op past the last tile). Out of line: inlined
+// twice, it pushed the kernel past 128 registers into spills.
+template <int SETS>
+__device__ __noinline__ void prefetch_tile(const TcParams& p, int64_t tile, int64_t c0, int ktiles, int my_kw) {
+  if (tile >= p.total_tiles) return;
+  const TcJob& job = p.jobs[job_of_tile(p, tile)];
+  const int64_t row0 = (tile - job.tile_begin) * tc::kTileRows;
+  if (job.w.bits == 4) {
+    prefetch_round<4, SETS>(job, row0, c0, ktiles, my_kw * kUnrollOf<4, SETS>);
+  } else {
+    prefetch_round<8, SETS>(job, row0, c0, ktiles, my_kw * kUnrollOf<8, SETS>);
+  }
+}
+
 template <int SETS>
 __global__ void __launch_bounds__(kThreads, 2) kernel_matvec_tc(const __grid_constant__ TcParams p) {
+  {
+    // Before the dependency wait: start pulling the first row tile's weights while the previous kernel
+    // finishes and the input is staged.
+    const int RT = p.tiles_per_group, wpt = kWarps / RT, warp = threadIdx.x >> 5;
+    const int first_ktiles = static_cast<int>(min(p.slice_cols, p.in.cols) / tc::kTileCols);
+    prefetch_tile<SETS>(p, static_cast<int64_t>(blockIdx.x) * RT + warp / wpt, 0, first_ktiles, warp % wpt);
+  }
   pdl_begin();
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ float inv_rms[kMatvecMaxTokens];
@@ -312,6 +364,8 @@ __global__ void __launch_bounds__(kThreads, 2) kernel_matvec_tc(const __grid_con
           warp_tile_products<8, SETS>(p, job, row0, c0, ktiles, my_kw * kUnrollOf<8, SETS>, wpt * kUnrollOf<8, SETS>, xs, sums, total);
         }
       }
+      // The next row tile's first round, into L2 while this one is reduced.
+      prefetch_tile<SETS>(p, (grp + gridDim.x) * RT + my_rt, c0, ktiles, my_kw);
       float* rb = red + static_cast<int64_t>(buf) * kWarps * SETS * 128;
 #pragma unroll
       for (int s = 0; s < SETS; ++s)
