@@ -1,11 +1,13 @@
 #include "engine/cuda/cuda_ops.h"
 
+
 #include <algorithm>
 #include <cstring>
 
 #include <cublas_v2.h>
 
 #include "engine/cuda/cuda_check.h"
+#include "engine/cuda/delta_chunked.h"
 #include "engine/cuda/attention_prep.h"
 #include "engine/cuda/delta_decode.h"
 #include "engine/cuda/gemm_fast.h"
@@ -395,6 +397,11 @@ void CudaOps::delta_rule(const DeltaRuleArgs& a) {
   l.state = a.state, l.out = a.out.data, l.out_stride = a.out.stride, l.n = a.q.rows;
   l.k_heads = static_cast<int>(a.k_heads), l.v_heads = static_cast<int>(a.v_heads);
   l.dk = static_cast<int>(a.dk), l.dv = static_cast<int>(a.dv);
+  if (l.n >= kDeltaChunkedMinTokens && delta_chunked_supports(l)) {
+    // The chunked prefill form, its scratch from the planned workspace (memory_plan.cpp).
+    launch_delta_rule_chunked(l, workspace(delta_chunked_workspace_bytes(l.n, l.v_heads)), stream_);
+    return;
+  }
   launch_delta_rule(l, stream_);
 }
 

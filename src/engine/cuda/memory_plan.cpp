@@ -9,6 +9,7 @@
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_ops.h"
+#include "engine/cuda/delta_chunked.h"
 #include "engine/cuda/gemm_fast.h"
 #include "engine/cuda/kernels.h"
 
@@ -65,6 +66,8 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
                                         static_cast<int>(std::max<int64_t>(32, c.head_dim)), max_context);
   if (c.num_experts > 0)
     ws = std::max(ws, moe_workspace_bytes(max_chunk, c.experts_per_token, c.num_experts, c.moe_intermediate_size));
+  if (c.num_linear_layers() > 0 && max_chunk >= kDeltaChunkedMinTokens)
+    ws = std::max(ws, delta_chunked_workspace_bytes(max_chunk, static_cast<int>(c.linear_v_heads)));
   if (precision == Precision::fast && max_chunk > kMatvecMaxTokens) {
     // The fast prefill GEMM's scratch: cuBLAS's workspace, the chunk's activations as bf16 and the
     // largest plain matrix as bf16 (bounded by kMaxBf16WeightScratchBytes). Expert matrices run the
