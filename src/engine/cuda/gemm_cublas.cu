@@ -119,6 +119,12 @@ size_t fast_gemm_workspace_bytes(int64_t rows, int64_t cols, int64_t n) { return
 void launch_gemm_fast(const FastGemmLaunch& p, cudaStream_t stream) {
   const MatmulLaunch& m = p.m;
   if (m.n <= 0 || m.w.rows <= 0) return;
+  if (m.w.cols == 0) {  // empty sums: y = 0 (or unchanged when accumulating); no zero-sized grids
+    if (!m.accumulate)
+      HEARTH_CUDA_CHECK(cudaMemset2DAsync(m.y, static_cast<size_t>(m.y_stride) * sizeof(float), 0,
+                                          static_cast<size_t>(m.w.rows) * sizeof(float), static_cast<size_t>(m.n), stream));
+    return;
+  }
   const int64_t padded = bf16_padded_cols(m.w.cols);
   constexpr int64_t kIntMax = 2147483647;
   if (padded > kIntMax || m.n > kIntMax || m.y_stride > kIntMax || m.w.rows > kIntMax)
