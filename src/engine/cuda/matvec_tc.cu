@@ -447,9 +447,10 @@ void launch_matvec_tc(const StageInput& in, const MatvecJob* jobs, int job_count
   const size_t smem = static_cast<size_t>(staged_bytes(n, slice) + sums_bytes(slice) + red_bytes(sets));
   void (*kernel)(TcParams) = sets == 1 ? kernel_matvec_tc<1> : kernel_matvec_tc<2>;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
-  int per_sm = 0;
-  HEARTH_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem));
-  per_sm = std::max(per_sm, 1);
+  // Resident blocks per SM: at most 2 by registers (__launch_bounds__(kThreads, 2), 112-122 used), fewer
+  // when the staged slice is large (228 KB of shared memory per SM, 1 KB of it reserved per block).
+  const size_t per_block = smem + 1024 + 512;  // + reserve + static arrays
+  const int per_sm = static_cast<int>(std::clamp<size_t>((228 * 1024) / per_block, 1, 2));
   const int64_t groups = (tiles + p.tiles_per_group - 1) / p.tiles_per_group;
   const int blocks = static_cast<int>(std::min<int64_t>(groups, int64_t{device_info().sm_count} * per_sm));
   launch_pdl(kernel, blocks, kThreads, smem, stream, p);
