@@ -19,18 +19,33 @@ struct RouteChoice {
   float weight = 0.0f;
 };
 
+// Order-preserving map of a float (not NaN) to an unsigned key, and back: a > b ⇔ key(a) > key(b), so
+// one warp-wide integer max (__reduce_max_sync, a single instruction on sm_80+) finds the largest float
+// where a float max needs five dependent shuffles.
+__device__ __forceinline__ uint32_t route_key(float f) {
+  const uint32_t u = __float_as_uint(f);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+__device__ __forceinline__ float route_key_value(uint32_t k) {
+  return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+// Each of the top_k rounds takes the largest remaining logit (lowest expert index among equals) with two
+// warp-wide integer reductions: the max key, then the min expert index among the lanes holding it.
 __device__ inline RouteChoice route_token_warp(const float* logits, int64_t experts, int64_t top_k, bool normalize) {
   const int lane = threadIdx.x & 31;
   float v[kRouteMaxPerLane];
-  float mx = -INFINITY;
+  uint32_t top = 0;
 #pragma unroll
   for (int i = 0; i < kRouteMaxPerLane; ++i) {
     const int64_t e = i * 32 + lane;
     const float l = e < experts ? logits[e] : -INFINITY;
-    v[i] = l == l ? l : -INFINITY;  // a NaN logit never wins (and never poisons the others)
-    mx = fmaxf(mx, v[i]);
+    // A NaN logit never wins (and never poisons the others); -0 counts as +0, so that the two tie in
+    // the integer keys as they do as floats.
+    v[i] = l == l ? (l == 0.0f ? 0.0f : l) : -INFINITY;
+    top = max(top, route_key(v[i]));
   }
-  mx = warp_max(mx);
+  const float mx = route_key_value(__reduce_max_sync(0xffffffffu, top));
   float sum = 0.0f;
 #pragma unroll
   for (int i = 0; i < kRouteMaxPerLane; ++i)
@@ -40,26 +55,22 @@ __device__ inline RouteChoice route_token_warp(const float* logits, int64_t expe
   float chosen_sum = 0.0f;
   RouteChoice mine;
   for (int j = 0; j < top_k; ++j) {
+    // This lane's best remaining expert: strictly above -inf (an expert at -inf is never chosen), the
+    // first of equals (ascending e).
     float best = -INFINITY;
-    int best_e = 0x7fffffff;
-#pragma unroll
-    for (int i = 0; i < kRouteMaxPerLane; ++i) {
-      const int e = i * 32 + lane;
-      if (v[i] > best) best = v[i], best_e = e;  // ascending e: first of equals kept
-    }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oe = __shfl_xor_sync(0xffffffffu, best_e, o);
-      if (ob > best || (ob == best && oe < best_e)) best = ob, best_e = oe;
-    }
+    uint32_t best_e = 0x7fffffffu;
 #pragma unroll
     for (int i = 0; i < kRouteMaxPerLane; ++i)
-      if (i * 32 + lane == best_e) v[i] = -INFINITY;
-    if (best_e >= experts) best_e = j;  // no finite logit left: any valid index keeps reads in bounds
-    const float prob = expf(best - mx) / sum;
+      if (v[i] > best) best = v[i], best_e = static_cast<uint32_t>(i * 32 + lane);
+    const uint32_t win_key = __reduce_max_sync(0xffffffffu, route_key(best));
+    uint32_t win_e = __reduce_min_sync(0xffffffffu, route_key(best) == win_key ? best_e : 0xffffffffu);
+#pragma unroll
+    for (int i = 0; i < kRouteMaxPerLane; ++i)
+      if (static_cast<uint32_t>(i * 32 + lane) == win_e) v[i] = -INFINITY;
+    if (win_e >= static_cast<uint32_t>(experts)) win_e = static_cast<uint32_t>(j);  // no finite logit left: any valid index keeps reads in bounds
+    const float prob = expf(route_key_value(win_key) - mx) / sum;
     chosen_sum += prob;
-    if (lane == j) mine.weight = prob, mine.index = best_e;
+    if (lane == j) mine.weight = prob, mine.index = static_cast<int>(win_e);
   }
   if (normalize) mine.weight /= chosen_sum;
   return mine;
