@@ -159,5 +159,37 @@ TEST(MatvecTcLayout, CFragmentLaneAndRegisterInvertRowAndColumn) {
     }
 }
 
+// The launch plan: slices of whole k-tiles that fit the shared-memory budget, every model shape's
+// decode step (one token) in a single slice, warps split so each has at least one round of k-tiles.
+TEST(MatvecTcPlan, SlicesFitTheBudgetAndCoverTheColumns) {
+  for (int n = 1; n <= 8; ++n)
+    for (int64_t cols : {64, 192, 512, 2048, 4096, 5120, 6144, 17408, 64 * 1001}) {
+      const Plan p = plan(n, cols);
+      EXPECT_EQ(p.slice_cols % kTileCols, 0);
+      EXPECT_GE(p.slice_cols, kTileCols);
+      EXPECT_LE(p.slice_cols, cols);
+      EXPECT_LE(p.smem_bytes, kSmemBudget) << "n " << n << " cols " << cols;
+      EXPECT_EQ(p.smem_bytes, staged_bytes(n, p.slice_cols) + sums_bytes(p.slice_cols) + red_bytes(token_sets(n)));
+      EXPECT_EQ(kWarps % p.tiles_per_group, 0);
+      const int64_t ktiles = p.slice_cols / kTileCols;
+      const int wpt = kWarps / p.tiles_per_group;
+      if (wpt > 1) {
+        EXPECT_GE(ktiles, int64_t{wpt} * kUnroll4) << "n " << n << " cols " << cols;
+      }
+    }
+}
+
+TEST(MatvecTcPlan, OneTokenOfEveryModelWidthIsStagedInOneSlice) {
+  for (int64_t cols : {512, 2048, 4096, 5120, 6144, 17408}) EXPECT_EQ(plan(1, cols).slice_cols, cols);
+  EXPECT_EQ(plan(8, 2048).slice_cols, 2048);
+  EXPECT_LT(plan(8, 17408).slice_cols, 17408);  // several slices, accumulated into y
+}
+
+TEST(MatvecTcPlan, StagedRowsStartOnOddSixteenByteBanks) {
+  // Row stride in bytes / 16 must be odd, so the eight B rows a quarter-warp reads hit distinct banks.
+  for (int n = 1; n <= 8; ++n)
+    for (int64_t cols : {64, 2048, 17408}) EXPECT_EQ(((plan(n, cols).slice_cols + kPadHalves) * 2 / 16) % 2, 1);
+}
+
 }  // namespace
 }  // namespace hearth::engine::cuda::tc

@@ -14,7 +14,7 @@
 //   total[row][t] += s·acc + b·Σ_{k∈tile} x̃[t][k]      (x̃ = x̂·2^e; y = total·2^-e)
 //
 // Work layout: a block of 8 warps takes RT row tiles (16 rows) at a time; the warps of one row tile
-// split its k-tiles (kUnroll at a time per warp, loads issued together), and their partial sums meet
+// split its k-tiles (2 to 4 at a time per warp, their loads issued together), and their partial sums meet
 // in shared memory. Columns are staged in slices that fit the shared-memory budget; each slice's
 // partial result is added into y by the block that owns the rows (so every y element has one writer).
 // Index mapping: matvec_tc_layout.h.
@@ -34,12 +34,12 @@
 namespace hearth::engine::cuda {
 namespace {
 
-constexpr int kWarps = 8;
+using tc::kWarps;
+using tc::kPadHalves;
+using tc::staged_bytes;
+using tc::sums_bytes;
+using tc::red_bytes;
 constexpr int kThreads = kWarps * 32;
-constexpr int kUnroll = 4;  // k-tiles per warp and round for 4-bit (kUnrollOf)
-// Dynamic shared memory per block: two blocks per SM (227 KB) with room for the static arrays.
-constexpr size_t kTcSmemBudget = 100 * 1024;
-constexpr int kPadHalves = 8;  // 16 bytes per staged row: consecutive rows start on odd 16-byte banks
 
 struct TcJob {
   DevWeight w;
@@ -58,12 +58,6 @@ struct TcParams {
   int64_t slice_cols;   // staged columns per slice (multiple of 64)
 };
 
-__host__ __device__ inline int64_t align16(int64_t b) { return (b + 15) & ~int64_t{15}; }
-// Shared-memory carve-up: staged halves [2n rows][slice + pad], tile sums [slice / 64][8], reduction
-// buffers [2][kWarps][SETS][32][4].
-__host__ __device__ inline int64_t staged_bytes(int n, int64_t slice) { return align16(2 * n * (slice + kPadHalves) * 2); }
-__host__ __device__ inline int64_t sums_bytes(int64_t slice) { return (slice / tc::kTileCols) * 8 * 4; }
-__host__ __device__ inline int64_t red_bytes(int sets) { return 2 * kWarps * sets * 32 * 4 * 4; }
 
 __device__ __forceinline__ uint32_t hsub_1024(uint32_t v) {
   const __half2 h = __hsub2(*reinterpret_cast<const __half2*>(&v), __half2half2(__ushort_as_half(0x6400)));
@@ -432,19 +426,11 @@ void launch_matvec_tc(const StageInput& in, const MatvecJob* jobs, int job_count
   p.total_tiles = tiles;
   if (tiles == 0) return;
   const int n = static_cast<int>(in.n);
-  const int sets = n <= 4 ? 1 : 2;
-  // Largest slice (multiple of 64 columns) whose staging fits the budget.
-  const int64_t per_col_bytes = 4 * n;  // hi + lo halves per token
-  const int64_t fixed = red_bytes(sets) + 2 * n * kPadHalves * 2 + 16;
-  int64_t slice = (static_cast<int64_t>(kTcSmemBudget) - fixed) / (per_col_bytes + 1) / tc::kTileCols * tc::kTileCols;
-  slice = std::max<int64_t>(tc::kTileCols, std::min<int64_t>(slice, in.cols));
-  p.slice_cols = slice;
-  // Warps per row tile: enough to give each about kUnroll k-tiles of the (first) slice.
-  const int64_t ktiles = slice / tc::kTileCols;
-  int wpt = 1;
-  while (wpt < kWarps && static_cast<int64_t>(wpt) * 2 * kUnroll <= ktiles) wpt *= 2;
-  p.tiles_per_group = kWarps / wpt;
-  const size_t smem = static_cast<size_t>(staged_bytes(n, slice) + sums_bytes(slice) + red_bytes(sets));
+  const int sets = tc::token_sets(n);
+  const tc::Plan plan = tc::plan(n, in.cols);
+  p.slice_cols = plan.slice_cols;
+  p.tiles_per_group = plan.tiles_per_group;
+  const size_t smem = static_cast<size_t>(plan.smem_bytes);
   void (*kernel)(TcParams) = sets == 1 ? kernel_matvec_tc<1> : kernel_matvec_tc<2>;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
   // Resident blocks per SM: at most 2 by registers (__launch_bounds__(kThreads, 2), 112-122 used), fewer

@@ -83,4 +83,43 @@ HEARTH_HD int c_col(int lane, int j) { return 2 * (lane & 3) + (j & 1); }
 HEARTH_HD int c_lane(int row, int col) { return (row & 7) * 4 + (col >> 1); }
 HEARTH_HD int c_reg(int row, int col) { return 2 * (row >> 3) + (col & 1); }
 
+// ---- launch plan ---------------------------------------------------------------------------------
+constexpr int kWarps = 8;  // per block
+constexpr int64_t kSmemBudget = 100 * 1024;  // dynamic shared memory per block: two blocks per SM
+constexpr int kPadHalves = 8;  // 16 bytes after each staged row: consecutive rows start on odd 16-byte banks
+constexpr int kUnroll4 = 4;    // 4-bit k-tiles per warp and round (one token set)
+
+HEARTH_HD int64_t align16(int64_t b) { return (b + 15) & ~int64_t{15}; }
+HEARTH_HD int token_sets(int n) { return n <= 4 ? 1 : 2; }
+// Shared memory: staged halves [2n rows][slice + pad], per-k-tile sums of x̃ [slice / 64][8 tokens],
+// reduction buffers [2][kWarps][sets][32 lanes][4].
+HEARTH_HD int64_t staged_bytes(int n, int64_t slice) { return align16(2 * n * (slice + kPadHalves) * 2); }
+HEARTH_HD int64_t sums_bytes(int64_t slice) { return (slice / kTileCols) * 8 * 4; }
+HEARTH_HD int64_t red_bytes(int sets) { return 2 * kWarps * sets * 32 * 4 * 4; }
+
+struct Plan {
+  int64_t slice_cols = 0;   // columns staged at once (multiple of 64)
+  int tiles_per_group = 0;  // row tiles a block works on at once; kWarps / tiles_per_group warps split each
+  int64_t smem_bytes = 0;   // dynamic shared memory per block
+};
+
+// n tokens (1..8) over `cols` columns (a multiple of 64).
+inline Plan plan(int n, int64_t cols) {
+  Plan p;
+  const int sets = token_sets(n);
+  // Largest multiple of 64 columns whose staging fits: 4n bytes of halves + 0.5 of sums per column.
+  const int64_t fixed = red_bytes(sets) + 2 * n * kPadHalves * 2 + 16;
+  int64_t slice = (kSmemBudget - fixed) / (4 * n + 1) / kTileCols * kTileCols;
+  slice = slice < cols ? slice : cols;
+  p.slice_cols = slice < kTileCols ? kTileCols : slice;
+  // Warps per row tile: the most (up to kWarps) that still give each two rounds' worth of k-tiles
+  // or one full round.
+  const int64_t ktiles = p.slice_cols / kTileCols;
+  int wpt = 1;
+  while (wpt < kWarps && static_cast<int64_t>(wpt) * 2 * kUnroll4 <= ktiles) wpt *= 2;
+  p.tiles_per_group = kWarps / wpt;
+  p.smem_bytes = staged_bytes(n, p.slice_cols) + sums_bytes(p.slice_cols) + red_bytes(sets);
+  return p;
+}
+
 }  // namespace hearth::engine::cuda::tc
