@@ -207,6 +207,11 @@ void CudaMoeDecodeTest::run_case(const MoeCase& c) {
     EXPECT_LT(max_rel_error(dw.download(), want_w), kFp32) << "routing weights";
     const std::vector<float> got = dout.download();
     EXPECT_LT(max_rel_error(packed(got, n, H, os), packed(want, n, H, os)), kFp32) << "block output";
+    // The block's own contribution too, so that a large residual cannot hide an error in it.
+    std::vector<float> got_delta = packed(got, n, H, os);
+    const std::vector<float> base = packed(out0, n, H, os);
+    for (size_t i = 0; i < got_delta.size(); ++i) got_delta[i] -= base[i];
+    EXPECT_LT(max_rel_error(got_delta, block), kFp32) << "block contribution";
     gpu_->release(di);
   }
 }
