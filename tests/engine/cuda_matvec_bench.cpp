@@ -40,7 +40,11 @@ WeightMatrix dummy_weight(CudaOps& ops, int64_t rows, int64_t cols, int bits) {
   host.cols = cols;
   host.bits = bits;
   host.group_size = 64;
-  return ops.place_weight(host);  // dummy contents (the ops were created with dummy weights)
+  // With random_weights, place_weight() fills device memory itself and never reads the host pointers;
+  // it places a bias array only when the host matrix has one, so they must be non-null.
+  static const uint8_t unread = 0;
+  host.data = host.scales = host.biases = &unread;
+  return ops.place_weight(host);
 }
 
 CudaOps& ops() {
@@ -92,6 +96,10 @@ void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
   p.y = y;
   p.y_stride = shape.rows;
   p.n = n;
+  if (!matvec_tc_covers(w)) {
+    state.SkipWithError("the tensor-core kernel does not cover this matrix");
+    return;
+  }
   time_launches(state, weight_bytes(w), [&] {
     if (kernel == Kernel::tensor_core) {
       launch_matvec(p, ops().stream());
