@@ -1,7 +1,12 @@
 // The index mappings of the fused MoE decode kernels (src/engine/cuda/moe_fused_layout.h), checked on
-// the CPU: every (part, row) of gate/up and every (part, chunk) of down is visited exactly once, in
+// the CPU, with the router's float ordering keys (route_key.h): every (part, row) of gate/up and every (part, chunk) of down is visited exactly once, in
 // order, and the h offsets the down kernel stages from are where the gate/up kernel wrote.
 #include "engine/cuda/moe_fused_layout.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include "engine/cuda/route_key.h"
 
 #include <gtest/gtest.h>
 
@@ -53,6 +58,24 @@ TEST(MoeFusedLayoutTest, VirtualChunksGiveEachPartWholeChunksOfItsOwn) {
     }
     EXPECT_EQ(vc, l.down_chunks);
   }
+}
+
+TEST(RouteKeyTest, KeysOrderFloatsAsFloatsAndRoundTrip) {
+  std::vector<float> values = {-std::numeric_limits<float>::infinity(), -3.5e38f, -1.0f, -1e-40f, -0.0f, 0.0f,
+                               1e-45f, 1e-40f, 1.0f, 1.0000001f, 3.4e38f, std::numeric_limits<float>::infinity()};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-100.0f, 100.0f);
+  for (int i = 0; i < 2000; ++i) values.push_back(u(rng));
+  for (const float a : values) {
+    EXPECT_EQ(route_key_value(route_key(a)), a);
+    EXPECT_EQ(std::signbit(route_key_value(route_key(a))), std::signbit(a));
+    for (const float b : {values[0], values[4], values[5], values[8], values[100], values[1500]}) {
+      if (a == 0.0f && b == 0.0f) continue;  // ±0: equal floats, distinct keys (callers fold -0 first)
+      EXPECT_EQ(a > b, route_key(a) > route_key(b)) << a << " vs " << b;
+      EXPECT_EQ(a == b, route_key(a) == route_key(b)) << a << " vs " << b;
+    }
+  }
+  EXPECT_LT(route_key(-0.0f), route_key(0.0f));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "engine/cuda/device_weights.cuh"
+#include "engine/cuda/route_key.h"
 
 namespace hearth::engine::cuda {
 
@@ -18,17 +19,6 @@ struct RouteChoice {
   int index = 0;
   float weight = 0.0f;
 };
-
-// Order-preserving map of a float (not NaN) to an unsigned key, and back: a > b ⇔ key(a) > key(b), so
-// one warp-wide integer max (__reduce_max_sync, a single instruction on sm_80+) finds the largest float
-// where a float max needs five dependent shuffles.
-__device__ __forceinline__ uint32_t route_key(float f) {
-  const uint32_t u = __float_as_uint(f);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-__device__ __forceinline__ float route_key_value(uint32_t k) {
-  return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
-}
 
 // Each of the top_k rounds takes the largest remaining logit (lowest expert index among equals) with two
 // warp-wide integer reductions: the max key, then the min expert index among the lanes holding it.
