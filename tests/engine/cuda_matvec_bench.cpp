@@ -1,7 +1,8 @@
 // GPU micro-benchmark of the decode matrix-vector kernels per model shape: the tensor-core kernel
 // (matvec_tc.cu) against the CUDA-core kernel (matvec.cu) on the same random weights, and the four
 // DeltaNet input projections as one fused launch. Time from CUDA events around `kLaunches` launches
-// (UseManualTime); counters: bytes of W (+ scales and biases) per launch and TB/s = bytes / time.
+// (UseManualTime); counters: bytes of W (+ scales and biases) per launch and TB/s = bytes / time. Each
+// launch reads a different copy of the matrix (weight_copies), so the figures are HBM, not L2, rates.
 //
 //   engine_cuda_matvec_bench [--benchmark_filter=...]
 // Compare against the device's copy bandwidth (~3.0 TB/s on H100 SXM, docs/PERFORMANCE.md).
@@ -10,6 +11,8 @@
 
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -85,8 +88,24 @@ void time_launches(benchmark::State& state, size_t bytes, const std::function<vo
   cudaEventDestroy(stop);
 }
 
+// Enough copies of a matrix that cycling through them reads at least 160 MB per cycle: more than the
+// 50 MB L2, so every launch streams its matrix from HBM as in a decode step (where the step's other
+// matrices evict it). Shared by the benchmarks of one shape.
+const std::vector<WeightMatrix>& weight_copies(const Shape& s) {
+  static std::map<std::tuple<int64_t, int64_t, int>, std::vector<WeightMatrix>> cache;
+  auto& copies = cache[{s.rows, s.cols, s.bits}];
+  if (copies.empty()) {
+    copies.push_back(dummy_weight(ops(), s.rows, s.cols, s.bits));
+    const size_t bytes = weight_bytes(copies[0]);
+    while (copies.size() * bytes < (size_t{160} << 20)) copies.push_back(dummy_weight(ops(), s.rows, s.cols, s.bits));
+  }
+  return copies;
+}
+
 void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
-  const WeightMatrix w = dummy_weight(ops(), shape.rows, shape.cols, shape.bits);
+  const std::vector<WeightMatrix>& copies = weight_copies(shape);
+  const WeightMatrix& w = copies[0];
+  size_t next = 0;
   float* x = device_floats(static_cast<size_t>(n * shape.cols));
   float* y = device_floats(static_cast<size_t>(n * shape.rows));
   MatmulLaunch p;
@@ -101,6 +120,7 @@ void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
     return;
   }
   time_launches(state, weight_bytes(w), [&] {
+    p.w = copies[next++ % copies.size()];
     if (kernel == Kernel::tensor_core) {
       launch_matvec(p, ops().stream());
     } else {
