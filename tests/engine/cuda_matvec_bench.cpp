@@ -135,17 +135,20 @@ void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
 // with the input RMSNorm: one launch against four CUDA-core launches (plain input).
 void BM_DeltaNetInputs(benchmark::State& state, bool fused) {
   const int64_t rows[4] = {8192, 4096, 32, 32};
-  std::vector<WeightMatrix> ws;
+  const std::vector<WeightMatrix>* copies[4];
   std::vector<float*> ys;
-  size_t bytes = 0;
-  for (int64_t r : rows) {
-    ws.push_back(dummy_weight(ops(), r, 2048, 4));
-    ys.push_back(device_floats(static_cast<size_t>(r)));
-    bytes += weight_bytes(ws.back());
+  size_t bytes = 0, next = 0;
+  for (int j = 0; j < 4; ++j) {
+    copies[j] = &weight_copies({rows[j], 2048, 4});
+    ys.push_back(device_floats(static_cast<size_t>(rows[j])));
+    bytes += weight_bytes((*copies[j])[0]);
   }
+  WeightMatrix ws[4];
   float* x = device_floats(2048);
   float* norm = device_floats(2048);
   time_launches(state, bytes, [&] {
+    for (int j = 0; j < 4; ++j) ws[j] = (*copies[j])[next % copies[j]->size()];
+    ++next;
     if (fused) {
       StageInput in;
       in.x = x;
