@@ -4,7 +4,9 @@
 // route, the two routed-expert kernels, shared gate/up/down and gate-row matrix-vectors, swiglu, gated
 // add: 10 kernels). Time from CUDA events around kLaunches blocks (UseManualTime); counters: MB of
 // weights one block reads (k distinct experts per token, at most every expert: an upper bound for n > 1)
-// and TB/s = MB / time.
+// and TB/s = MB / time. Successive launches cycle through kVariants router-logit sets and shared-expert
+// copies, so each launch reads other experts from HBM rather than the previous launch's from L2 (as
+// the 40 layers of a real step do).
 //
 //   engine_cuda_moe_decode_bench [--benchmark_filter=...]
 // Compare against the device's copy bandwidth (~3.0 TB/s on H100 SXM, docs/PERFORMANCE.md).
@@ -24,6 +26,7 @@ namespace hearth::engine::cuda {
 namespace {
 
 constexpr int kLaunches = 20;
+constexpr int kVariants = 16;
 constexpr int64_t kExperts = 256, kTopK = 8, kHidden = 2048, kInter = 512, kSharedInter = 512;
 
 enum class Path { fused, unfused };
@@ -83,10 +86,14 @@ Stack make_stack(int64_t rows, int64_t cols) {
   return s;
 }
 
+struct Shared {
+  WeightMatrix gate = dummy_weight(kSharedInter, kHidden, 4), up = dummy_weight(kSharedInter, kHidden, 4),
+               down = dummy_weight(kHidden, kSharedInter, 4), gate_row = dummy_weight(1, kHidden, 8);
+};
+
 struct Model {
   Stack gate = make_stack(kInter, kHidden), up = make_stack(kInter, kHidden), down = make_stack(kHidden, kInter);
-  WeightMatrix shared_gate = dummy_weight(kSharedInter, kHidden, 4), shared_up = dummy_weight(kSharedInter, kHidden, 4),
-               shared_down = dummy_weight(kHidden, kSharedInter, 4), gate_row = dummy_weight(1, kHidden, 8);
+  std::vector<Shared> shared = std::vector<Shared>(kVariants);
 };
 
 Model& model() {
@@ -99,7 +106,8 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
   cudaStream_t stream = ops().stream();
   float* x = device_floats(static_cast<size_t>(n * kHidden), -2, 2, 1);
   float* norm = device_floats(kHidden, 0.5f, 1.5f, 2);
-  float* logits = device_floats(static_cast<size_t>(n * kExperts), -4, 4, 3);
+  std::vector<float*> logits_sets;
+  for (int v = 0; v < kVariants; ++v) logits_sets.push_back(device_floats(static_cast<size_t>(n * kExperts), -4, 4, 100 + v));
   float* out = device_floats(static_cast<size_t>(n * kHidden), -1, 1, 4);
   float* xn = device_floats(static_cast<size_t>(n * kHidden), 0, 1, 5);
   float* sg = device_floats(static_cast<size_t>(n * kSharedInter), 0, 1, 6);
@@ -117,15 +125,18 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
     p.w = w, p.x = in, p.x_stride = in_stride, p.y = y, p.y_stride = y_stride, p.n = n;
     launch_matvec(p, stream);
   };
+  int variant = 0;
   const auto launch = [&] {
+    const Shared& sh = m.shared[static_cast<size_t>(variant)];
+    float* logits = logits_sets[static_cast<size_t>(variant)];
+    variant = (variant + 1) % kVariants;
     if (path == Path::fused) {
       MoeDecodeLaunch l;
       l.gate = m.gate.table, l.up = m.up.table, l.down = m.down.table;
       l.x.x = x, l.x.x_stride = kHidden, l.x.cols = kHidden, l.x.n = n;
       l.x.transform = StageTransform::rms_norm, l.x.norm_weight = norm;
       l.router_logits = logits, l.logits_stride = kExperts, l.top_k = kTopK;
-      l.shared_gate = &m.shared_gate, l.shared_up = &m.shared_up, l.shared_down = &m.shared_down;
-      l.shared_gate_row = &m.gate_row;
+      l.shared_gate = &sh.gate, l.shared_up = &sh.up, l.shared_down = &sh.down, l.shared_gate_row = &sh.gate_row;
       l.indices = indices, l.weights = weights, l.out = out, l.out_stride = kHidden, l.workspace = workspace;
       launch_moe_decode_fused(l, stream);
       return;
@@ -141,12 +152,12 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
     e.x = xn, e.x_stride = kHidden, e.indices = indices, e.weights = weights, e.n = n, e.top_k = kTopK;
     e.out = out, e.out_stride = kHidden, e.workspace = workspace;
     launch_moe_decode(e, stream);
-    matvec(m.shared_gate, xn, kHidden, sg, kSharedInter);
-    matvec(m.shared_up, xn, kHidden, su, kSharedInter);
+    matvec(sh.gate, xn, kHidden, sg, kSharedInter);
+    matvec(sh.up, xn, kHidden, su, kSharedInter);
     const View vsg{sg, n, kSharedInter, kSharedInter}, vsu{su, n, kSharedInter, kSharedInter};
     launch_swiglu(vsg, vsu, vsg, stream);
-    matvec(m.shared_down, sg, kSharedInter, sy, kHidden);
-    matvec(m.gate_row, xn, kHidden, row_gate, 1);
+    matvec(sh.down, sg, kSharedInter, sy, kHidden);
+    matvec(sh.gate_row, xn, kHidden, row_gate, 1);
     launch_add({out, n, kHidden, kHidden}, {sy, n, kHidden, kHidden}, {row_gate, n, 1, 1}, stream);
   };
 
@@ -154,8 +165,8 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
   const size_t bytes = static_cast<size_t>(experts_read) *
                            (weight_bytes(m.gate.experts[0]) + weight_bytes(m.up.experts[0]) +
                             weight_bytes(m.down.experts[0])) +
-                       weight_bytes(m.shared_gate) + weight_bytes(m.shared_up) + weight_bytes(m.shared_down) +
-                       weight_bytes(m.gate_row);
+                       weight_bytes(m.shared[0].gate) + weight_bytes(m.shared[0].up) + weight_bytes(m.shared[0].down) +
+                       weight_bytes(m.shared[0].gate_row);
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
@@ -175,7 +186,8 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
       benchmark::Counter(static_cast<double>(bytes) * state.iterations() / 1e12, benchmark::Counter::kIsRate);
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  for (float* p : {x, norm, logits, out, xn, sg, su, sy, row_gate, weights}) ops().release(p);
+  for (float* p : {x, norm, out, xn, sg, su, sy, row_gate, weights}) ops().release(p);
+  for (float* p : logits_sets) ops().release(p);
   ops().release(indices);
   ops().release(workspace);
 }
