@@ -20,11 +20,8 @@ if(HEARTH_HAVE_CUDA)
   # hearth_engine (weight formats, config) and this library refer to each other: CMake resolves the
   # cycle between the two static libraries on the link line. Code that picks the backend sees
   # HEARTH_HAVE_CUDA through this interface definition.
-  # cuBLAS (the Precision::fast prefill GEMMs) exists only as a shared library in the CUDA install; it
-  # needs no C++ runtime of its own, and the GPU machine's CUDA image provides it.
-  target_link_libraries(hearth_engine_cuda PUBLIC hearth_engine hearth_util CUDA::cudart_static CUDA::cublas)
-  # Executables find it where this toolkit keeps it (CMake's build RPATH) or at the standard install's
-  # path, which another machine's CUDA image may use instead.
-  target_link_options(hearth_engine_cuda INTERFACE "LINKER:-rpath,/usr/local/cuda/lib64")
+  # cuBLAS (the Precision::fast prefill GEMMs) is loaded at run time (cuda/cublas_library.cpp: dlopen),
+  # so binaries start without it; only its headers are needed here.
+  target_link_libraries(hearth_engine_cuda PUBLIC hearth_engine hearth_util CUDA::cudart_static ${CMAKE_DL_LIBS})
   target_compile_definitions(hearth_engine_cuda INTERFACE HEARTH_HAVE_CUDA=1)
 endif()

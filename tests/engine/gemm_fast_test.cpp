@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/cuda/cublas_library.h"
 #include "engine/cuda/gemm_fast.h"
 
 namespace hearth::engine::cuda {
@@ -58,6 +59,20 @@ TEST(FastGemmIndex, WorkspaceHoldsCublasScratchTheActivationsAndOneWeightBlock) 
                       2 * static_cast<size_t>(bf16_weight_block_rows(rows, cols) * cols);
   EXPECT_GE(fast_gemm_workspace_bytes(rows, cols, n), need);
   EXPECT_LT(fast_gemm_workspace_bytes(rows, cols, n), need + 1024);  // only alignment on top
+}
+
+// cuBLAS is loaded at run time; where the CUDA toolkit that built this test is installed, every entry
+// point the fast GEMM calls resolves (no GPU needed to load the library).
+TEST(CublasLibrary, LoadsEveryFunctionTheFastGemmCalls) {
+  const CublasLibrary& lib = cublas_library();
+  EXPECT_NE(lib.create, nullptr);
+  EXPECT_NE(lib.destroy, nullptr);
+  EXPECT_NE(lib.set_stream, nullptr);
+  EXPECT_NE(lib.set_workspace, nullptr);
+  EXPECT_NE(lib.gemm_ex, nullptr);
+  ASSERT_NE(lib.status_string, nullptr);
+  EXPECT_STRNE(lib.status_string(CUBLAS_STATUS_NOT_SUPPORTED), "");
+  EXPECT_EQ(&lib, &cublas_library());  // loaded once
 }
 
 }  // namespace

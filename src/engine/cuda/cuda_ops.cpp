@@ -4,8 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <cublas_v2.h>
-
+#include "engine/cuda/cublas_library.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/delta_chunked.h"
 #include "engine/cuda/attention_prep.h"
@@ -96,19 +95,20 @@ CudaOps::CudaOps(const CudaOptions& options) : options_(options) {
   HEARTH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   HEARTH_CUDA_CHECK(cudaEventCreateWithFlags(&tokens_copied_, cudaEventDisableTiming));
   if (options.precision == Precision::fast) {
-    const cublasStatus_t status = cublasCreate(&cublas_);
+    const CublasLibrary& cublas = cublas_library();  // throws, naming --precision exact, when missing
+    const cublasStatus_t status = cublas.create(&cublas_);
     if (status != CUBLAS_STATUS_SUCCESS)
-      throw Error(std::string("cuBLAS could not be initialised (") + cublasGetStatusString(status) +
+      throw Error(std::string("cuBLAS could not be initialised (") + cublas.status_string(status) +
                       "); --precision exact runs without it",
                   ErrorKind::unsupported);
     // Set once: cublasSetStream resets the workspace, which each GEMM sets from workspace().
-    cublasSetStream(cublas_, stream_);
+    cublas.set_stream(cublas_, stream_);
   }
 }
 
 CudaOps::~CudaOps() {
   cudaStreamSynchronize(stream_);
-  if (cublas_) cublasDestroy(cublas_);
+  if (cublas_) cublas_library().destroy(cublas_);
   for (auto& [key, t] : expert_tables_) cudaFree(t->device);
   for (auto& s : slabs_) cudaFree(s.base);
   for (auto& [p, n] : allocations_) cudaFree(p);

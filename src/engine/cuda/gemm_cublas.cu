@@ -1,12 +1,12 @@
 // Precision::fast dense prefill GEMM (gemm_fast.h): dequantise the weight matrix to bf16, convert the
 // activations to bf16, multiply with cuBLAS (bf16 operands, float32 accumulation and output).
-#include <cublas_v2.h>
 #include <cuda_bf16.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
+#include "engine/cuda/cublas_library.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_weights.cuh"
 #include "engine/cuda/gemm_fast.h"
@@ -96,7 +96,7 @@ void dequantise_rows(const WeightMatrix& w, int64_t row0, int64_t rows, uint16_t
 
 void check_cublas(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS)
-    throw Error(std::string("cuBLAS ") + what + " failed: " + cublasGetStatusString(status));
+    throw Error(std::string("cuBLAS ") + what + " failed: " + cublas_library().status_string(status));
 }
 
 struct Layout {
@@ -137,7 +137,8 @@ void launch_gemm_fast(const FastGemmLaunch& p, cudaStream_t stream) {
   launch_pdl(kernel_activations_bf16, blocks_for(m.n * (padded / 8)), kConvertThreads, 0, stream, m.x, m.x_stride, m.n,
              m.w.cols, padded, xb);
   HEARTH_CUDA_LAUNCH_CHECK();
-  check_cublas(cublasSetWorkspace(p.cublas, ws, kCublasWorkspaceBytes), "cublasSetWorkspace");
+  const CublasLibrary& cublas = cublas_library();
+  check_cublas(cublas.set_workspace(p.cublas, ws, kCublasWorkspaceBytes), "cublasSetWorkspace");
 
   // Row-major Y[n][rows] is column-major Yᵀ [rows × n] (ld y_stride) = W · Xᵀ, where the row-major bf16
   // copies W [rows][padded] and X [n][padded] are column-major [padded × rows] and [padded × n]: so
@@ -150,7 +151,7 @@ void launch_gemm_fast(const FastGemmLaunch& p, cudaStream_t stream) {
     // Stored bf16 rows (16-byte aligned, cols % 32 == 0) are already what cuBLAS reads: no copy.
     const void* a = direct ? static_cast<const void*>(static_cast<const uint16_t*>(m.w.data) + r0 * m.w.cols) : wb;
     if (!direct) dequantise_rows(m.w, r0, rb, wb, stream);
-    check_cublas(cublasGemmEx(p.cublas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rb), static_cast<int>(m.n),
+    check_cublas(cublas.gemm_ex(p.cublas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(rb), static_cast<int>(m.n),
                               static_cast<int>(padded), &alpha, a, CUDA_R_16BF, static_cast<int>(padded), xb,
                               CUDA_R_16BF, static_cast<int>(padded), &beta, m.y + r0, CUDA_R_32F,
                               static_cast<int>(m.y_stride), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
