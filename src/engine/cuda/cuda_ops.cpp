@@ -94,16 +94,24 @@ CudaOps::CudaOps(const CudaOptions& options) : options_(options) {
   HEARTH_CUDA_CHECK(cudaSetDevice(options.device));
   HEARTH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   HEARTH_CUDA_CHECK(cudaEventCreateWithFlags(&tokens_copied_, cudaEventDisableTiming));
-  if (options.precision == Precision::fast) {
-    const CublasLibrary& cublas = cublas_library();  // throws, naming --precision exact, when missing
-    const cublasStatus_t status = cublas.create(&cublas_);
-    if (status != CUBLAS_STATUS_SUCCESS)
-      throw Error(std::string("cuBLAS could not be initialised (") + cublas.status_string(status) +
-                      "); --precision exact runs without it",
-                  ErrorKind::unsupported);
-    // Set once: cublasSetStream resets the workspace, which each GEMM sets from workspace().
-    cublas.set_stream(cublas_, stream_);
+}
+
+// Created on the first fast GEMM, so that backends which never run one (decode-only tests, exact
+// mode) neither load cuBLAS nor hold its memory.
+::cublasContext* CudaOps::cublas() {
+  if (cublas_) return cublas_;
+  check_not_recording("creating the cuBLAS handle");
+  const CublasLibrary& lib = cublas_library();  // throws, naming --precision exact, when missing
+  const cublasStatus_t status = lib.create(&cublas_);
+  if (status != CUBLAS_STATUS_SUCCESS) {
+    cublas_ = nullptr;
+    throw Error(std::string("cuBLAS could not be initialised (") + lib.status_string(status) +
+                    "); --precision exact runs without it",
+                ErrorKind::unsupported);
   }
+  // Set once: cublasSetStream resets the workspace, which each GEMM sets from workspace().
+  lib.set_stream(cublas_, stream_);
+  return cublas_;
 }
 
 CudaOps::~CudaOps() {
@@ -324,7 +332,7 @@ void CudaOps::matmul(const MatmulArgs& a) {
     } else {
       FastGemmLaunch f;
       f.m = m;
-      f.cublas = cublas_;
+      f.cublas = cublas();
       f.workspace = workspace(fast_gemm_workspace_bytes(m.w.rows, m.w.cols, m.n));
       launch_gemm_fast(f, stream_);
     }

@@ -112,6 +112,7 @@ class CudaOps final : public Ops {
   class Timer;
 
   void* workspace(size_t bytes);
+  ::cublasContext* cublas();  // the handle of the fast GEMMs, created on first use
   const ExpertTable& expert_table(const WeightStack& stack);
   void* arena_alloc(size_t bytes);
   void track(size_t& counter, int64_t delta);
@@ -119,7 +120,7 @@ class CudaOps final : public Ops {
 
   CudaOptions options_;
   cudaStream_t stream_ = nullptr;
-  ::cublasContext* cublas_ = nullptr;  // Precision::fast prefill GEMMs; bound to stream_
+  ::cublasContext* cublas_ = nullptr;  // see cublas(); bound to stream_
   bool recording_ = false;
   uint64_t random_counter_ = 0;
 
