@@ -15,7 +15,11 @@ class CudaOpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!device_available()) GTEST_SKIP() << "no CUDA device";
-    gpu_ = std::make_unique<CudaOps>();
+    // Exact mode: the MoE and attention prefill cases here hold float32-level budgets (the fast mode's
+    // bf16 products have their own tests in cuda_matmul_test / cuda_attention_test).
+    CudaOptions options;
+    options.precision = Precision::exact;
+    gpu_ = std::make_unique<CudaOps>(options);
   }
   std::unique_ptr<CudaOps> gpu_;
   cpu::CpuOps cpu_{2};
