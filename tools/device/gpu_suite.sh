@@ -31,7 +31,7 @@ run_tests() {
   for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
            engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test; do
     echo "=== $t" >> "$OUT/tests.log"
-    timeout 400 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
+    timeout 200 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
     local rc=$?
     local line
     line=$(grep -E '^\[  (PASSED|FAILED)  \]|tests? ran' "$OUT/tests.log" | tail -2 | tr '\n' ' ')
@@ -57,28 +57,14 @@ run_bench() {  # name config extra-args...
   cat "$OUT/bench-$name.log" >> "$SUMMARY"
 }
 
-run_attention_bench() {  # decode attention alone, 35B-A3B layout, 10 layers: ms per step and TB/s
-  timeout 300 "$BIN/engine_cuda_attention_bench" --benchmark_min_time=0.5 > "$OUT/attention-bench.log" 2>&1
-  echo "attention bench rc=$?" >> "$SUMMARY"
-  grep -E '^BM_' "$OUT/attention-bench.log" >> "$SUMMARY"
-}
-
-run_delta_bench() {  # issue 5: one DeltaNet layer's delta rule at prefill, chunked vs token by token
-  timeout 300 "$BIN/engine_cuda_delta_bench" --benchmark_min_time=0.2 > "$OUT/bench-delta.log" 2>&1
-  echo "delta rule bench rc=$?" >> "$SUMMARY"
-  grep -E '^BM_' "$OUT/bench-delta.log" >> "$SUMMARY"
-}
-
-run_moe_bench() {  # issue 5: one 35B-A3B MoE block of a decode step, fused (2 kernels) vs unfused (10), TB/s
-  timeout 300 "$BIN/engine_cuda_moe_decode_bench" --benchmark_min_time=0.05 > "$OUT/bench-moe.log" 2>&1
-  echo "moe bench rc=$?" >> "$SUMMARY"
-  grep -E '^moe_block' "$OUT/bench-moe.log" >> "$SUMMARY"
-}
-
-run_matvec_bench() {  # issue 5: decode matrix-vector kernels per model shape, CUDA-core vs tensor-core, TB/s
-  timeout 300 "$BIN/engine_cuda_matvec_bench" --benchmark_min_time=0.05 > "$OUT/bench-matvec.log" 2>&1
-  echo "matvec bench rc=$?" >> "$SUMMARY"
-  grep -E '^(matvec|deltanet_inputs)/' "$OUT/bench-matvec.log" >> "$SUMMARY"
+# One micro-benchmark binary: its whole output appended to $OUT/microbench.log (few files come back from
+# the GPU machine), its result lines (matching PATTERN) to the summary.
+run_micro() {  # label binary min-time pattern
+  local label=$1 binary=$2 min_time=$3 pattern=$4 log=/tmp/hearth-micro-$1.log
+  timeout 300 "$BIN/$binary" --benchmark_min_time="$min_time" > "$log" 2>&1
+  echo "$label rc=$?" >> "$SUMMARY"
+  { echo "=== $label"; cat "$log"; } >> "$OUT/microbench.log"
+  grep -E "$pattern" "$log" >> "$SUMMARY"
 }
 
 run_cache() {  # issue 6: an agent session growing to ~40k tokens in 20 turns of ~1k new tokens
@@ -100,10 +86,11 @@ for step in "$@"; do
     bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 512,8192 --contexts 0,8192 --profile 0 ;;
     bench27-full) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
     cache35) run_cache ;;
-    attention-bench) run_attention_bench ;;
-    matvec-bench) run_matvec_bench ;;
-    delta-bench) run_delta_bench ;;
-    moe-bench) run_moe_bench ;;
+    attention-bench) run_micro attention-bench engine_cuda_attention_bench 0.5 '^BM_' ;;  # decode attention, 35B-A3B layout, 10 layers
+    matvec-bench) run_micro matvec-bench engine_cuda_matvec_bench 0.05 '^(matvec|deltanet_inputs)/' ;;  # CUDA-core vs tensor-core, TB/s
+    delta-bench) run_micro delta-bench engine_cuda_delta_bench 0.2 '^BM_' ;;  # chunked vs token-by-token delta rule
+    moe-bench) run_micro moe-bench engine_cuda_moe_decode_bench 0.05 '^moe_block' ;;  # fused MoE block vs unfused
+    gemm-bench) run_micro gemm-bench engine_cuda_gemm_bench 0.1 '^[A-Za-z_]+/' ;;  # prefill GEMMs fast vs exact
     *) echo "unknown step $step" >> "$SUMMARY" ;;
   esac
 done
