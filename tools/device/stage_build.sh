@@ -11,7 +11,7 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$BUILD" -j2 --target hearth engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
   engine_cuda_attention_test engine_cuda_attention_bench \
   engine_cuda_matvec_test engine_cuda_matvec_bench engine_cuda_delta_test engine_cuda_delta_bench engine_cuda_fused_test engine_cuda_moe_decode_test \
-  engine_cuda_moe_decode_bench
+  engine_cuda_moe_decode_bench engine_cuda_gemm_bench
 STAGE=$(mktemp -d)
 mkdir -p "$STAGE/bin" "$STAGE/lib"
 for exe in "$BUILD/src/app/hearth" "$BUILD"/tests/engine/engine_cuda_*_test "$BUILD"/tests/engine/engine_cuda_*_bench; do
