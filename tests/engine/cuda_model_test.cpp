@@ -32,6 +32,15 @@ using testing::tiny_model_dir;
 
 constexpr double kTolerance = 1e-3;
 constexpr double kFastTolerance = 3e-2;
+// MoE models route each token to its top-k experts, a discontinuous choice: a router logit perturbed
+// within bf16's budget can swap a near-tied expert, and the logits then move by more than the smooth
+// budget (measured on the H100, 2026-11-25: 0.064 at one decode step of moe-mlx-affine4-g64, whose router
+// is 8-bit; every dense model and the other MoE models stayed under 0.03).
+constexpr double kFastMoeTolerance = 1e-1;
+
+double fast_tolerance(const std::string& model) {
+  return model.find("moe") != std::string::npos ? kFastMoeTolerance : kFastTolerance;
+}
 
 std::unique_ptr<Model> load_cuda(const std::string& name, int64_t max_context = 512,
                                  Precision precision = Precision::exact) {
@@ -112,7 +121,7 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, CudaReferenceLogits, ::testing::ValuesIn(te
 
 class CudaFastReferenceLogits : public testing::TinyModelReferenceTest {
  protected:
-  CudaFastReferenceLogits() : TinyModelReferenceTest(kFastTolerance, "cuda fast largest error") {}
+  CudaFastReferenceLogits() : TinyModelReferenceTest(fast_tolerance(GetParam()), "cuda fast largest error") {}
   void SetUp() override {
     if (!cuda::device_available()) GTEST_SKIP() << "no CUDA device";
     TinyModelReferenceTest::SetUp();
@@ -147,7 +156,7 @@ TEST_P(CudaFastReferenceLogits, DecodeAfterAFastPrefillPicksTheReferenceTokenWhe
     std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<float>());
     double scale = 0;
     for (float v : want) scale = std::max(scale, static_cast<double>(std::fabs(v)));
-    if (sorted[0] - sorted[1] > 2 * kFastTolerance * scale) {
+    if (sorted[0] - sorted[1] > 2 * fast_tolerance(GetParam()) * scale) {
       ++asserted;
       EXPECT_EQ(testing::argmax(model_->logits().data(), model_->logits().size()), ref_.decode_tokens[i + 1])
           << "step " << i << " (reference margin " << sorted[0] - sorted[1] << ")";

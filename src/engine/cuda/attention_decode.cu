@@ -201,13 +201,22 @@ __global__ void __launch_bounds__(kThreads) kernel_decode_stream(const DecodeStr
         acc[r][3] = fmaf(pr, vw.w, acc[r][3]);
       }
     }
+    // The KG key subsets are summed in a fixed order (subset 0 first), not with shared-memory atomics:
+    // a decode step must give bit-identical results however its warps are scheduled (a restored state
+    // continues bit-identically; tests/engine/cuda_model_test.cpp).
+#pragma unroll 1
+    for (int g = 0; g < KG; ++g) {
+      if (kg == g) {
 #pragma unroll
-    for (int r = 0; r < kRows; ++r) {
+        for (int r = 0; r < kRows; ++r) {
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        if (KG == 1) os[r * D + 4 * c4 + j] = acc[r][j];
-        else atomicAdd(os + r * D + 4 * c4 + j, acc[r][j]);
+          for (int j = 0; j < 4; ++j) {
+            float* o = os + r * D + 4 * c4 + j;
+            *o = g == 0 ? acc[r][j] : *o + acc[r][j];
+          }
+        }
       }
+      if (KG > 1) __syncthreads();
     }
   }
   __syncthreads();
