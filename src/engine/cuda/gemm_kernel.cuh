@@ -99,7 +99,7 @@ __global__ void __launch_bounds__(kGemmThreads) kernel_gemm(const GemmParams p) 
     row0 = p.tile_row0[blockIdx.y];
     mrows = min(static_cast<int64_t>(kGemmBM), static_cast<int64_t>(p.expert_end[e]) - row0);
     w.data = p.e_data[e];
-    w.scales = p.e_scales[e];
+    w.scales = p.e_scales ? p.e_scales[e] : nullptr;  // dense formats (f32/f16/bf16) have no scales table
     w.biases = p.e_biases ? p.e_biases[e] : nullptr;
   } else {
     row0 = static_cast<int64_t>(blockIdx.y) * kGemmBM;
