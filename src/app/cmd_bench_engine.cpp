@@ -37,6 +37,7 @@ constexpr const char* kUsage =
     "  --contexts 0,8192,32768    decode tokens/s after a prompt of this many tokens\n"
     "  --decode-steps N           timed decode steps per context (default 64)\n"
     "  --profile 0,8192           also time each op of eager decode steps (GPU) at these contexts\n"
+    "  --profile-prefill N        also time each op of one prefill of N tokens (GPU)\n"
     "  --json FILE                write the results as JSON\n"
     "  --seed N                   dummy weights and prompt tokens (default 1)\n"
     "  --threads N                CPU threads (cpu device)\n"
@@ -50,6 +51,7 @@ struct Options {
   std::vector<int64_t> contexts{0, 8192, 32768};
   int64_t decode_steps = 64;
   std::vector<int64_t> profile_contexts;
+  int64_t profile_prefill = 0;
   std::string json_path;
   uint64_t seed = 1;
   int threads = 0;
@@ -162,6 +164,8 @@ Options parse(int argc, char** argv, bool& help) {
       o.decode_steps = parse_list(args.value()).at(0);
     } else if (arg == "--profile") {
       o.profile_contexts = parse_list(args.value());
+    } else if (arg == "--profile-prefill") {
+      o.profile_prefill = parse_list(args.value()).at(0);
     } else if (arg == "--json") {
       o.json_path = args.value();
     } else if (arg == "--seed") {
@@ -327,6 +331,30 @@ int run_bench_engine(int argc, char** argv) {
         }
       }
       out["profile"] = prof;
+    }
+    if (opt.profile_prefill > 0) {
+      // One eager prefill with an event pair around every op: where prefill time goes, per op and shape.
+      model->reset();
+      const auto tokens = random_tokens(opt.profile_prefill, cfg.vocab_size, rng);
+      ops->set_profiling(true);
+      ops->clear_profile();
+      const auto start = std::chrono::steady_clock::now();
+      model->prefill(tokens);
+      const auto rows = ops->profile();
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ops->set_profiling(false);
+      double total = 0;
+      for (const auto& r : rows) total += r.total_ms;
+      std::printf("\nper-op GPU time of a prefill of %lld tokens (%.1f ms of GPU time, %.1f ms wall):\n",
+                  static_cast<long long>(opt.profile_prefill), total, wall * 1e3);
+      nlohmann::json prof = nlohmann::json::array();
+      for (const auto& r : rows) {
+        if (r.total_ms < 0.01) continue;
+        std::printf("  %9.3f ms %5.1f%% %6lld calls  %s\n", r.total_ms, 100.0 * r.total_ms / total,
+                    static_cast<long long>(r.calls), r.label.c_str());
+        prof.push_back({{"op", r.label}, {"ms", r.total_ms}, {"calls", r.calls}});
+      }
+      out["prefill_profile"] = prof;
     }
   }
 #endif
