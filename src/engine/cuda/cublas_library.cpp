@@ -45,6 +45,7 @@ CublasLibrary load() {
   bind(handle, lib.set_stream, "cublasSetStream_v2");
   bind(handle, lib.set_workspace, "cublasSetWorkspace_v2");
   bind(handle, lib.gemm_ex, "cublasGemmEx");
+  bind(handle, lib.gemm_strided_batched_ex, "cublasGemmStridedBatchedEx");
   bind(handle, lib.status_string, "cublasGetStatusString");
   return lib;  // the library stays loaded for the process's lifetime
 }

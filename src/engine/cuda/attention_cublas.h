@@ -1,0 +1,79 @@
+#pragma once
+// Precision::fast prefill attention on cuBLAS (attention_cublas.cu). Per KV head g and per block of
+// query rows, for the `group` query heads h that share g:
+//   1. S_h = scale · Q_h · K_gᵀ   one strided-batched TF32 GEMM over the group's heads (K_g shared)
+//   2. P_h = causal softmax(S_h)  in place, one block per score row
+//   3. O_h = P_h · V_g            one strided-batched TF32 GEMM, written straight into the output
+// The float32 activations and cache rows are read in place (CUBLAS_COMPUTE_32F_FAST_TF32: no conversion
+// kernels; TF32 keeps 10 mantissa bits, finer than bf16's 7). The scores of one block live in the
+// workspace; the block is sized so that they fit a fixed budget, which bounds the scratch whatever the
+// prompt length, and small enough that the keys computed past the causal diagonal (then masked) stay
+// a small share of the work.
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/cuda/kernels.h"
+
+struct cublasContext;  // cublasHandle_t is cublasContext*
+
+namespace hearth::engine::cuda {
+
+// Budget of one block's score buffer (float32 [group][rows][keys]) in production.
+constexpr size_t kAttentionScoreBudgetBytes = size_t{512} << 20;
+// At most this many query rows per block: past it, the product is already large enough to fill the
+// GPU, and smaller blocks waste fewer keys past the causal diagonal (a block's last row sees the most).
+constexpr int64_t kAttentionMaxBlockRows = 1024;
+constexpr int64_t kAttentionBlockRowStep = 64;
+
+// Score rows are padded to this many floats (128 bytes): 16-byte loads in the softmax, aligned rows
+// for cuBLAS.
+constexpr int64_t score_row_floats(int64_t keys) { return (keys + 31) / 32 * 32; }
+
+struct AttentionBlockPlan {
+  int64_t rows = 0;       // query rows per block (a multiple of kAttentionBlockRowStep)
+  int64_t row_floats = 0; // padded score row length, sized for the last block (the most keys)
+  size_t score_bytes = 0; // one block's score buffer
+};
+
+// The block plan for n queries after first_position cached ones and `group` query heads per KV head:
+// the most rows (a multiple of 64, at least 64, at most kAttentionMaxBlockRows and no more than n
+// needs) whose scores fit the budget. With a budget too small even for 64 rows, 64 rows it is (the
+// workspace then exceeds the budget; score_bytes says by how much).
+constexpr AttentionBlockPlan plan_attention_blocks(int64_t n, int64_t first_position, int group, size_t budget_bytes) {
+  AttentionBlockPlan p;
+  p.row_floats = score_row_floats(first_position + n);
+  const int64_t per_row = static_cast<int64_t>(group) * p.row_floats * static_cast<int64_t>(sizeof(float));
+  int64_t rows = static_cast<int64_t>(budget_bytes) / (per_row > 0 ? per_row : 1);
+  rows = rows / kAttentionBlockRowStep * kAttentionBlockRowStep;
+  const int64_t needed = (n + kAttentionBlockRowStep - 1) / kAttentionBlockRowStep * kAttentionBlockRowStep;
+  if (rows > kAttentionMaxBlockRows) rows = kAttentionMaxBlockRows;
+  if (rows > needed) rows = needed;
+  if (rows < kAttentionBlockRowStep) rows = kAttentionBlockRowStep;
+  p.rows = rows;
+  p.score_bytes = static_cast<size_t>(rows * per_row);
+  return p;
+}
+
+// Keys the rows [row0, row0 + rows) of a block see together: the causal prefix of its last row.
+constexpr int64_t attention_block_keys(int64_t first_position, int64_t row0, int64_t rows) {
+  return first_position + row0 + rows;
+}
+
+// Workspace of launch_attention_cublas (cuBLAS's own scratch, then the score buffer).
+size_t cublas_attention_workspace_bytes(int heads, int kv_heads, int64_t n, int64_t first_position,
+                                        size_t budget_bytes = kAttentionScoreBudgetBytes);
+
+struct CublasAttentionLaunch {
+  AttentionLaunch a;  // n > kAttentionDecodeMaxQueries, position on the host (dev_position null)
+  cublasContext* cublas = nullptr;  // bound to `stream` by the caller
+  void* workspace = nullptr;        // cublas_attention_workspace_bytes() with the same budget, 256-byte aligned
+  size_t budget_bytes = kAttentionScoreBudgetBytes;
+};
+// Throws hearth::Error (unsupported) for shapes it does not take (a device position, sizes past
+// cuBLAS's 32-bit ints); the caller checks cublas_attention_supports() first.
+bool cublas_attention_supports(const AttentionLaunch& a);
+void launch_attention_cublas(const CublasAttentionLaunch& p, cudaStream_t stream);
+
+}  // namespace hearth::engine::cuda
