@@ -80,11 +80,11 @@ void BM_DeltaRule(benchmark::State& state, Form form, int k_heads, int v_heads) 
   state.SetItemsProcessed(state.iterations() * state.range(0));  // tokens per second of one layer
 }
 
-// 35B-A3B (16 key, 32 value heads) and 27B (16 key, 48 value heads), at the CUDA prefill chunk (1024)
-// and a short prompt.
-BENCHMARK_CAPTURE(BM_DeltaRule, chunked_35b, Form::chunked, 16, 32)->Arg(1024)->Arg(128)->UseManualTime()->Unit(benchmark::kMicrosecond);
+// 35B-A3B (16 key, 32 value heads) and 27B (16 key, 48 value heads), at the CUDA prefill chunk (1024),
+// a long prefill chunk (4096) and a short prompt.
+BENCHMARK_CAPTURE(BM_DeltaRule, chunked_35b, Form::chunked, 16, 32)->Arg(4096)->Arg(1024)->Arg(128)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DeltaRule, recurrent_35b, Form::recurrent, 16, 32)->Arg(1024)->Arg(128)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DeltaRule, chunked_27b, Form::chunked, 16, 48)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DeltaRule, chunked_27b, Form::chunked, 16, 48)->Arg(4096)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DeltaRule, recurrent_27b, Form::recurrent, 16, 48)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
