@@ -5,12 +5,16 @@
 // Time from CUDA events around kLaunches ops (UseManualTime); counter TFLOP/s = 2·rows·cols·n / time
 // (MoE: 3 products per routed pair).
 //
+// moe35b/fast_general_kernel/nN times Precision::fast through the general grouped kernel
+// (HEARTH_MOE_FAST=0), the baseline of the tensor-core MoE kernels (moe_gemm_fast.cu).
+//
 //   engine_cuda_gemm_bench [--benchmark_filter=...]
 // Compare against ~790 TFLOP/s (cuBLAS bf16 on H100, docs/PERFORMANCE.md).
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <random>
@@ -90,7 +94,10 @@ void BM_Dense(benchmark::State& state, Precision p, int64_t rows, int64_t cols, 
   o.release(y);
 }
 
-void BM_Moe(benchmark::State& state, Precision p, int64_t n) {
+void BM_Moe(benchmark::State& state, Precision p, int64_t n, bool general_kernel = false) {
+  // general_kernel: Precision::fast through the general grouped kernel (HEARTH_MOE_FAST=0), the
+  // baseline of the tensor-core kernels of moe_gemm_fast.cu.
+  if (general_kernel) setenv("HEARTH_MOE_FAST", "0", 1);
   constexpr int64_t kExperts = 256, kTopK = 8, kHidden = 2048, kInter = 512;
   CudaOps& o = ops(p);
   WeightStack gate, up, down;
@@ -121,6 +128,7 @@ void BM_Moe(benchmark::State& state, Precision p, int64_t n) {
   o.release(weights);
   o.release(x);
   o.release(out);
+  if (general_kernel) unsetenv("HEARTH_MOE_FAST");
 }
 
 void register_all() {
@@ -143,6 +151,12 @@ void register_all() {
       const std::string name = std::string("moe35b/") + (p == Precision::fast ? "fast" : "exact") + "/n" + std::to_string(n);
       benchmark::RegisterBenchmark(name.c_str(), BM_Moe, p, n)->UseManualTime()->Unit(benchmark::kMillisecond);
     }
+  for (const int64_t n : {int64_t{1024}, int64_t{4096}}) {
+    const std::string name = "moe35b/fast_general_kernel/n" + std::to_string(n);
+    benchmark::RegisterBenchmark(name.c_str(), BM_Moe, Precision::fast, n, true)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+  }
 }
 
 }  // namespace

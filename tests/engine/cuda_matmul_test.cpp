@@ -5,6 +5,9 @@
 // the embedding lookup. Error budgets: cuda_test_util.h.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "cuda_test_util.h"
 #include "engine/cuda/gemm_fast.h"
 
@@ -189,48 +192,74 @@ INSTANTIATE_TEST_SUITE_P(Formats, CudaMatmul, ::testing::ValuesIn(matmul_cases()
 INSTANTIATE_TEST_SUITE_P(Formats, CudaMatmulFast, ::testing::ValuesIn(fast_matmul_cases()),
                          [](const ::testing::TestParamInfo<MatmulCase>& info) { return case_name(info.param); });
 
-// The grouped MoE GEMMs (prefill sizes) with one bf16 MMA per product, every format the grouped kernel
-// decodes (fast codecs and the generic decoder), against the CPU MoE.
+// The grouped MoE GEMMs (prefill sizes) with one bf16 MMA per product against the CPU MoE: every
+// format (affine 4/8-bit with bf16 scales take the tensor-core kernels of moe_gemm_fast.cu, the rest the
+// general grouped kernel), tiny shapes and the 35B-A3B shape.
+struct MoeFastShape {
+  int64_t experts, top_k, hidden, inter;
+};
+
+void expect_fast_moe_matches_cpu(const FormatSpec& f, const MoeFastShape& s, const std::vector<int64_t>& ns) {
+  CudaOps gpu(with_precision(Precision::fast));
+  cpu::CpuOps cpu(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  const int64_t E = s.experts, k = s.top_k, H = s.hidden, I = s.inter;
+  std::vector<HostWeight> hg, hu, hd;
+  WeightStack sg, su, sd, dg, du, dd;
+  for (int64_t e = 0; e < E; ++e) {
+    hg.push_back(random_weight(f, I, H));
+    hu.push_back(random_weight(f, I, H));
+    hd.push_back(random_weight(f, H, I));
+  }
+  for (int64_t e = 0; e < E; ++e) {
+    sg.experts.push_back(hg[e].m), su.experts.push_back(hu[e].m), sd.experts.push_back(hd[e].m);
+    dg.experts.push_back(gpu.place_weight(hg[e].m));
+    du.experts.push_back(gpu.place_weight(hu[e].m));
+    dd.experts.push_back(gpu.place_weight(hd[e].m));
+  }
+  for (int64_t n : ns) {
+    std::vector<float> x = random_floats(n * H), logits = random_floats(n * E, -3, 3), rw(n * k);
+    std::vector<int32_t> idx(n * k);
+    cpu.route({host_tensor(logits, n, E), k, true, idx.data(), rw.data()});
+    std::vector<float> out0 = random_floats(n * H), want = out0;
+    cpu.moe({host_tensor(x, n, H), &sg, &su, &sd, idx.data(), rw.data(), k, host_tensor(want, n, H)});
+    // Compare the MoE's contribution (out − out0): the residual it accumulates into is exact.
+    DeviceFloats dx(gpu, x), drw(gpu, rw), dout(gpu, out0);
+    auto* di = static_cast<int32_t*>(gpu.alloc(n * k * 4));
+    gpu.upload(di, idx.data(), idx.size() * 4);
+    gpu.moe({dx.tensor(n, H), &dg, &du, &dd, di, drw.get(), k, dout.tensor(n, H)});
+    std::vector<float> got = dout.download();
+    for (size_t i = 0; i < got.size(); ++i) got[i] -= out0[i], want[i] -= out0[i];
+    const double norm = norm_rel_error(got, want), max = max_rel_error(got, want);
+    EXPECT_LT(norm, kBf16Norm) << f.name << " E " << E << " H " << H << " I " << I << " n " << n;
+    EXPECT_LT(max, kBf16Max) << f.name << " E " << E << " H " << H << " I " << I << " n " << n;
+    std::printf("[ fast moe error ] %-22s E %-3lld H %-4lld I %-4lld n %-4lld norm %.3g max %.3g\n", f.name.c_str(),
+                static_cast<long long>(E), static_cast<long long>(H), static_cast<long long>(I),
+                static_cast<long long>(n), norm, max);
+    gpu.release(di);
+  }
+}
+
 TEST(CudaMoeFast, GroupedPrefillMatchesCpuWithinTheBf16Budget) {
   HEARTH_REQUIRE_GPU();
-  CudaOps gpu(with_precision(Precision::fast));
-  cpu::CpuOps cpu(2);
-  const int64_t E = 8, k = 3, H = 256, I = 128;  // whole groups of every format (up to 128)
-  for (const auto& f : all_formats()) {
-    std::vector<HostWeight> hg, hu, hd;
-    WeightStack sg, su, sd, dg, du, dd;
-    for (int64_t e = 0; e < E; ++e) {
-      hg.push_back(random_weight(f, I, H));
-      hu.push_back(random_weight(f, I, H));
-      hd.push_back(random_weight(f, H, I));
-    }
-    for (int64_t e = 0; e < E; ++e) {
-      sg.experts.push_back(hg[e].m), su.experts.push_back(hu[e].m), sd.experts.push_back(hd[e].m);
-      dg.experts.push_back(gpu.place_weight(hg[e].m));
-      du.experts.push_back(gpu.place_weight(hu[e].m));
-      dd.experts.push_back(gpu.place_weight(hd[e].m));
-    }
-    for (int64_t n : {9, 100, 333}) {
-      std::vector<float> x = random_floats(n * H), logits = random_floats(n * E, -3, 3), rw(n * k);
-      std::vector<int32_t> idx(n * k);
-      cpu.route({host_tensor(logits, n, E), k, true, idx.data(), rw.data()});
-      std::vector<float> out0 = random_floats(n * H), want = out0;
-      cpu.moe({host_tensor(x, n, H), &sg, &su, &sd, idx.data(), rw.data(), k, host_tensor(want, n, H)});
-      // Compare the MoE's contribution (out − out0): the residual it accumulates into is exact.
-      DeviceFloats dx(gpu, x), drw(gpu, rw), dout(gpu, out0);
-      auto* di = static_cast<int32_t*>(gpu.alloc(n * k * 4));
-      gpu.upload(di, idx.data(), idx.size() * 4);
-      gpu.moe({dx.tensor(n, H), &dg, &du, &dd, di, drw.get(), k, dout.tensor(n, H)});
-      std::vector<float> got = dout.download();
-      for (size_t i = 0; i < got.size(); ++i) got[i] -= out0[i], want[i] -= out0[i];
-      const double norm = norm_rel_error(got, want), max = max_rel_error(got, want);
-      EXPECT_LT(norm, kBf16Norm) << f.name << " n " << n;
-      EXPECT_LT(max, kBf16Max) << f.name << " n " << n;
-      std::printf("[ fast moe error ] %-22s n %-4lld norm %.3g max %.3g\n", f.name.c_str(), static_cast<long long>(n),
-                  norm, max);
-      gpu.release(di);
-    }
+  // Whole groups of every format (up to 128).
+  for (const auto& f : all_formats()) expect_fast_moe_matches_cpu(f, {8, 3, 256, 128}, {9, 100, 333});
+}
+
+// Sizes that are no multiple of the fast kernels' 128-row tiles: 3 gate/up tiles of 64 inter rows, a
+// partial down tile (192 output rows), one expert taking most tokens (top-1 of 3).
+TEST(CudaMoeFast, TensorCoreKernelsHandlePartialTiles) {
+  HEARTH_REQUIRE_GPU();
+  for (const char* name : {"affine4_g32", "affine4_g64", "affine8_g32", "affine8_g64"}) {
+    expect_fast_moe_matches_cpu(format_named(name), {3, 1, 192, 192}, {9, 65, 200});
+    expect_fast_moe_matches_cpu(format_named(name), {5, 2, 320, 64}, {17, 129});
   }
+}
+
+// Qwen3.6-35B-A3B's routed experts: 256 experts, top-8, hidden 2048, inter 512.
+TEST(CudaMoeFast, ModelShapeMatchesCpuWithinTheBf16Budget) {
+  HEARTH_REQUIRE_GPU();
+  expect_fast_moe_matches_cpu(format_named("affine4_g64"), {256, 8, 2048, 512}, {9, 333, 1024, 4096});
+  expect_fast_moe_matches_cpu(format_named("affine8_g64"), {256, 8, 2048, 512}, {333, 1024});
 }
 
 class CudaEmbed : public ::testing::TestWithParam<std::string> {};

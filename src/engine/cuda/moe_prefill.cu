@@ -3,16 +3,22 @@
 // covers); then grouped dequantising GEMMs run gate and up on the gathered token rows, SwiGLU joins
 // them, and the down GEMM scatters weight · result back onto each token's row with atomic adds.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/gemm_kernel.cuh"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/launch.cuh"
+#include "engine/cuda/moe_gemm_fast.h"
+#include "engine/cuda/moe_gemm_fast_layout.h"
 
 namespace hearth::engine::cuda {
 namespace {
 
 constexpr int kMaxExperts = 1024;
+// The fast kernels walk the same tile table.
+static_assert(kMoeFastBM == kGemmBM, "the sort kernel's tiles are the fast GEMM's tiles");
 
 struct Layout {
   size_t expert_end = 0, pair_token = 0, pair_weight = 0, tile_expert = 0, tile_row0 = 0, gate = 0, up = 0;
@@ -162,6 +168,29 @@ void launch_moe(const MoeLaunch& p, cudaStream_t stream) {
   sp.tile_row0 = reinterpret_cast<int32_t*>(ws + l.tile_row0);
   launch_pdl(kernel_moe_sort, 1, 1024, 0, stream, sp);
   HEARTH_CUDA_LAUNCH_CHECK();
+
+  // Precision::fast with affine 4/8-bit experts: the tensor-core kernels of moe_gemm_fast.cu. Their
+  // bf16 scratch (activations, SwiGLU result) lives where the float32 gate/up results would.
+  // HEARTH_MOE_FAST=0 keeps the general kernel (A/B benchmarks of the two paths in one process, so
+  // read at each call: a host-side string lookup, nothing beside the launches).
+  const char* fast_env = std::getenv("HEARTH_MOE_FAST");
+  const bool fast_allowed = fast_env == nullptr || std::string(fast_env) != "0";
+  const size_t float_region = l.total - l.gate;
+  if (fast_allowed && moe_fast_applies(p) &&
+      moe_fast_scratch_bytes(p.n, l.pairs, p.gate.shape.cols, inter) <= float_region) {
+    MoeFastLaunch f;
+    f.moe = &p;
+    f.tile_expert = sp.tile_expert;
+    f.tile_row0 = sp.tile_row0;
+    f.expert_end = sp.expert_end;
+    f.pair_token = pair_token;
+    f.pair_weight = pair_weight;
+    f.pairs = l.pairs;
+    f.max_tiles = l.max_tiles;
+    f.scratch = gate;
+    launch_moe_fast(f, stream);
+    return;
+  }
 
   const bool x_vec4 = reinterpret_cast<uintptr_t>(p.x) % 16 == 0 && p.x_stride % 4 == 0 && p.gate.shape.cols % 4 == 0;
   for (int pass = 0; pass < 2; ++pass) {  // gate, then up, on the gathered token rows
