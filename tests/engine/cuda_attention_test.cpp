@@ -6,7 +6,10 @@
 //    read from device memory; a graph recorded once and replayed as the context grows past many piece
 //    lengths; a cache row stride the streaming kernel does not take (the older kernels run);
 //  - prefill (n = 9 .. 1024 after first_position > 0) in exact mode (three-MMA split, kSplitBf16) and fast
-//    mode (one bf16 MMA per product, kAttentionBf16 below).
+//    mode: with the position on the host, fast prefill runs the cuBLAS path (attention_cublas.h: TF32
+//    products around a causal softmax, kAttentionTf32 below) at the model shapes up to 4096 queries,
+//    from position 0 and later, with query blocks split by the production plan and by a tiny score
+//    budget; with the position read from device memory it keeps the one-bf16-MMA kernel (kAttentionBf16).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +17,8 @@
 #include <thread>
 
 #include "cuda_test_util.h"
+#include "engine/cuda/attention_cublas.h"
+#include "engine/cuda/cublas_library.h"
 
 namespace hearth::engine::cuda {
 namespace {
@@ -25,6 +30,11 @@ using namespace testing;
 // the inputs below (|q|, |k| <= 2, scale 1 / sqrt(D)) is up to ~0.5% of a softmax weight; the output, a
 // weighted mean of values, inherits that and the rounding of v. 3e-2 leaves room over that estimate.
 constexpr double kAttentionBf16 = 3e-2;
+// The cuBLAS path (fast mode, position on the host): q, k, v and the probabilities read as TF32 (10
+// mantissa bits, relative rounding 2^-11 to 2^-10 each, 8× finer than bf16), float32 accumulation and
+// a float32 softmax. The same estimate as above scaled by 1/8 gives ~0.4%; 1e-2 leaves room over it
+// while a wrong index mapping, a missed causal mask or an unwritten block gives O(1).
+constexpr double kAttentionTf32 = 1e-2;
 
 struct Layout {
   const char* name;
@@ -169,7 +179,8 @@ class CudaAttentionPrefillTest : public CudaAttentionTest, public ::testing::Wit
 
 TEST_P(CudaAttentionPrefillTest, PrefillMatchesCpuWithinThePrecisionBudget) {
   const Precision precision = GetParam();
-  const double budget = precision == Precision::fast ? kAttentionBf16 : kSplitBf16;
+  // Fast mode with the position on the host runs the cuBLAS path (TF32).
+  const double budget = precision == Precision::fast ? kAttentionTf32 : kSplitBf16;
   CudaOptions options;
   options.precision = precision;
   CudaOps gpu(options);
@@ -194,6 +205,107 @@ TEST_P(CudaAttentionPrefillTest, PrefillMatchesCpuWithinThePrecisionBudget) {
   }
   std::printf("cuda largest error attention prefill %s: %.3g (budget %.3g)\n",
               precision == Precision::fast ? "fast" : "exact", worst, budget);
+}
+
+TEST_F(CudaAttentionTest, FastPrefillOnCublasMatchesCpuAtModelShapesFromEveryStart) {
+  CudaOps gpu;  // Precision::fast
+  struct Run {
+    int64_t n, first;
+  };
+  double worst = 0;
+  for (const Layout& s : {kLayouts[0], kLayouts[1], kLayouts[3], kLayouts[5]}) {
+    const int64_t cap = 4900, Q = s.heads * s.dim, q_stride = Q + 4;
+    Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim + 4);
+    std::vector<Run> runs;
+    for (const int64_t n : {9, 64, 100, 1024})
+      for (const int64_t first : {0, 777}) runs.push_back({n, first});
+    // 4096 queries: four blocks of the production plan (kAttentionMaxBlockRows); the CPU reference is the
+    // slow part, so one start per layout.
+    runs.push_back({4096, s.heads == 24 ? 300 : 0});
+    for (const Run r : runs) {
+      AttentionLaunch shape;  // what CudaOps hands on: the cuBLAS path must take it
+      shape.q_stride = q_stride, shape.kv_stride = c.stride, shape.out_stride = Q + 8, shape.n = r.n;
+      shape.first_position = r.first, shape.heads = static_cast<int>(s.heads);
+      shape.kv_heads = static_cast<int>(s.kv_heads), shape.head_dim = static_cast<int>(s.dim);
+      ASSERT_TRUE(cublas_attention_supports(shape));
+      std::vector<float> q = random_floats(r.n * q_stride, -2, 2);
+      const std::vector<float> want = reference(s, c, q, r.n, r.first, q_stride);
+      DeviceFloats dq(gpu, q);
+      const std::vector<float> got = run(gpu, s, c, dq, r.n, r.first, q_stride, nullptr);
+      const double err = max_rel_error(got, want);
+      worst = std::max(worst, err);
+      EXPECT_LT(err, kAttentionTf32) << s.name << " n " << r.n << " after " << r.first;
+    }
+  }
+  std::printf("cuda largest error attention prefill fast (cuBLAS TF32): %.3g (budget %.3g)\n", worst, kAttentionTf32);
+}
+
+TEST_F(CudaAttentionTest, FastPrefillOnCublasSplitIntoManySmallBlocksMatchesCpu) {
+  // A score budget that fits only 64 rows: 300 queries run as five blocks, the last one partial, each
+  // block seeing a longer key prefix than the one before.
+  CudaOps gpu;
+  const cublasHandle_t handle = [] {
+    cublasHandle_t h = nullptr;
+    EXPECT_EQ(cublas_library().create(&h), CUBLAS_STATUS_SUCCESS);
+    return h;
+  }();
+  ASSERT_NE(handle, nullptr);
+  ASSERT_EQ(cublas_library().set_stream(handle, gpu.stream()), CUBLAS_STATUS_SUCCESS);
+  double worst = 0;
+  for (const Layout& s : {kLayouts[1], kLayouts[4]}) {
+    const int64_t n = 300, first = 50, cap = 400, Q = s.heads * s.dim, out_stride = Q + 8;
+    const int group = static_cast<int>(s.heads / s.kv_heads);
+    const size_t budget = static_cast<size_t>(group) * score_row_floats(first + n) * sizeof(float) * 64;
+    ASSERT_EQ(plan_attention_blocks(n, first, group, budget).rows, 64);
+    Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim);
+    std::vector<float> q = random_floats(n * Q, -2, 2);
+    const std::vector<float> want = reference(s, c, q, n, first, Q);
+    DeviceFloats dq(gpu, q), out(gpu, n * out_stride);
+    const size_t ws_bytes = cublas_attention_workspace_bytes(static_cast<int>(s.heads), static_cast<int>(s.kv_heads), n,
+                                                             first, budget);
+    void* ws = gpu.alloc(ws_bytes);
+    out.poison();
+    CublasAttentionLaunch l;
+    l.a.q = dq.get(), l.a.q_stride = Q;
+    l.a.k_cache = c.dk.get(), l.a.v_cache = c.dv.get(), l.a.kv_stride = c.stride, l.a.capacity = cap;
+    l.a.out = out.get(), l.a.out_stride = out_stride, l.a.n = n, l.a.first_position = first;
+    l.a.heads = static_cast<int>(s.heads), l.a.kv_heads = static_cast<int>(s.kv_heads), l.a.head_dim = static_cast<int>(s.dim);
+    l.a.scale = scale(s), l.a.fast = true;
+    l.cublas = handle, l.workspace = ws, l.budget_bytes = budget;
+    launch_attention_cublas(l, gpu.stream());
+    const std::vector<float> raw = out.download();
+    const double err = max_rel_error(packed(raw, n, Q, out_stride), want);
+    worst = std::max(worst, err);
+    EXPECT_LT(err, kAttentionTf32) << s.name;
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t i = Q; i < out_stride; ++i) ASSERT_TRUE(std::isnan(raw[r * out_stride + i])) << "row padding written";
+    gpu.release(ws);
+  }
+  cublas_library().destroy(handle);
+  std::printf("cuda largest error attention prefill fast (cuBLAS, 64-row blocks): %.3g (budget %.3g)\n", worst,
+              kAttentionTf32);
+}
+
+TEST_F(CudaAttentionTest, FastPrefillWithTheDevicePositionKeepsTheBf16KernelAndMatchesCpu) {
+  // The cuBLAS path needs the position on the host; a device position (recorded steps) takes the
+  // one-bf16-MMA kernel of attention.cu.
+  CudaOps gpu;
+  auto* pos = static_cast<int64_t*>(gpu.alloc(8));
+  double worst = 0;
+  for (const Layout& s : {kLayouts[0], kLayouts[1], kLayouts[4]}) {
+    const int64_t cap = 1200, Q = s.heads * s.dim, n = 333, first = 500;
+    Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim);
+    std::vector<float> q = random_floats(n * Q, -2, 2);
+    const std::vector<float> want = reference(s, c, q, n, first, Q);
+    DeviceFloats dq(gpu, q);
+    gpu.upload(pos, &first, 8);
+    const double err = max_rel_error(run(gpu, s, c, dq, n, first, Q, pos), want);
+    worst = std::max(worst, err);
+    EXPECT_LT(err, kAttentionBf16) << s.name;
+  }
+  gpu.release(pos);
+  std::printf("cuda largest error attention prefill fast (bf16 kernel, device position): %.3g (budget %.3g)\n", worst,
+              kAttentionBf16);
 }
 
 INSTANTIATE_TEST_SUITE_P(Precisions, CudaAttentionPrefillTest, ::testing::Values(Precision::fast, Precision::exact),

@@ -7,6 +7,7 @@
 #include "engine/cuda/cublas_library.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/delta_chunked.h"
+#include "engine/cuda/attention_cublas.h"
 #include "engine/cuda/attention_prep.h"
 #include "engine/cuda/delta_decode.h"
 #include "engine/cuda/gemm_fast.h"
@@ -367,6 +368,16 @@ void CudaOps::attention(const AttentionArgs& a) {
   l.n = n, l.first_position = a.first_position, l.dev_position = a.position_ptr;
   l.heads = static_cast<int>(H), l.kv_heads = static_cast<int>(KV), l.head_dim = static_cast<int>(D), l.scale = a.scale;
   l.fast = options_.precision == Precision::fast;
+  if (l.fast && !recording_ && cublas_attention_supports(l)) {
+    // Fast prefill: TF32 cuBLAS products around a causal softmax (attention_cublas.h). Exact mode,
+    // decode-sized calls and recorded graphs keep the kernels of attention.cu.
+    CublasAttentionLaunch c;
+    c.a = l;
+    c.cublas = cublas();
+    c.workspace = workspace(cublas_attention_workspace_bytes(l.heads, l.kv_heads, n, a.first_position));
+    launch_attention_cublas(c, stream_);
+    return;
+  }
   if (n <= kAttentionDecodeMaxQueries) l.workspace = workspace(attention_workspace_bytes(l.heads, l.head_dim, l.capacity, n));
   launch_attention(l, stream_);
 }

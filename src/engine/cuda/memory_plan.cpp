@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/cuda/attention_cublas.h"
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_ops.h"
@@ -77,6 +78,14 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
                                     &l.linear.a, &l.linear.out, &l.mlp.gate, &l.mlp.up, &l.mlp.down, &l.moe.router,
                                     &l.moe.shared.gate, &l.moe.shared.up, &l.moe.shared.down, &l.moe.shared_gate})
         if (m->rows > 0 && m->cols > 0) ws = std::max(ws, fast_gemm_workspace_bytes(m->rows, m->cols, max_chunk));
+  }
+  if (precision == Precision::fast && max_chunk > kAttentionDecodeMaxQueries && c.num_full_layers() > 0 &&
+      c.num_kv_heads > 0) {
+    // The fast prefill attention's scores (attention_cublas.h): largest for a whole chunk at the end of
+    // the context.
+    const int64_t n = std::min(max_chunk, max_context);
+    ws = std::max(ws, cublas_attention_workspace_bytes(static_cast<int>(c.num_heads), static_cast<int>(c.num_kv_heads),
+                                                       n, max_context - n));
   }
   p.workspace = 2 * ws;  // grow-only workspace: an outgrown buffer stays allocated
   p.reserve = size_t{512} << 20;
