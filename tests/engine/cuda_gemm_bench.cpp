@@ -94,7 +94,7 @@ void BM_Dense(benchmark::State& state, Precision p, int64_t rows, int64_t cols, 
   o.release(y);
 }
 
-void BM_Moe(benchmark::State& state, Precision p, int64_t n, bool general_kernel = false) {
+void BM_Moe(benchmark::State& state, Precision p, int64_t n, bool general_kernel) {
   // general_kernel: Precision::fast through the general grouped kernel (HEARTH_MOE_FAST=0), the
   // baseline of the tensor-core kernels of moe_gemm_fast.cu.
   if (general_kernel) setenv("HEARTH_MOE_FAST", "0", 1);
@@ -149,7 +149,7 @@ void register_all() {
   for (const Precision p : {Precision::exact, Precision::fast})
     for (const int64_t n : {int64_t{1024}, int64_t{4096}}) {
       const std::string name = std::string("moe35b/") + (p == Precision::fast ? "fast" : "exact") + "/n" + std::to_string(n);
-      benchmark::RegisterBenchmark(name.c_str(), BM_Moe, p, n)->UseManualTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Moe, p, n, false)->UseManualTime()->Unit(benchmark::kMillisecond);
     }
   for (const int64_t n : {int64_t{1024}, int64_t{4096}}) {
     const std::string name = "moe35b/fast_general_kernel/n" + std::to_string(n);

@@ -45,6 +45,7 @@ struct FastGemmParams {
   int64_t out_ld = 0;
   const int32_t* out_rows = nullptr;
   const float* out_scale = nullptr;
+  int out_vec2 = 0;  // out 8-byte aligned with an even stride: float2 atomics
 };
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
@@ -265,8 +266,13 @@ __global__ void __launch_bounds__(kMoeFastThreads, 2) kernel_moe_gemm_fast(const
 #pragma unroll
         for (int nj = 0; nj < 4; ++nj) {
           const int64_t col = n0 + wn * 32 + nj * 8 + 2 * t;
-          if (col < p.w0.rows) atomicAdd(dst + col, scale * acc[mi][nj][2 * half]);
-          if (col + 1 < p.w0.rows) atomicAdd(dst + col + 1, scale * acc[mi][nj][2 * half + 1]);
+          const float v0 = scale * acc[mi][nj][2 * half], v1 = scale * acc[mi][nj][2 * half + 1];
+          if (p.out_vec2 && col + 1 < p.w0.rows) {
+            atomicAdd(reinterpret_cast<float2*>(dst + col), make_float2(v0, v1));  // one vector atomic (sm_90)
+          } else {
+            if (col < p.w0.rows) atomicAdd(dst + col, v0);
+            if (col + 1 < p.w0.rows) atomicAdd(dst + col + 1, v1);
+          }
         }
       }
   }
@@ -388,6 +394,7 @@ void launch_moe_fast(const MoeFastLaunch& f, cudaStream_t stream) {
   d.out_ld = m.out_stride;
   d.out_rows = f.pair_token;
   d.out_scale = f.pair_weight;
+  d.out_vec2 = reinterpret_cast<uintptr_t>(m.out) % 8 == 0 && m.out_stride % 2 == 0 ? 1 : 0;
   launch_fast_gemm<FastEpilogue::scatter>(
       d, m.down.codec,
       dim3(static_cast<unsigned>((out_cols + kMoeFastBN - 1) / kMoeFastBN), static_cast<unsigned>(f.max_tiles)), stream);
