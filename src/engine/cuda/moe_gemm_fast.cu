@@ -114,10 +114,37 @@ __device__ __forceinline__ void decode_packed(const PackedChunk<8>& c, uint32_t 
   }
 }
 
+// One staged K step of a warp's 32 × 32 tile, the first LIVE m16 fragments only (a partly filled tile,
+// an expert's last, skips the MMAs of its empty rows). All fragments are loaded before the MMAs.
+template <int LIVE>
+__device__ __forceinline__ void mma_step(float (&acc)[2][4][4], const uint16_t* A, const uint16_t* B, int wm, int wn,
+                                         FragPos a_lm, FragPos b_lm) {
+#pragma unroll
+  for (int kk = 0; kk < kMoeFastBK; kk += 16) {
+    uint32_t af[LIVE][4], bfr[2][4];
+#pragma unroll
+    for (int mi = 0; mi < LIVE; ++mi)
+      ldmatrix_x4(af[mi], smem_addr(A + (wm * 32 + mi * 16 + a_lm.row) * kMoeFastLds + kk + a_lm.col));
+#pragma unroll
+    for (int nb = 0; nb < 2; ++nb)
+      ldmatrix_x4(bfr[nb], smem_addr(B + (wn * 32 + nb * 16 + b_lm.row) * kMoeFastLds + kk + b_lm.col));
+#pragma unroll
+    for (int mi = 0; mi < LIVE; ++mi)
+#pragma unroll
+      for (int nj = 0; nj < 4; ++nj)
+        mma_bf16(acc[mi][nj], af[mi], bfr[nj >> 1][(nj & 1) * 2], bfr[nj >> 1][(nj & 1) * 2 + 1]);
+  }
+}
+
 __device__ __forceinline__ float silu_times(float g, float u) { return g * (1.0f / (1.0f + expf(-g))) * u; }
 
+// Blocks per SM: the down product's K (inter) is short, so more resident blocks hide each block's
+// unoverlapped first step; its kernel also needs fewer registers (no SwiGLU pairs).
 template <int BITS, FastEpilogue EPI>
-__global__ void __launch_bounds__(kMoeFastThreads, 2) kernel_moe_gemm_fast(const FastGemmParams p) {
+constexpr int kMinBlocks = (EPI == FastEpilogue::scatter || BITS == 4) ? 3 : 2;
+
+template <int BITS, FastEpilogue EPI>
+__global__ void __launch_bounds__(kMoeFastThreads, kMinBlocks<BITS, EPI>) kernel_moe_gemm_fast(const FastGemmParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   extern __shared__ __align__(16) uint16_t smem[];
   uint16_t* const sa = smem;                                       // [2][BM][Lds]
@@ -201,6 +228,8 @@ __global__ void __launch_bounds__(kMoeFastThreads, 2) kernel_moe_gemm_fast(const
   load_a(0, 0);
   store_w(load_w(0), 0);
   const FragPos a_lm = ldmatrix_a_src(lane), b_lm = ldmatrix_b_src(lane);
+  // m16 fragments of this warp that hold any of the tile's rows (warp-uniform).
+  const int live_m = min(2, max(0, (mrows - wm * 32 + 15) / 16));
   for (int step = 0; step < steps; ++step) {
     const int buf = step & 1;
     cp_async_wait_all();
@@ -213,20 +242,10 @@ __global__ void __launch_bounds__(kMoeFastThreads, 2) kernel_moe_gemm_fast(const
     }
     const uint16_t* A = sa + buf * kAStage;
     const uint16_t* B = sb + buf * kBStage;
-#pragma unroll
-    for (int kk = 0; kk < kMoeFastBK; kk += 16) {
-      uint32_t af[2][4], bfr[2][4];
-#pragma unroll
-      for (int mi = 0; mi < 2; ++mi)
-        ldmatrix_x4(af[mi], smem_addr(A + (wm * 32 + mi * 16 + a_lm.row) * kMoeFastLds + kk + a_lm.col));
-#pragma unroll
-      for (int nb = 0; nb < 2; ++nb)
-        ldmatrix_x4(bfr[nb], smem_addr(B + (wn * 32 + nb * 16 + b_lm.row) * kMoeFastLds + kk + b_lm.col));
-#pragma unroll
-      for (int mi = 0; mi < 2; ++mi)
-#pragma unroll
-        for (int nj = 0; nj < 4; ++nj)
-          mma_bf16(acc[mi][nj], af[mi], bfr[nj >> 1][(nj & 1) * 2], bfr[nj >> 1][(nj & 1) * 2 + 1]);
+    if (live_m == 2) {
+      mma_step<2>(acc, A, B, wm, wn, a_lm, b_lm);
+    } else if (live_m == 1) {
+      mma_step<1>(acc, A, B, wm, wn, a_lm, b_lm);
     }
     if (more) store_w(next, buf ^ 1);
   }
