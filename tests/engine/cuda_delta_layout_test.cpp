@@ -62,5 +62,15 @@ TEST(DeltaChunkedLayout, ChunkCountRoundsUpAndWorkspaceSlotsAreDisjointAndAligne
     }
 }
 
+TEST(DeltaChunkedLayout, WorkspaceSlotPartsFollowEachOtherAlignedForSixteenByteCopies) {
+  // The pipelined walk copies W, intra, fq and fk + decay as 16-byte pieces from each slot.
+  EXPECT_EQ(kIntraOffset, int64_t{kChunk} * kDim);
+  EXPECT_EQ(kFqOffset, kIntraOffset + int64_t{kChunk} * kChunk);
+  EXPECT_EQ(kFkOffset, kFqOffset + kChunk);
+  EXPECT_EQ(kDecayOffset, kFkOffset + kChunk);
+  EXPECT_EQ(kWorkspaceFloats, kDecayOffset + 4);
+  for (int64_t offset : {kIntraOffset, kFqOffset, kFkOffset, kWorkspaceFloats}) EXPECT_EQ(offset % 4, 0) << offset;
+}
+
 }  // namespace
 }  // namespace hearth::engine::cuda::delta_layout

@@ -1,7 +1,8 @@
 // The chunked CUDA delta rule (delta_chunked.cu) against the CPU reference in both its forms, on fresh
 // random inputs: chunk edges (n = 1, 5, 63, 64, 65, 200, 1024), both head layouts of the models (two and
 // three value heads per key head), a non-zero state carried in, strong and weak decays, strided inputs
-// as the model passes them (column slices of one buffer). Outputs, the workspace and nothing else are
+// as the model passes them (column slices of one buffer; 16-byte aligned rows take the pipelined walk,
+// odd strides the general one). Outputs, the workspace and nothing else are
 // poisoned with NaN before each run, so a row or state column the kernels skip cannot pass.
 #include <gtest/gtest.h>
 
@@ -17,15 +18,18 @@ using namespace testing;
 
 enum class Decay { weak, strong, mixed };
 
+enum class Strides { aligned, odd };  // odd: q, k, v and out rows not 16-byte aligned (the general walk)
+
 struct DeltaCase {
   int64_t k_heads, v_heads, n;
   Decay decay;
+  Strides strides = Strides::aligned;
 };
 
 std::string describe(const DeltaCase& c) {
   const char* d = c.decay == Decay::weak ? "weak" : c.decay == Decay::strong ? "strong" : "mixed";
   return "k_heads " + std::to_string(c.k_heads) + " v_heads " + std::to_string(c.v_heads) + " n " +
-         std::to_string(c.n) + " decay " + d;
+         std::to_string(c.n) + " decay " + d + (c.strides == Strides::odd ? " odd strides" : "");
 }
 
 float random_gate(Decay d) {
@@ -40,7 +44,7 @@ float random_gate(Decay d) {
 // g and beta in buffers of their own with a padded stride.
 struct DeltaInputs {
   static constexpr int64_t D = 128;
-  DeltaInputs(const DeltaCase& c) : k_heads(c.k_heads), v_heads(c.v_heads), n(c.n) {
+  DeltaInputs(const DeltaCase& c) : k_heads(c.k_heads), v_heads(c.v_heads), n(c.n), odd(c.strides == Strides::odd) {
     qkv = random_floats(static_cast<size_t>(n * qkv_cols()), -1, 1);
     gates.resize(static_cast<size_t>(n * gate_stride()));
     betas.resize(static_cast<size_t>(n * gate_stride()));
@@ -50,9 +54,9 @@ struct DeltaInputs {
   }
   int64_t kd() const { return k_heads * D; }
   int64_t vd() const { return v_heads * D; }
-  int64_t qkv_cols() const { return 2 * kd() + vd(); }
+  int64_t qkv_cols() const { return 2 * kd() + vd() + (odd ? 1 : 0); }
   int64_t gate_stride() const { return v_heads + 3; }
-  int64_t out_stride() const { return vd() + 4; }
+  int64_t out_stride() const { return vd() + (odd ? 3 : 4); }
 
   // The CPU reference: returns the output rows (packed) and advances `cpu_state`.
   std::vector<float> cpu(cpu::CpuOps& ops, DeltaRuleMode mode, std::vector<float>& cpu_state) {
@@ -65,6 +69,7 @@ struct DeltaInputs {
   }
 
   int64_t k_heads, v_heads, n;
+  bool odd;
   std::vector<float> qkv, gates, betas, state;
 };
 
@@ -93,26 +98,43 @@ class CudaDeltaTest : public ::testing::Test {
   }
 
   // Runs the chunked kernels (with a NaN-poisoned workspace of the test's own, or the launch's own
-  // stream-ordered allocation) and compares output and state with the CPU recurrent and chunked forms.
-  void check_chunked(const DeltaCase& c, bool own_workspace) {
+  // stream-ordered allocation) and compares output and state with the CPU recurrent and chunked forms:
+  // with every walk that the case's alignment allows (each on fresh poisoned buffers), or just one.
+  void check_chunked(const DeltaCase& c, bool own_workspace, std::vector<DeltaWalk> walks = {}) {
+    if (walks.empty())
+      walks = c.strides == Strides::odd
+                  ? std::vector<DeltaWalk>{DeltaWalk::automatic}
+                  : std::vector<DeltaWalk>{DeltaWalk::automatic, DeltaWalk::general, DeltaWalk::pipelined};
     DeltaInputs in(c);
     std::vector<float> rec_state = in.state, chk_state = in.state;
     const std::vector<float> want = in.cpu(cpu_, DeltaRuleMode::recurrent, rec_state);
     const std::vector<float> want_chunked = in.cpu(cpu_, DeltaRuleMode::chunked, chk_state);
-    DeviceDelta dev(*gpu_, in);
-    const size_t ws_floats = delta_chunked_workspace_bytes(c.n, static_cast<int>(c.v_heads)) / sizeof(float);
-    DeviceFloats ws(*gpu_, own_workspace ? ws_floats : 1);
-    ws.poison();
-    launch_delta_rule_chunked(dev.launch, own_workspace ? ws.get() : nullptr, gpu_->stream());
-    const std::vector<float> got = packed(dev.out.download(), c.n, in.vd(), in.out_stride());
-    const std::vector<float> got_state = dev.state.download();
-    const std::string what = describe(c) + (own_workspace ? " (given workspace)" : " (own allocation)");
-    const double e_out = max_rel_error(got, want), e_state = max_rel_error(got_state, rec_state);
-    std::printf("cuda largest error chunked delta %s: out %.3g state %.3g\n", what.c_str(), e_out, e_state);
-    EXPECT_LT(e_out, kFp32) << what << " vs CPU recurrent";
-    EXPECT_LT(e_state, kFp32) << what << " (state) vs CPU recurrent";
-    EXPECT_LT(max_rel_error(got, want_chunked), kFp32) << what << " vs CPU chunked";
-    EXPECT_LT(max_rel_error(got_state, chk_state), kFp32) << what << " (state) vs CPU chunked";
+    for (const DeltaWalk walk : walks) {
+      DeviceDelta dev(*gpu_, in);
+      const size_t ws_floats = delta_chunked_workspace_bytes(c.n, static_cast<int>(c.v_heads)) / sizeof(float);
+      DeviceFloats ws(*gpu_, own_workspace ? ws_floats : 1);
+      ws.poison();
+      launch_delta_rule_chunked(dev.launch, own_workspace ? ws.get() : nullptr, gpu_->stream(), walk);
+      const std::vector<float> got = packed(dev.out.download(), c.n, in.vd(), in.out_stride());
+      const std::vector<float> got_state = dev.state.download();
+      const std::string what = describe(c) + (own_workspace ? " (given workspace)" : " (own allocation)") +
+                               " walk " + walk_name(walk);
+      const double e_out = max_rel_error(got, want), e_state = max_rel_error(got_state, rec_state);
+      std::printf("cuda largest error chunked delta %s: out %.3g state %.3g\n", what.c_str(), e_out, e_state);
+      EXPECT_LT(e_out, kFp32) << what << " vs CPU recurrent";
+      EXPECT_LT(e_state, kFp32) << what << " (state) vs CPU recurrent";
+      EXPECT_LT(max_rel_error(got, want_chunked), kFp32) << what << " vs CPU chunked";
+      EXPECT_LT(max_rel_error(got_state, chk_state), kFp32) << what << " (state) vs CPU chunked";
+    }
+  }
+
+  static const char* walk_name(DeltaWalk w) {
+    switch (w) {
+      case DeltaWalk::general: return "general";
+      case DeltaWalk::pipelined: return "pipelined";
+      case DeltaWalk::tensor_cores: return "tensor_cores";
+      default: return "automatic (tensor_cores where aligned)";
+    }
   }
 
   std::unique_ptr<CudaOps> gpu_;
@@ -127,6 +149,17 @@ TEST_F(CudaDeltaTest, ChunkedMatchesCpuAtEveryChunkEdgeForBothHeadLayouts) {
 TEST_F(CudaDeltaTest, ChunkedMatchesCpuWithStrongAndWeakDecays) {
   for (const Decay d : {Decay::weak, Decay::strong})
     for (int64_t n : {37, 130}) check_chunked({1, 3, n, d}, true);
+}
+
+TEST_F(CudaDeltaTest, ChunkedMatchesCpuWithRowsNotSixteenByteAlignedThroughTheGeneralWalk) {
+  for (int64_t n : {5, 64, 130}) check_chunked({2, 6, n, Decay::mixed, Strides::odd}, true);
+}
+
+TEST_F(CudaDeltaTest, AlignedWalksRefuseRowsNotSixteenByteAlignedWithAnError) {
+  DeltaInputs in({1, 2, 70, Decay::mixed, Strides::odd});
+  DeviceDelta dev(*gpu_, in);
+  EXPECT_THROW(launch_delta_rule_chunked(dev.launch, nullptr, gpu_->stream(), DeltaWalk::tensor_cores), Error);
+  EXPECT_THROW(launch_delta_rule_chunked(dev.launch, nullptr, gpu_->stream(), DeltaWalk::pipelined), Error);
 }
 
 TEST_F(CudaDeltaTest, ChunkedMatchesCpuAtModelShapesOver1024Tokens) {
@@ -180,12 +213,13 @@ TEST(CudaDeltaShapes, ChunkedRejectsHeadSizesOtherThan128WithAnError) {
   EXPECT_TRUE(delta_chunked_supports(l));
 }
 
-TEST(CudaDeltaShapes, WorkspaceHoldsWAndIntraMatrixPerChunkAndValueHead) {
-  // ceil(n / 64) chunks × heads × (64·128 + 64·64) floats.
-  EXPECT_EQ(delta_chunked_workspace_bytes(1, 1), size_t{(64 * 128 + 64 * 64) * 4});
-  EXPECT_EQ(delta_chunked_workspace_bytes(64, 32), size_t{32} * (64 * 128 + 64 * 64) * 4);
-  EXPECT_EQ(delta_chunked_workspace_bytes(65, 32), size_t{2} * 32 * (64 * 128 + 64 * 64) * 4);
-  EXPECT_EQ(delta_chunked_workspace_bytes(1024, 48), size_t{16} * 48 * (64 * 128 + 64 * 64) * 4);
+TEST(CudaDeltaShapes, WorkspaceHoldsWIntraMatrixAndRowFactorsPerChunkAndValueHead) {
+  // ceil(n / 64) chunks × heads × (64·128 + 64·64 + 2·64 + 4) floats.
+  constexpr size_t slot = (64 * 128 + 64 * 64 + 2 * 64 + 4) * 4;
+  EXPECT_EQ(delta_chunked_workspace_bytes(1, 1), slot);
+  EXPECT_EQ(delta_chunked_workspace_bytes(64, 32), size_t{32} * slot);
+  EXPECT_EQ(delta_chunked_workspace_bytes(65, 32), size_t{2} * 32 * slot);
+  EXPECT_EQ(delta_chunked_workspace_bytes(1024, 48), size_t{16} * 48 * slot);
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 //     W = (I + A)⁻¹ (β k e^G) into the workspace, U = (I + A)⁻¹ (β v) into `out`, and the decayed
 //     causal Q Kᵀ into the workspace;
 //  2. walk (grid Dv/32 column slices × value heads): carries a 128 × 32 slice of the state through the
-//     chunks in order: V' = U − W S, O = (q e^G) S + intra V', S = e^{G_last} S + (k e^{G_last − G})ᵀ V'.
+//     chunks in order: V' = U − W S, O = (q e^G) S + intra V', S = e^{G_last} S + (k e^{G_last − G})ᵀ V'
+//     (three versions of it: DeltaWalk below).
 // Columns of the state never mix, so the slices are independent blocks.
 #include <cuda_runtime.h>
 
@@ -26,10 +27,17 @@ bool delta_chunked_supports(const DeltaRuleLaunch& p);
 // Scratch of the chunked kernels: per value head and chunk, W (64 × 128) and the intra matrix (64 × 64).
 size_t delta_chunked_workspace_bytes(int64_t n, int v_heads);
 
+// The walk kernel (step 2), all computing the same function: general (any alignment, CUDA cores),
+// pipelined (cp.async one phase ahead, CUDA cores) and tensor_cores (pipelined, 3xTF32 MMAs) need q, k,
+// out and the workspace 16-byte aligned with row strides a multiple of 4 floats; automatic takes
+// tensor_cores where it can, else general. The explicit ones are for tests and benchmarks.
+enum class DeltaWalk { automatic, general, pipelined, tensor_cores };
+
 // The chunked form. `workspace` holds delta_chunked_workspace_bytes(n, v_heads) bytes, or is null: then
 // the launch takes a stream-ordered allocation of its own (cudaMallocAsync, freed after the kernels).
-// Throws hearth::Error when !delta_chunked_supports(p).
-void launch_delta_rule_chunked(const DeltaRuleLaunch& p, void* workspace, cudaStream_t stream);
+// Throws hearth::Error when !delta_chunked_supports(p), or when `walk` names a walk the alignment rules out.
+void launch_delta_rule_chunked(const DeltaRuleLaunch& p, void* workspace, cudaStream_t stream,
+                               DeltaWalk walk = DeltaWalk::automatic);
 
 // The token-by-token kernel alone (delta_rule.cu), whatever n: launch_delta_rule picks between the two;
 // this is for comparisons (tests, benchmarks).

@@ -16,8 +16,14 @@ inline constexpr int kDim = 128;      // Dk = Dv
 inline constexpr int kThreads = 256;  // both kernels
 inline constexpr int kWarps = kThreads / 32;
 inline constexpr int kColumns = 32;  // walk: state columns per block, one per lane
-// Workspace per (value head, chunk): W [kChunk][kDim], then intra [kChunk][kChunk].
-inline constexpr int64_t kWorkspaceFloats = int64_t{kChunk} * kDim + int64_t{kChunk} * kChunk;
+// Workspace per (value head, chunk): W [kChunk][kDim], then intra [kChunk][kChunk], then the row factors
+// the walk applies to the raw q and k rows: fq [kChunk] (q's norm · Dk^-½ · e^{G_i}), fk [kChunk] (k's
+// norm · e^{G_last − G_i}), the chunk decay e^{G_last} and 3 floats of padding (slots stay 16-byte aligned).
+inline constexpr int64_t kIntraOffset = int64_t{kChunk} * kDim;
+inline constexpr int64_t kFqOffset = kIntraOffset + int64_t{kChunk} * kChunk;
+inline constexpr int64_t kFkOffset = kFqOffset + kChunk;
+inline constexpr int64_t kDecayOffset = kFkOffset + kChunk;
+inline constexpr int64_t kWorkspaceFloats = kDecayOffset + 4;
 inline constexpr int kRowsPerWarp = kChunk / kWarps;     // walk: V' and O rows of a warp
 inline constexpr int kStateRowsPerWarp = kDim / kWarps;  // walk: state rows of a warp
 
