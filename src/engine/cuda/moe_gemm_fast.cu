@@ -138,8 +138,8 @@ __device__ __forceinline__ void mma_step(float (&acc)[2][4][4], const uint16_t* 
 
 __device__ __forceinline__ float silu_times(float g, float u) { return g * (1.0f / (1.0f + expf(-g))) * u; }
 
-// Blocks per SM: the down product's K (inter) is short, so more resident blocks hide each block's
-// unoverlapped first step; its kernel also needs fewer registers (no SwiGLU pairs).
+// Blocks per SM: three where the kernel fits 85 registers without spilling (down: its K, inter, is
+// short, so more resident blocks hide each block's unoverlapped first step; 4-bit gate/up), else two.
 template <int BITS, FastEpilogue EPI>
 constexpr int kMinBlocks = (EPI == FastEpilogue::scatter || BITS == 4) ? 3 : 2;
 

@@ -93,8 +93,9 @@ __device__ __forceinline__ int2 block_exclusive_scan(int2 v, int2* warp_totals) 
 }
 
 // One block: counting sort of the pairs by expert, then the tile table. Thread e owns expert e: its
-// row and tile offsets come from block-wide prefix sums (a serial loop over the experts took ~0.1 ms
-// at 4096 tokens).
+// row and tile offsets come from block-wide prefix sums instead of a serial loop over the experts
+// (H200, 4096 tokens × top-8 of 256: 107 µs before, 72 µs with the scan and batched loads; what is
+// left is one SM's shared atomics and scattered stores — several blocks would be the next step).
 __global__ void __launch_bounds__(kSortThreads) kernel_moe_sort(const SortParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
   __shared__ int count[kMaxExperts];
