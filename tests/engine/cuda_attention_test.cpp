@@ -8,13 +8,14 @@
 //  - prefill (n = 9 .. 1024 after first_position > 0) in exact mode (three-MMA split, kSplitBf16) and fast
 //    mode: with the position on the host, fast prefill runs the cuBLAS path (attention_cublas.h: TF32
 //    products around a causal softmax, kAttentionTf32 below) at the model shapes up to 4096 queries,
-//    from position 0 and later, with query blocks split by the production plan and by a tiny score
-//    budget; with the position read from device memory it keeps the one-bf16-MMA kernel (kAttentionBf16).
+//    from position 0 and later and after 20000 keys (the softmax kernel for long rows), with query
+//    blocks split by the production plan and by a tiny score budget; with the position read from device memory it keeps the one-bf16-MMA kernel (kAttentionBf16).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <thread>
+#include <utility>
 
 #include "cuda_test_util.h"
 #include "engine/cuda/attention_cublas.h"
@@ -238,6 +239,26 @@ TEST_F(CudaAttentionTest, FastPrefillOnCublasMatchesCpuAtModelShapesFromEverySta
     }
   }
   std::printf("cuda largest error attention prefill fast (cuBLAS TF32): %.3g (budget %.3g)\n", worst, kAttentionTf32);
+}
+
+TEST_F(CudaAttentionTest, FastPrefillOnCublasAfterALongContextMatchesCpu) {
+  // Past 16384 keys a score row no longer fits the register-resident softmax: the two-read kernel runs.
+  CudaOps gpu;
+  double worst = 0;
+  for (const Layout& s : {kLayouts[0], kLayouts[3]}) {
+    const int64_t cap = 20100, Q = s.heads * s.dim;
+    Cache c(gpu, cap, s.kv_heads * s.dim, s.kv_heads * s.dim);
+    for (const auto& [n, first] : {std::pair<int64_t, int64_t>{100, 16300}, {9, 20000}}) {
+      std::vector<float> q = random_floats(n * Q, -2, 2);
+      const std::vector<float> want = reference(s, c, q, n, first, Q);
+      DeviceFloats dq(gpu, q);
+      const double err = max_rel_error(run(gpu, s, c, dq, n, first, Q, nullptr), want);
+      worst = std::max(worst, err);
+      EXPECT_LT(err, kAttentionTf32) << s.name << " n " << n << " after " << first;
+    }
+  }
+  std::printf("cuda largest error attention prefill fast (cuBLAS, long context): %.3g (budget %.3g)\n", worst,
+              kAttentionTf32);
 }
 
 TEST_F(CudaAttentionTest, FastPrefillOnCublasSplitIntoManySmallBlocksMatchesCpu) {

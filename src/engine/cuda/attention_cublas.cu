@@ -58,7 +58,7 @@ struct SoftmaxParams {
 };
 
 // grid (rows, group heads), kSoftmaxThreads threads: row r of head hh becomes the causal softmax of its
-// scores. Keys after the query's own position (and up to L) are written as 0, so that P · V over all L
+// scores (rows longer than the register-resident kernel below takes). Keys after the query's own position (and up to L) are written as 0, so that P · V over all L
 // keys adds nothing for them; scores are read twice (max and sum, then the weights), the second time
 // mostly from L2.
 __global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax(const SoftmaxParams p) {
@@ -100,6 +100,71 @@ __global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax(const S
     }
     row4[i] = make_float4(x[0], x[1], x[2], x[3]);
   }
+}
+
+template <class Op>
+__device__ __forceinline__ float block_reduce(float v, float* scratch, Op op) {
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, off));
+  __syncthreads();  // scratch may still be read by a previous reduction
+  if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
+  __syncthreads();
+  v = scratch[0];
+#pragma unroll
+  for (int w = 1; w < kSoftmaxThreads / 32; ++w) v = op(v, scratch[w]);
+  return v;
+}
+
+// The same softmax for rows of at most 4 · kQuads · kSoftmaxThreads keys, held in registers: the scores
+// are read once and the weights written once (the kernel above reads them twice).
+template <int kQuads>
+__global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax_in_registers(const SoftmaxParams p) {
+  __shared__ float scratch[kSoftmaxThreads / 32];
+  float* row = p.scores + blockIdx.y * p.head_stride + static_cast<int64_t>(blockIdx.x) * p.row_floats;
+  const int64_t own = p.first_query + static_cast<int64_t>(blockIdx.x) + 1;
+  const int64_t visible = own < p.keys ? own : p.keys;
+  const int64_t quads = (p.keys + 3) / 4;
+  auto* row4 = reinterpret_cast<float4*>(row);
+  float x[kQuads][4];
+  float m = -INFINITY;
+#pragma unroll
+  for (int j = 0; j < kQuads; ++j) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kSoftmaxThreads;
+    float4 v = make_float4(-INFINITY, -INFINITY, -INFINITY, -INFINITY);
+    if (4 * i < visible) v = row4[i];
+    x[j][0] = v.x, x[j][1] = v.y, x[j][2] = v.z, x[j][3] = v.w;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      if (4 * i + e >= visible) x[j][e] = -INFINITY;  // masked: weight exp(-inf) = 0
+      m = fmaxf(m, x[j][e]);
+    }
+  }
+  m = block_reduce(m, scratch, [](float a, float b) { return fmaxf(a, b); });  // finite: key 0 is visible
+  float s = 0.0f;
+#pragma unroll
+  for (int j = 0; j < kQuads; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) s += (x[j][e] = expf(x[j][e] - m));
+  const float inv = 1.0f / block_reduce(s, scratch, [](float a, float b) { return a + b; });
+#pragma unroll
+  for (int j = 0; j < kQuads; ++j) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kSoftmaxThreads;
+    if (i < quads) row4[i] = make_float4(x[j][0] * inv, x[j][1] * inv, x[j][2] * inv, x[j][3] * inv);
+  }
+}
+
+void launch_causal_softmax(const SoftmaxParams& sp, int64_t rows, int group, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(group));
+  const int64_t per_thread = (sp.keys + 4 * kSoftmaxThreads - 1) / (4 * kSoftmaxThreads);  // float4s
+  if (per_thread <= 4)
+    kernel_causal_softmax_in_registers<4><<<grid, kSoftmaxThreads, 0, stream>>>(sp);
+  else if (per_thread <= 8)
+    kernel_causal_softmax_in_registers<8><<<grid, kSoftmaxThreads, 0, stream>>>(sp);
+  else if (per_thread <= 16)
+    kernel_causal_softmax_in_registers<16><<<grid, kSoftmaxThreads, 0, stream>>>(sp);
+  else
+    kernel_causal_softmax<<<grid, kSoftmaxThreads, 0, stream>>>(sp);
+  HEARTH_CUDA_LAUNCH_CHECK();
 }
 
 void check_cublas(cublasStatus_t status, const char* what) {
@@ -160,9 +225,7 @@ void launch_attention_cublas(const CublasAttentionLaunch& p, cudaStream_t stream
                                                CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
                    "cublasGemmStridedBatchedEx (scores)");
       SoftmaxParams sp{scores, plan.row_floats, head_stride, keys, a.first_position + row0};
-      kernel_causal_softmax<<<dim3(static_cast<unsigned>(rows), static_cast<unsigned>(group)), kSoftmaxThreads, 0,
-                              stream>>>(sp);
-      HEARTH_CUDA_LAUNCH_CHECK();
+      launch_causal_softmax(sp, rows, group, stream);
       check_cublas(lib.gemm_strided_batched_ex(p.cublas, CUBLAS_OP_N, CUBLAS_OP_N, as_int(D), as_int(rows),
                                                as_int(keys), &one, v, CUDA_R_32F, as_int(a.kv_stride), 0, scores,
                                                CUDA_R_32F, as_int(plan.row_floats), head_stride, &zero, out,
