@@ -1,6 +1,7 @@
 // The block plan of the fast prefill attention (attention_cublas.h), on the CPU: every block's scores
 // fit the buffer the plan sizes, blocks are whole multiples of 64 rows, the budget is respected
-// whenever 64 rows fit it, and the blocks cover the queries exactly once.
+// whenever 64 rows fit it, the blocks cover the queries exactly once, and the workspace holds scratch,
+// scores, weights and values.
 #include <gtest/gtest.h>
 
 #include "engine/cuda/attention_cublas.h"
@@ -21,10 +22,10 @@ TEST(AttentionCublasPlan, ModelShapesUseFullBlocksWithinTheBudget) {
   const AttentionBlockPlan a = plan_attention_blocks(4096, 4096, 8, kAttentionScoreBudgetBytes);
   EXPECT_EQ(a.rows, kAttentionMaxBlockRows);
   EXPECT_EQ(a.row_floats, 8192);
-  EXPECT_EQ(a.score_bytes, size_t{8} * 1024 * 8192 * 4);
+  EXPECT_EQ(a.score_bytes, size_t{8} * 1024 * 8192 * (4 + 2));
   EXPECT_LE(a.score_bytes, kAttentionScoreBudgetBytes);
   // A long context shrinks the blocks to stay in budget.
-  const AttentionBlockPlan b = plan_attention_blocks(4096, 200000, 8, kAttentionScoreBudgetBytes);
+  const AttentionBlockPlan b = plan_attention_blocks(4096, 50000, 8, kAttentionScoreBudgetBytes);
   EXPECT_LT(b.rows, kAttentionMaxBlockRows);
   EXPECT_EQ(b.rows % kAttentionBlockRowStep, 0);
   EXPECT_LE(b.score_bytes, kAttentionScoreBudgetBytes);
@@ -38,7 +39,7 @@ TEST(AttentionCublasPlan, FewQueriesGetOneBlockRoundedUpTo64Rows) {
 TEST(AttentionCublasPlan, ABudgetBelow64RowsStillPlans64RowsAndSaysWhatTheyNeed) {
   const AttentionBlockPlan p = plan_attention_blocks(1000, 0, 4, 1024);
   EXPECT_EQ(p.rows, 64);
-  EXPECT_EQ(p.score_bytes, size_t{64} * 4 * 1024 * 4);
+  EXPECT_EQ(p.score_bytes, size_t{64} * 4 * 1024 * (4 + 2));
 }
 
 TEST(AttentionCublasPlan, BlocksCoverTheQueriesOnceAndFitTheirBuffer) {
@@ -58,12 +59,16 @@ TEST(AttentionCublasPlan, BlocksCoverTheQueriesOnceAndFitTheirBuffer) {
             covered += rows;
           }
           ASSERT_EQ(covered, n);
-          ASSERT_EQ(p.score_bytes, static_cast<size_t>(group * p.rows * p.row_floats) * sizeof(float));
+          ASSERT_EQ(p.score_bytes, static_cast<size_t>(group * p.rows * p.row_floats) * kAttentionBytesPerScore);
           if (p.rows > kAttentionBlockRowStep) {
             ASSERT_LE(p.score_bytes, budget);
           }
-          ASSERT_EQ(cublas_attention_workspace_bytes(group * 2, 2, n, first, budget),
-                    kCublasWorkspaceBytes + (p.score_bytes + 255) / 256 * 256);
+          // cuBLAS's scratch, scores, weights and the bf16 values of every key, each 256-byte aligned.
+          const auto align = [](size_t b) { return (b + 255) / 256 * 256; };
+          const size_t scores = static_cast<size_t>(group * p.rows * p.row_floats);
+          ASSERT_EQ(cublas_attention_workspace_bytes(group * 2, 2, 48, n, first, budget),
+                    kCublasWorkspaceBytes + align(scores * 4) + align(scores * 2) +
+                        align(static_cast<size_t>(first + n) * 2 * 48 * 2));
         }
 }
 

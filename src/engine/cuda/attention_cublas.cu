@@ -1,4 +1,4 @@
-// Precision::fast prefill attention as two TF32 cuBLAS products around a causal softmax
+// Precision::fast prefill attention as a TF32 and a bf16 cuBLAS product around a causal softmax
 // (attention_cublas.h says why and how the work is cut).
 //
 // Row-major views vs cuBLAS's column-major: a row-major [r × c] matrix with row stride ld is the
@@ -9,10 +9,12 @@
 //            cuBLAS: op(A) = Aᵀ, A = K_g (lda kv_stride); op(B) = B, B = Q_h (ldb q_stride); m = L, n = rows, k = D
 //   output   O_h [rows × D] = P_h [rows × L] · V_g [L × D] → O_hᵀ [D × rows] = (V_g as col-major [D × L])
 //                                                            · (P_h as col-major [L × rows])
-//            cuBLAS: op(A) = A, A = V_g (lda kv_stride); op(B) = B, B = P_h (ldb row_floats); m = D, n = rows, k = L
-// The batch runs over the group's query heads: Q_h and O_h step by D columns, S_h by one score matrix,
+//            cuBLAS: op(A) = A, A = bf16 V_g (lda kv_heads · D); op(B) = B, B = bf16 P_h (ldb row_floats);
+//            m = D, n = rows, k = L
+// The batch runs over the group's query heads: Q_h and O_h step by D columns, S_h and P_h by one matrix,
 // and K_g / V_g stay put (stride 0).
 #include <cublas_api.h>
+#include <cuda_bf16.h>
 
 #include <algorithm>
 #include <climits>
@@ -50,25 +52,43 @@ __device__ __forceinline__ MaxSum add_score(MaxSum a, float x) {
 }
 
 struct SoftmaxParams {
-  float* scores;          // [group][rows][row_floats], already scaled
+  const float* scores;    // [group][rows][row_floats], already scaled
+  uint16_t* weights;      // bf16, the same layout
   int64_t row_floats;     // padded row length (a multiple of 32)
-  int64_t head_stride;    // floats between the score matrices of two heads
+  int64_t head_stride;    // elements between the matrices of two heads
   int64_t keys;           // L: columns the second product reads
   int64_t first_query;    // sequence position of the block's first row
 };
 
-// grid (rows, group heads), kSoftmaxThreads threads: row r of head hh becomes the causal softmax of its
-// scores (rows longer than the register-resident kernel below takes). Keys after the query's own position (and up to L) are written as 0, so that P · V over all L
-// keys adds nothing for them; scores are read twice (max and sum, then the weights), the second time
-// mostly from L2.
+__device__ __forceinline__ uint32_t pack_bf16x2(float a, float b) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+__device__ __forceinline__ void store_weights(uint16_t* row, int64_t quad, float a, float b, float c, float d) {
+  reinterpret_cast<uint2*>(row)[quad] = make_uint2(pack_bf16x2(a, b), pack_bf16x2(c, d));
+}
+
+// The value rows [0, rows) of all KV heads as bf16, packed (row stride cols = kv_heads · head_dim).
+__global__ void kernel_values_bf16(const float* v, int64_t v_stride, int64_t rows, int64_t cols, uint16_t* out) {
+  const int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (t >= rows * cols) return;
+  const int64_t r = t / cols, c = t - r * cols;
+  out[t] = __bfloat16_as_ushort(__float2bfloat16(v[r * v_stride + c]));
+}
+
+// grid (rows, group heads), kSoftmaxThreads threads: the weights of row r of head hh are the causal
+// softmax of its scores (rows longer than the register-resident kernel below takes). Keys after the
+// query's own position (and up to L) get weight 0, so that P · V over all L keys adds nothing for them;
+// scores are read twice (max and sum, then the weights), the second time mostly from L2.
 __global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax(const SoftmaxParams p) {
   __shared__ MaxSum partial[kSoftmaxThreads / 32];
   __shared__ MaxSum total;
-  float* row = p.scores + blockIdx.y * p.head_stride + static_cast<int64_t>(blockIdx.x) * p.row_floats;
+  const int64_t at = blockIdx.y * p.head_stride + static_cast<int64_t>(blockIdx.x) * p.row_floats;
   const int64_t own = p.first_query + static_cast<int64_t>(blockIdx.x) + 1;  // keys 0 .. the query's position
   const int64_t visible = own < p.keys ? own : p.keys;
   const int64_t quads = (p.keys + 3) / 4;                               // written: [0, 4 · quads) <= row_floats
-  auto* row4 = reinterpret_cast<float4*>(row);
+  const auto* row4 = reinterpret_cast<const float4*>(p.scores + at);
+  uint16_t* out = p.weights + at;
 
   MaxSum acc{-INFINITY, 0.0f};
   for (int64_t i = threadIdx.x; 4 * i < visible; i += kSoftmaxThreads) {
@@ -98,7 +118,7 @@ __global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax(const S
 #pragma unroll
       for (int e = 0; e < 4; ++e) x[e] = 4 * i + e < visible ? expf(in[e] - m) * inv : 0.0f;
     }
-    row4[i] = make_float4(x[0], x[1], x[2], x[3]);
+    store_weights(out, i, x[0], x[1], x[2], x[3]);
   }
 }
 
@@ -116,15 +136,16 @@ __device__ __forceinline__ float block_reduce(float v, float* scratch, Op op) {
 }
 
 // The same softmax for rows of at most 4 · kQuads · kSoftmaxThreads keys, held in registers: the scores
-// are read once and the weights written once (the kernel above reads them twice).
+// are read once (the kernel above reads them twice).
 template <int kQuads>
 __global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax_in_registers(const SoftmaxParams p) {
   __shared__ float scratch[kSoftmaxThreads / 32];
-  float* row = p.scores + blockIdx.y * p.head_stride + static_cast<int64_t>(blockIdx.x) * p.row_floats;
+  const int64_t at = blockIdx.y * p.head_stride + static_cast<int64_t>(blockIdx.x) * p.row_floats;
   const int64_t own = p.first_query + static_cast<int64_t>(blockIdx.x) + 1;
   const int64_t visible = own < p.keys ? own : p.keys;
   const int64_t quads = (p.keys + 3) / 4;
-  auto* row4 = reinterpret_cast<float4*>(row);
+  const auto* row4 = reinterpret_cast<const float4*>(p.scores + at);
+  uint16_t* out = p.weights + at;
   float x[kQuads][4];
   float m = -INFINITY;
 #pragma unroll
@@ -149,7 +170,7 @@ __global__ void __launch_bounds__(kSoftmaxThreads) kernel_causal_softmax_in_regi
 #pragma unroll
   for (int j = 0; j < kQuads; ++j) {
     const int64_t i = threadIdx.x + static_cast<int64_t>(j) * kSoftmaxThreads;
-    if (i < quads) row4[i] = make_float4(x[j][0] * inv, x[j][1] * inv, x[j][2] * inv, x[j][3] * inv);
+    if (i < quads) store_weights(out, i, x[j][0] * inv, x[j][1] * inv, x[j][2] * inv, x[j][3] * inv);
   }
 }
 
@@ -175,11 +196,27 @@ void check_cublas(cublasStatus_t status, const char* what) {
 
 int as_int(int64_t v) { return static_cast<int>(v); }
 
+struct Layout {
+  size_t scores = 0, weights = 0, values = 0, total = 0;  // byte offsets in the workspace
+};
+
+Layout layout_for(const AttentionBlockPlan& plan, int group, int kv_heads, int head_dim, int64_t keys) {
+  const size_t scores = static_cast<size_t>(group) * static_cast<size_t>(plan.rows * plan.row_floats);
+  Layout l;
+  l.scores = kCublasWorkspaceBytes;
+  l.weights = l.scores + align256(scores * sizeof(float));
+  l.values = l.weights + align256(scores * 2);
+  l.total = l.values + align256(static_cast<size_t>(keys) * static_cast<size_t>(kv_heads) * head_dim * 2);
+  return l;
+}
+
 }  // namespace
 
-size_t cublas_attention_workspace_bytes(int heads, int kv_heads, int64_t n, int64_t first_position, size_t budget_bytes) {
+size_t cublas_attention_workspace_bytes(int heads, int kv_heads, int head_dim, int64_t n, int64_t first_position,
+                                        size_t budget_bytes) {
   const int group = kv_heads > 0 ? heads / kv_heads : 1;
-  return kCublasWorkspaceBytes + align256(plan_attention_blocks(n, first_position, group, budget_bytes).score_bytes);
+  const AttentionBlockPlan plan = plan_attention_blocks(n, first_position, group, budget_bytes);
+  return layout_for(plan, group, kv_heads, head_dim, first_position + n).total;
 }
 
 bool cublas_attention_supports(const AttentionLaunch& a) {
@@ -202,9 +239,18 @@ void launch_attention_cublas(const CublasAttentionLaunch& p, cudaStream_t stream
   const int group = a.heads / a.kv_heads;
   const int64_t D = a.head_dim;
   const AttentionBlockPlan plan = plan_attention_blocks(a.n, a.first_position, group, p.budget_bytes);
+  const int64_t all_keys = a.first_position + a.n;
+  const Layout lay = layout_for(plan, group, a.kv_heads, a.head_dim, all_keys);
   auto* ws = static_cast<uint8_t*>(p.workspace);
-  auto* scores = reinterpret_cast<float*>(ws + kCublasWorkspaceBytes);
+  auto* scores = reinterpret_cast<float*>(ws + lay.scores);
+  auto* weights = reinterpret_cast<uint16_t*>(ws + lay.weights);
+  auto* values = reinterpret_cast<uint16_t*>(ws + lay.values);
   const long long head_stride = static_cast<long long>(plan.rows) * plan.row_floats;
+  const int64_t value_cols = static_cast<int64_t>(a.kv_heads) * D;
+
+  kernel_values_bf16<<<static_cast<unsigned>((all_keys * value_cols + 255) / 256), 256, 0, stream>>>(
+      a.v_cache, a.kv_stride, all_keys, value_cols, values);
+  HEARTH_CUDA_LAUNCH_CHECK();
 
   const CublasLibrary& lib = cublas_library();
   check_cublas(lib.set_workspace(p.cublas, ws, kCublasWorkspaceBytes), "cublasSetWorkspace");
@@ -215,7 +261,7 @@ void launch_attention_cublas(const CublasAttentionLaunch& p, cudaStream_t stream
     for (int g = 0; g < a.kv_heads; ++g) {
       const int64_t h0 = static_cast<int64_t>(g) * group;  // first query head of the group
       const float* k = a.k_cache + g * D;
-      const float* v = a.v_cache + g * D;
+      const uint16_t* v = values + g * D;
       const float* q = a.q + row0 * a.q_stride + h0 * D;
       float* out = a.out + row0 * a.out_stride + h0 * D;
       check_cublas(lib.gemm_strided_batched_ex(p.cublas, CUBLAS_OP_T, CUBLAS_OP_N, as_int(keys), as_int(rows),
@@ -224,13 +270,13 @@ void launch_attention_cublas(const CublasAttentionLaunch& p, cudaStream_t stream
                                                as_int(plan.row_floats), head_stride, group,
                                                CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
                    "cublasGemmStridedBatchedEx (scores)");
-      SoftmaxParams sp{scores, plan.row_floats, head_stride, keys, a.first_position + row0};
+      SoftmaxParams sp{scores, weights, plan.row_floats, head_stride, keys, a.first_position + row0};
       launch_causal_softmax(sp, rows, group, stream);
       check_cublas(lib.gemm_strided_batched_ex(p.cublas, CUBLAS_OP_N, CUBLAS_OP_N, as_int(D), as_int(rows),
-                                               as_int(keys), &one, v, CUDA_R_32F, as_int(a.kv_stride), 0, scores,
-                                               CUDA_R_32F, as_int(plan.row_floats), head_stride, &zero, out,
-                                               CUDA_R_32F, as_int(a.out_stride), D, group,
-                                               CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
+                                               as_int(keys), &one, v, CUDA_R_16BF, as_int(value_cols), 0, weights,
+                                               CUDA_R_16BF, as_int(plan.row_floats), head_stride, &zero, out,
+                                               CUDA_R_32F, as_int(a.out_stride), D, group, CUBLAS_COMPUTE_32F,
+                                               CUBLAS_GEMM_DEFAULT),
                    "cublasGemmStridedBatchedEx (output)");
     }
   }

@@ -2,13 +2,17 @@
 // Precision::fast prefill attention on cuBLAS (attention_cublas.cu). Per KV head g and per block of
 // query rows, for the `group` query heads h that share g:
 //   1. S_h = scale · Q_h · K_gᵀ   one strided-batched TF32 GEMM over the group's heads (K_g shared)
-//   2. P_h = causal softmax(S_h)  in place, one block per score row
-//   3. O_h = P_h · V_g            one strided-batched TF32 GEMM, written straight into the output
-// The float32 activations and cache rows are read in place (CUBLAS_COMPUTE_32F_FAST_TF32: no conversion
-// kernels; TF32 keeps 10 mantissa bits, finer than bf16's 7). The scores of one block live in the
-// workspace; the block is sized so that they fit a fixed budget, which bounds the scratch whatever the
-// prompt length, and small enough that the keys computed past the causal diagonal (then masked) stay
-// a small share of the work.
+//   2. P_h = causal softmax(S_h)  one block per score row, the weights written as bf16
+//   3. O_h = P_h · V_g            one strided-batched bf16 GEMM (float32 accumulation), written straight
+//                                 into the output; V is copied to bf16 once per call
+// The scores need TF32's 10 mantissa bits (softmax turns an absolute score error into a relative weight
+// error; bf16 scores cost ~0.4% of a weight), so Q and K are read in place as float32 through TF32
+// tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32, no conversion kernels). The weights and values only
+// need bf16's relative 2^-9, as in every flash-attention kernel: writing P as bf16 halves the bytes of
+// the two passes over it (the score traffic, not the arithmetic, bounds this path) and runs the second
+// product at the bf16 rate. The scores and weights of one block live in the workspace; the block is
+// sized so that they fit a fixed budget, which bounds the scratch whatever the prompt length, and small
+// enough that the keys computed past the causal diagonal (then masked) stay a small share of the work.
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
@@ -20,21 +24,23 @@ struct cublasContext;  // cublasHandle_t is cublasContext*
 
 namespace hearth::engine::cuda {
 
-// Budget of one block's score buffer (float32 [group][rows][keys]) in production.
+// Budget of one block's scores and weights (float32 + bf16 [group][rows][keys]) in production.
 constexpr size_t kAttentionScoreBudgetBytes = size_t{512} << 20;
 // At most this many query rows per block: past it, the product is already large enough to fill the
 // GPU, and smaller blocks waste fewer keys past the causal diagonal (a block's last row sees the most).
 constexpr int64_t kAttentionMaxBlockRows = 1024;
 constexpr int64_t kAttentionBlockRowStep = 64;
 
-// Score rows are padded to this many floats (128 bytes): 16-byte loads in the softmax, aligned rows
-// for cuBLAS.
+// Score rows are padded to this many elements (128 bytes of scores, 64 of weights): 16-byte loads in
+// the softmax, aligned rows for cuBLAS.
 constexpr int64_t score_row_floats(int64_t keys) { return (keys + 31) / 32 * 32; }
+
+constexpr size_t kAttentionBytesPerScore = sizeof(float) + 2;  // the float32 score and its bf16 weight
 
 struct AttentionBlockPlan {
   int64_t rows = 0;       // query rows per block (a multiple of kAttentionBlockRowStep)
   int64_t row_floats = 0; // padded score row length, sized for the last block (the most keys)
-  size_t score_bytes = 0; // one block's score buffer
+  size_t score_bytes = 0; // one block's scores and weights (kAttentionBytesPerScore each)
 };
 
 // The block plan for n queries after first_position cached ones and `group` query heads per KV head:
@@ -44,7 +50,7 @@ struct AttentionBlockPlan {
 constexpr AttentionBlockPlan plan_attention_blocks(int64_t n, int64_t first_position, int group, size_t budget_bytes) {
   AttentionBlockPlan p;
   p.row_floats = score_row_floats(first_position + n);
-  const int64_t per_row = static_cast<int64_t>(group) * p.row_floats * static_cast<int64_t>(sizeof(float));
+  const int64_t per_row = static_cast<int64_t>(group) * p.row_floats * static_cast<int64_t>(kAttentionBytesPerScore);
   int64_t rows = static_cast<int64_t>(budget_bytes) / (per_row > 0 ? per_row : 1);
   rows = rows / kAttentionBlockRowStep * kAttentionBlockRowStep;
   const int64_t needed = (n + kAttentionBlockRowStep - 1) / kAttentionBlockRowStep * kAttentionBlockRowStep;
@@ -61,8 +67,9 @@ constexpr int64_t attention_block_keys(int64_t first_position, int64_t row0, int
   return first_position + row0 + rows;
 }
 
-// Workspace of launch_attention_cublas (cuBLAS's own scratch, then the score buffer).
-size_t cublas_attention_workspace_bytes(int heads, int kv_heads, int64_t n, int64_t first_position,
+// Workspace of launch_attention_cublas: cuBLAS's own scratch, the scores (float32), the weights (bf16)
+// and the bf16 copy of the value rows [0, first_position + n).
+size_t cublas_attention_workspace_bytes(int heads, int kv_heads, int head_dim, int64_t n, int64_t first_position,
                                         size_t budget_bytes = kAttentionScoreBudgetBytes);
 
 struct CublasAttentionLaunch {

@@ -369,12 +369,12 @@ void CudaOps::attention(const AttentionArgs& a) {
   l.heads = static_cast<int>(H), l.kv_heads = static_cast<int>(KV), l.head_dim = static_cast<int>(D), l.scale = a.scale;
   l.fast = options_.precision == Precision::fast;
   if (l.fast && !recording_ && cublas_attention_supports(l)) {
-    // Fast prefill: TF32 cuBLAS products around a causal softmax (attention_cublas.h). Exact mode,
+    // Fast prefill: cuBLAS products around a causal softmax (attention_cublas.h). Exact mode,
     // decode-sized calls and recorded graphs keep the kernels of attention.cu.
     CublasAttentionLaunch c;
     c.a = l;
     c.cublas = cublas();
-    c.workspace = workspace(cublas_attention_workspace_bytes(l.heads, l.kv_heads, n, a.first_position));
+    c.workspace = workspace(cublas_attention_workspace_bytes(l.heads, l.kv_heads, l.head_dim, n, a.first_position));
     launch_attention_cublas(c, stream_);
     return;
   }

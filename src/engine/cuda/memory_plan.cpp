@@ -81,11 +81,11 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
   }
   if (precision == Precision::fast && max_chunk > kAttentionDecodeMaxQueries && c.num_full_layers() > 0 &&
       c.num_kv_heads > 0) {
-    // The fast prefill attention's scores (attention_cublas.h): largest for a whole chunk at the end of
-    // the context.
+    // The fast prefill attention's scores, weights and bf16 values (attention_cublas.h): largest for a
+    // whole chunk at the end of the context.
     const int64_t n = std::min(max_chunk, max_context);
     ws = std::max(ws, cublas_attention_workspace_bytes(static_cast<int>(c.num_heads), static_cast<int>(c.num_kv_heads),
-                                                       n, max_context - n));
+                                                       static_cast<int>(c.head_dim), n, max_context - n));
   }
   p.workspace = 2 * ws;  // grow-only workspace: an outgrown buffer stays allocated
   p.reserve = size_t{512} << 20;
