@@ -1,8 +1,9 @@
-// GPU micro-benchmark of the decode matrix-vector kernels per model shape: the tensor-core kernel
-// (matvec_tc.cu) against the CUDA-core kernel (matvec.cu) on the same random weights, and the four
-// DeltaNet input projections as one fused launch. Time from CUDA events around `kLaunches` launches
-// (UseManualTime); counters: bytes of W (+ scales and biases) per launch and TB/s = bytes / time. Each
-// launch reads a different copy of the matrix (weight_copies), so the figures are HBM, not L2, rates.
+// GPU micro-benchmark of the decode matrix-vector kernels per model shape: the streaming kernel
+// (matvec_stream.cu, "st"), the tensor-core kernel (matvec_tc.cu, "tc") and the CUDA-core kernel
+// (matvec.cu, "cc") on the same random weights, and the four DeltaNet input projections as one fused
+// launch. Time from CUDA events around one replay of a graph of `kLaunches` launches (UseManualTime);
+// counters: bytes of W (+ scales and biases) per launch and TB/s = bytes / time. Each launch reads a
+// different copy of the matrix (weight_copies), so the figures are HBM, not L2, rates.
 //
 //   engine_cuda_matvec_bench [--benchmark_filter=...]
 // Compare against the device's copy bandwidth (~3.0 TB/s on H100 SXM, docs/PERFORMANCE.md).
@@ -25,7 +26,7 @@ namespace {
 
 constexpr int kLaunches = 20;
 
-enum class Kernel { tensor_core, cuda_core };
+enum class Kernel { streaming, tensor_core, cuda_core };
 
 struct Shape {
   int64_t rows, cols;
@@ -70,11 +71,24 @@ void time_launches(benchmark::State& state, size_t bytes, const std::function<vo
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
-  launch();  // warm-up (smem attributes, first-touch)
+  launch();  // warm-up (smem attributes, occupancy queries, first-touch)
+  cudaStreamSynchronize(stream);
+  // The kLaunches launches replay as one CUDA graph, as a decode step does: the figures are GPU time,
+  // not the host's launch rate (which bounds eager launches of small kernels at a few µs each).
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
+  for (int i = 0; i < kLaunches; ++i) launch();
+  cudaStreamEndCapture(stream, &graph);
+  if (graph == nullptr || cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess) {
+    state.SkipWithError("graph capture failed");
+    return;
+  }
+  cudaGraphLaunch(exec, stream);  // warm-up of the graph itself
   cudaStreamSynchronize(stream);
   for (auto _ : state) {
     cudaEventRecord(start, stream);
-    for (int i = 0; i < kLaunches; ++i) launch();
+    cudaGraphLaunch(exec, stream);
     cudaEventRecord(stop, stream);
     cudaEventSynchronize(stop);
     float ms = 0;
@@ -84,6 +98,8 @@ void time_launches(benchmark::State& state, size_t bytes, const std::function<vo
   state.counters["MB"] = static_cast<double>(bytes) / 1e6;
   state.counters["TB/s"] = benchmark::Counter(static_cast<double>(bytes) * state.iterations() / 1e12,
                                               benchmark::Counter::kIsRate);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
 }
@@ -121,8 +137,21 @@ void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
   }
   time_launches(state, weight_bytes(w), [&] {
     p.w = copies[next++ % copies.size()];
-    if (kernel == Kernel::tensor_core) {
-      launch_matvec(p, ops().stream());
+    if (kernel != Kernel::cuda_core) {
+      StageInput in;
+      in.x = p.x;
+      in.x_stride = p.x_stride;
+      in.cols = shape.cols;
+      in.n = n;
+      MatvecJob job;
+      job.w = p.w;
+      job.y = p.y;
+      job.y_stride = p.y_stride;
+      if (kernel == Kernel::streaming) {
+        launch_matvec_stream(in, &job, 1, ops().stream());
+      } else {
+        launch_matvec_tc(in, &job, 1, ops().stream());
+      }
     } else {
       launch_matvec_cuda_core(p, ops().stream());
     }
@@ -133,7 +162,7 @@ void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
 
 // The four Gated DeltaNet input projections of 35B-A3B (qkv 8192, z 4096, b 32, a 32 rows over 2048)
 // with the input RMSNorm: one launch against four CUDA-core launches (plain input).
-void BM_DeltaNetInputs(benchmark::State& state, bool fused) {
+void BM_DeltaNetInputs(benchmark::State& state, bool fused, Kernel kernel) {
   const int64_t rows[4] = {8192, 4096, 32, 32};
   const std::vector<WeightMatrix>* copies[4];
   std::vector<float*> ys;
@@ -163,7 +192,11 @@ void BM_DeltaNetInputs(benchmark::State& state, bool fused) {
         jobs[j].y = ys[j];
         jobs[j].y_stride = rows[j];
       }
-      launch_matvec_jobs(in, jobs, 4, ops().stream());
+      if (kernel == Kernel::streaming) {
+        launch_matvec_stream(in, jobs, 4, ops().stream());
+      } else {
+        launch_matvec_tc(in, jobs, 4, ops().stream());
+      }
     } else {
       for (int j = 0; j < 4; ++j) {
         MatmulLaunch p;
@@ -187,18 +220,22 @@ void register_all() {
       {8192, 2048, 4}, {4096, 2048, 4},  {32, 2048, 4},     {2048, 4096, 4},   {512, 2048, 4},    {2048, 512, 4},
       {256, 2048, 8},  {17408, 5120, 4}, {5120, 17408, 4},  {10240, 5120, 4},  {5120, 6144, 4},   {248320, 2048, 4}};
   for (const Shape& s : shapes)
-    for (int64_t n : {1, 8})
-      for (Kernel k : {Kernel::cuda_core, Kernel::tensor_core}) {
-        if (n == 8 && s.rows == 248320) continue;
-        const std::string name = std::string("matvec/") + (k == Kernel::tensor_core ? "tc" : "cc") + "/" +
-                                 std::to_string(s.rows) + "x" + std::to_string(s.cols) + "/" + std::to_string(s.bits) +
-                                 "bit/n" + std::to_string(n);
+    for (int64_t n : {1, 2, 8})
+      for (Kernel k : {Kernel::cuda_core, Kernel::tensor_core, Kernel::streaming}) {
+        if (n != 1 && s.rows == 248320) continue;
+        if (n == 2 && k == Kernel::cuda_core) continue;
+        const char* kname = k == Kernel::tensor_core ? "tc" : (k == Kernel::streaming ? "st" : "cc");
+        const std::string name = std::string("matvec/") + kname + "/" + std::to_string(s.rows) + "x" +
+                                 std::to_string(s.cols) + "/" + std::to_string(s.bits) + "bit/n" + std::to_string(n);
         benchmark::RegisterBenchmark(name.c_str(), BM_Matvec, s, k, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
       }
-  benchmark::RegisterBenchmark("deltanet_inputs/4_launches_cc", BM_DeltaNetInputs, false)
+  benchmark::RegisterBenchmark("deltanet_inputs/4_launches_cc", BM_DeltaNetInputs, false, Kernel::cuda_core)
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark("deltanet_inputs/1_launch_tc_rmsnorm", BM_DeltaNetInputs, true)
+  benchmark::RegisterBenchmark("deltanet_inputs/1_launch_tc_rmsnorm", BM_DeltaNetInputs, true, Kernel::tensor_core)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("deltanet_inputs/1_launch_st_rmsnorm", BM_DeltaNetInputs, true, Kernel::streaming)
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
 }

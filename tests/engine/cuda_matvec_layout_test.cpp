@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "engine/cuda/matvec_stream_layout.h"
 #include "engine/cuda/matvec_tc_layout.h"
 #include "engine/weight_formats.h"
 
@@ -189,6 +190,41 @@ TEST(MatvecTcPlan, StagedRowsStartOnOddSixteenByteBanks) {
   // Row stride in bytes / 16 must be odd, so the eight B rows a quarter-warp reads hit distinct banks.
   for (int n = 1; n <= 8; ++n)
     for (int64_t cols : {64, 2048, 17408}) EXPECT_EQ(((plan(n, cols).slice_cols + kPadHalves) * 2 / 16) % 2, 1);
+}
+
+// The streaming kernel's plan (matvec_stream_layout.h): slices cover the columns in equal pieces that
+// fit the staging budget, and rows per warp fill kLoadsPerLane without starving small launches.
+TEST(MatvecStreamPlan, SlicesFitTheBudgetAndCoverTheColumns) {
+  for (int n = 1; n <= 8; ++n)
+    for (int64_t chunks : {1, 2, 16, 64, 128, 160, 192, 544, 1000, 4096}) {
+      const int64_t slice = stream::slice_chunks(n, chunks);
+      ASSERT_GE(slice, 1);
+      EXPECT_LE(stream::staged_bytes(n, slice), stream::kStageBudget) << n << " " << chunks;
+      const int64_t slices = (chunks + slice - 1) / slice;
+      // Equal pieces: the last slice is not a sliver.
+      EXPECT_GT(chunks - (slices - 1) * slice, slice / 2 - 1) << n << " " << chunks;
+    }
+  EXPECT_EQ(stream::slice_chunks(1, 2048 / 32), 2048 / 32);     // 35B-A3B hidden: one slice
+  EXPECT_EQ(stream::slice_chunks(1, 17408 / 32), 17408 / 32);   // 27B down projection, one token
+}
+
+TEST(MatvecStreamPlan, RowsPerWarpFillTheLoadsInFlightUnlessTheLaunchIsSmall) {
+  // 2048 columns of 4 bits: 64 chunks, 2 per lane: 4 rows give 8 loads.
+  EXPECT_EQ(stream::rows_per_warp(248320, 64, 1, 132 * 16), 4);
+  // 8-bit: two loads per chunk, so 2 rows.
+  EXPECT_EQ(stream::rows_per_warp(100000, 64, 2, 132 * 16), 2);
+  // 4096 columns: 4 loads per row and lane, 2 rows.
+  EXPECT_EQ(stream::rows_per_warp(100000, 128, 1, 132 * 16), 2);
+  // Long rows alone fill the loads.
+  EXPECT_EQ(stream::rows_per_warp(100000, 544, 1, 132 * 16), 1);
+  // Small matrices: one row per warp, so more warps and SMs share them.
+  EXPECT_EQ(stream::rows_per_warp(512, 64, 1, 132 * 16), 1);
+  for (int64_t rows : {1, 7, 512, 4096, 8192, 248320})
+    for (int64_t chunks : {1, 16, 64, 160, 544}) {
+      const int r = stream::rows_per_warp(rows, chunks, 1, 132 * 16);
+      EXPECT_TRUE(r == 1 || r == 2 || r == 4);
+      EXPECT_LE(((chunks + 31) / 32) * r, std::max<int64_t>(stream::kLoadsPerLane, (chunks + 31) / 32));
+    }
 }
 
 }  // namespace

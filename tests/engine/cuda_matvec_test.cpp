@@ -73,10 +73,22 @@ FormatSpec spec_named(const std::string& name) {
 }
 
 struct JobsResult {
-  std::vector<double> errors;  // per job
+  std::vector<double> errors;  // per job; -1 for a job the path does not cover (not launched)
 };
 
-JobsResult run_jobs_case(CudaOps& gpu, const JobsCase& c) {
+// Which entry point runs the case: launch_matvec_jobs (picks a kernel per token count and format), or
+// one kernel directly with only the jobs it covers.
+enum class Path { dispatch, tensor_core, streaming };
+
+const char* path_name(Path p) {
+  switch (p) {
+    case Path::tensor_core: return "tensor-core";
+    case Path::streaming: return "streaming";
+    default: return "dispatch";
+  }
+}
+
+JobsResult run_jobs_case(CudaOps& gpu, const JobsCase& c, Path path = Path::dispatch) {
   const int64_t xs = c.cols + c.x_pad;
   std::vector<float> x = input_values(static_cast<size_t>(c.n * xs), c.range);
   std::vector<float> up = random_floats(static_cast<size_t>(c.n * xs), -2.0f, 2.0f);
@@ -113,12 +125,32 @@ JobsResult run_jobs_case(CudaOps& gpu, const JobsCase& c) {
     job.accumulate = js.accumulate;
     jobs.push_back(job);
   }
-  launch_matvec_jobs(in, jobs.data(), static_cast<int>(jobs.size()), gpu.stream());
+  std::vector<bool> launched(jobs.size(), true);
+  if (path == Path::dispatch) {
+    launch_matvec_jobs(in, jobs.data(), static_cast<int>(jobs.size()), gpu.stream());
+  } else {
+    std::vector<MatvecJob> covered;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      launched[j] = path == Path::tensor_core ? matvec_tc_covers(jobs[j].w) : matvec_stream_covers(jobs[j].w);
+      if (launched[j]) covered.push_back(jobs[j]);
+    }
+    if (!covered.empty()) {
+      if (path == Path::tensor_core) {
+        launch_matvec_tc(in, covered.data(), static_cast<int>(covered.size()), gpu.stream());
+      } else {
+        launch_matvec_stream(in, covered.data(), static_cast<int>(covered.size()), gpu.stream());
+      }
+    }
+  }
 
   JobsResult result;
   std::vector<float> row(static_cast<size_t>(c.cols));
   for (size_t j = 0; j < c.jobs.size(); ++j) {
     const JobSpec& js = c.jobs[j];
+    if (!launched[j]) {
+      result.errors.push_back(-1.0);
+      continue;
+    }
     const int64_t ystride = js.rows + c.y_pad;
     std::vector<float> want(static_cast<size_t>(c.n * js.rows));
     for (int64_t r = 0; r < js.rows; ++r) {
@@ -137,17 +169,23 @@ JobsResult run_jobs_case(CudaOps& gpu, const JobsCase& c) {
 
 class CudaMatvecJobs : public ::testing::TestWithParam<JobsCase> {};
 
-TEST_P(CudaMatvecJobs, MatchesFloat64Reference) {
+// Every case through the dispatching entry point, and through the kernel the dispatch rule does not pick
+// for this token count on the jobs it covers (so both kernels stay tested whichever one is preferred).
+TEST_P(CudaMatvecJobs, BothKernelsMatchFloat64Reference) {
   HEARTH_REQUIRE_GPU();
   CudaOps gpu;
   const JobsCase& c = GetParam();
-  const JobsResult r = run_jobs_case(gpu, c);
-  for (size_t j = 0; j < r.errors.size(); ++j) {
-    const JobSpec& js = c.jobs[j];
-    // Uncovered formats take the CUDA-core fallback: float32 FMAs, the same budget.
-    EXPECT_LT(r.errors[j], kTensorCoreBudget) << c.name << " job " << j << " " << js.format;
-    std::printf("[ matvec error ] %-52s job %zu %-12s [%lld, %lld] %.3g\n", c.name.c_str(), j, js.format.c_str(),
-                static_cast<long long>(js.rows), static_cast<long long>(c.cols), r.errors[j]);
+  const Path other = c.n <= kStreamMaxTokens ? Path::tensor_core : Path::streaming;
+  for (Path path : {Path::dispatch, other}) {
+    const JobsResult r = run_jobs_case(gpu, c, path);
+    for (size_t j = 0; j < r.errors.size(); ++j) {
+      const JobSpec& js = c.jobs[j];
+      if (r.errors[j] < 0) continue;  // not covered by this kernel
+      // Uncovered formats take the CUDA-core fallback: float32 FMAs, the same budget.
+      EXPECT_LT(r.errors[j], kTensorCoreBudget) << c.name << " " << path_name(path) << " job " << j << " " << js.format;
+      std::printf("[ matvec error ] %-11s %-52s job %zu %-12s [%lld, %lld] %.3g\n", path_name(path), c.name.c_str(), j,
+                  js.format.c_str(), static_cast<long long>(js.rows), static_cast<long long>(c.cols), r.errors[j]);
+    }
   }
 }
 
@@ -285,9 +323,9 @@ TEST(CudaMatvecErrors, BadJobCountsTokenCountsAndWidthsAreErrors) {
   EXPECT_THROW(launch_matvec_jobs(in, &job, 1, gpu.stream()), Error);
 }
 
-// launch_matvec (MatmulLaunch) routes covered formats through the tensor-core kernel: same answer as
-// the CUDA-core kernel it replaced, on one matrix, 1..8 tokens and a 9-token batch split in passes.
-TEST(CudaMatvecRouting, TensorCoreAndCudaCoreKernelsAgree) {
+// launch_matvec (MatmulLaunch) routes covered formats through the streaming or tensor-core kernel: same
+// answer as the CUDA-core kernel, on one matrix, 1 and 8 tokens.
+TEST(CudaMatvecRouting, DispatchedAndCudaCoreKernelsAgree) {
   HEARTH_REQUIRE_GPU();
   CudaOps gpu;
   for (int64_t n : {1, 8}) {
@@ -308,6 +346,51 @@ TEST(CudaMatvecRouting, TensorCoreAndCudaCoreKernelsAgree) {
     p.y = y_cc.get();
     launch_matvec_cuda_core(p, gpu.stream());
     EXPECT_LT(max_rel_error(y_tc.download(), y_cc.download()), 2 * kFp32) << "n " << n;
+  }
+}
+
+// The streaming kernel sums in a fixed order (no atomics): the same launch twice gives bit-identical
+// outputs, with column slices (17408 columns of 8 tokens) and several jobs of both bit widths.
+TEST(CudaMatvecStreaming, RepeatedLaunchesAreBitIdentical) {
+  HEARTH_REQUIRE_GPU();
+  CudaOps gpu;
+  for (int64_t n : {1, 8}) {
+    const int64_t cols = n == 1 ? 2048 : 17408;
+    HostWeight w4 = random_weight(format_named("affine4_g64"), 300, cols);
+    HostWeight w8 = random_weight(format_named("affine8_g64"), 45, cols);
+    DeviceFloats x(gpu, random_floats(static_cast<size_t>(n * cols)));
+    DeviceFloats norm(gpu, random_floats(static_cast<size_t>(cols), 0.5f, 1.5f));
+    const WeightMatrix d4 = gpu.place_weight(w4.m), d8 = gpu.place_weight(w8.m);
+    std::vector<float> first[2];
+    for (int pass = 0; pass < 2; ++pass) {
+      DeviceFloats y4(gpu, static_cast<size_t>(n * 300)), y8(gpu, static_cast<size_t>(n * 45));
+      y4.poison();
+      y8.poison();
+      StageInput in;
+      in.x = x.get();
+      in.x_stride = cols;
+      in.cols = cols;
+      in.n = n;
+      in.transform = StageTransform::rms_norm;
+      in.norm_weight = norm.get();
+      MatvecJob jobs[2];
+      jobs[0].w = d4;
+      jobs[0].y = y4.get();
+      jobs[0].y_stride = 300;
+      jobs[1].w = d8;
+      jobs[1].y = y8.get();
+      jobs[1].y_stride = 45;
+      launch_matvec_stream(in, jobs, 2, gpu.stream());
+      std::vector<float> out = y4.download(), out8 = y8.download();
+      out.insert(out.end(), out8.begin(), out8.end());
+      for (float v : out) ASSERT_TRUE(std::isfinite(v)) << "n " << n;
+      if (pass == 0) {
+        first[0] = out;
+      } else {
+        ASSERT_EQ(out.size(), first[0].size());
+        for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], first[0][i]) << "n " << n << " element " << i;
+      }
+    }
   }
 }
 

@@ -141,10 +141,12 @@ void launch_matvec_cuda_core(const MatmulLaunch& p, cudaStream_t stream) {
   }
 }
 
-// Affine 4-/8-bit g64/g128 through the tensor-core kernel (matvec_tc.cu), everything else through the
-// CUDA-core kernel above.
+// Affine 4-/8-bit: up to kStreamMaxTokens tokens through the streaming kernel (matvec_stream.cu), more
+// through the tensor-core kernel (matvec_tc.cu, g64/g128); everything else through the CUDA-core
+// kernel above.
 void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
-  if (!matvec_tc_covers(p.w)) {
+  const bool streamed = matvec_stream_covers(p.w) && p.n <= kStreamMaxTokens;
+  if (!streamed && !matvec_tc_covers(p.w)) {
     launch_matvec_cuda_core(p, stream);
     return;
   }
@@ -159,7 +161,11 @@ void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
     job.y = p.y + t0 * p.y_stride;
     job.y_stride = p.y_stride;
     job.accumulate = p.accumulate;
-    launch_matvec_tc(in, &job, 1, stream);
+    if (streamed) {
+      launch_matvec_stream(in, &job, 1, stream);
+    } else {
+      launch_matvec_tc(in, &job, 1, stream);
+    }
   }
 }
 

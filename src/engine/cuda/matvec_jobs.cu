@@ -1,5 +1,6 @@
-// launch_matvec_jobs (kernels.h): several matrices over one transformed input. The jobs the tensor-core
-// kernel covers (matvec_tc.cu: affine 4-/8-bit g64/g128) share one launch; any other job (bf16, fp4,
+// launch_matvec_jobs (kernels.h): several matrices over one transformed input. The jobs the streaming
+// kernel (matvec_stream.cu, up to kStreamMaxTokens tokens) or the tensor-core kernel (matvec_tc.cu, more
+// tokens) covers share one launch (one per bit width for the streaming kernel); any other job (bf16, fp4,
 // other bit widths, which no Qwen3.5/3.6 decode step stores) takes a second, simple launch per job that
 // applies the same transform on the fly: correct everywhere, not tuned.
 #include <algorithm>
@@ -62,17 +63,26 @@ void launch_matvec_jobs(const StageInput& in, const MatvecJob* jobs, int job_cou
     throw Error("launch_matvec_jobs: " + std::to_string(in.n) + " tokens (1 to 8 allowed)");
   if (in.transform == StageTransform::rms_norm && in.norm_weight == nullptr) throw Error("launch_matvec_jobs: rms_norm without weight");
   if (in.transform == StageTransform::swiglu && in.up == nullptr) throw Error("launch_matvec_jobs: swiglu without up");
+  // Few tokens: the streaming kernel (matvec_stream.cu); more: the tensor-core kernel.
+  const bool streamed = in.n <= kStreamMaxTokens;
+  auto covers = [&](const WeightMatrix& w) { return streamed ? matvec_stream_covers(w) : matvec_tc_covers(w); };
   MatvecJob covered[kMaxMatvecJobs];
   int covered_count = 0;
   for (int j = 0; j < job_count; ++j) {
     if (jobs[j].w.cols != in.cols)
       throw Error("launch_matvec_jobs: job " + std::to_string(j) + " has " + std::to_string(jobs[j].w.cols) +
                   " columns, the input " + std::to_string(in.cols));
-    if (matvec_tc_covers(jobs[j].w)) covered[covered_count++] = jobs[j];
+    if (covers(jobs[j].w)) covered[covered_count++] = jobs[j];
   }
-  if (covered_count > 0) launch_matvec_tc(in, covered, covered_count, stream);
+  if (covered_count > 0) {
+    if (streamed) {
+      launch_matvec_stream(in, covered, covered_count, stream);
+    } else {
+      launch_matvec_tc(in, covered, covered_count, stream);
+    }
+  }
   for (int j = 0; j < job_count; ++j) {
-    if (matvec_tc_covers(jobs[j].w) || jobs[j].w.rows == 0) continue;
+    if (covers(jobs[j].w) || jobs[j].w.rows == 0) continue;
     FallbackParams p;
     p.in = in;
     p.w = to_dev_weight(jobs[j].w);

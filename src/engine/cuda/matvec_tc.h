@@ -16,6 +16,15 @@ bool matvec_tc_covers(const WeightMatrix& w);
 // fp16 hi + lo parts (about 2^-22 relative) under a power-of-two scale per token.
 void launch_matvec_tc(const StageInput& in, const MatvecJob* jobs, int job_count, cudaStream_t stream);
 
+// The streaming CUDA-core kernel (matvec_stream.cu): affine 4-/8-bit, groups of 32/64/128, 16-byte
+// aligned rows. Float32 throughout; about 3.4 instructions per 4-bit weight, so one token streams W at
+// close to the HBM rate. Jobs of both bit widths may be mixed (one launch per width).
+bool matvec_stream_covers(const WeightMatrix& w);
+void launch_matvec_stream(const StageInput& in, const MatvecJob* jobs, int job_count, cudaStream_t stream);
+// Token counts up to this take the streaming kernel in launch_matvec / launch_matvec_jobs; more take
+// the tensor-core kernel (its mma does 8 tokens' products at once).
+constexpr int64_t kStreamMaxTokens = 8;
+
 // The CUDA-core kernel (matvec.cu) for any format: launch_matvec's path for what the tensor-core kernel
 // does not cover.
 void launch_matvec_cuda_core(const MatmulLaunch& p, cudaStream_t stream);
