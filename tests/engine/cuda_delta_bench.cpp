@@ -13,9 +13,9 @@
 namespace hearth::engine::cuda {
 namespace {
 
-// chunked: the walk launch_delta_rule_chunked picks (tensor cores here); chunked_fma: the pipelined walk on
-// CUDA cores; chunked_general: the walk for unaligned rows.
-enum class Form { chunked, chunked_fma, chunked_general, recurrent };
+// chunked: the walk launch_delta_rule_chunked picks (tensor cores here); chunked_general: the walk for
+// unaligned rows (CUDA cores).
+enum class Form { chunked, chunked_general, recurrent };
 
 // Random inputs of one layer on the device (q | k | v as column slices of one buffer, as in the model).
 class LayerInputs {
@@ -62,7 +62,6 @@ void BM_DeltaRule(benchmark::State& state, Form form, int k_heads, int v_heads) 
   const auto run = [&] {
     switch (form) {
       case Form::chunked: launch_delta_rule_chunked(in.l, in.workspace, ops.stream()); break;
-      case Form::chunked_fma: launch_delta_rule_chunked(in.l, in.workspace, ops.stream(), DeltaWalk::pipelined); break;
       case Form::chunked_general: launch_delta_rule_chunked(in.l, in.workspace, ops.stream(), DeltaWalk::general); break;
       case Form::recurrent: launch_delta_rule_recurrent(in.l, ops.stream()); break;
     }
@@ -91,8 +90,6 @@ void BM_DeltaRule(benchmark::State& state, Form form, int k_heads, int v_heads) 
 BENCHMARK_CAPTURE(BM_DeltaRule, chunked_35b, Form::chunked, 16, 32)->Arg(4096)->Arg(1024)->Arg(128)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DeltaRule, recurrent_35b, Form::recurrent, 16, 32)->Arg(1024)->Arg(128)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DeltaRule, chunked_27b, Form::chunked, 16, 48)->Arg(4096)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DeltaRule, chunked_fma_35b, Form::chunked_fma, 16, 32)->Arg(4096)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DeltaRule, chunked_fma_27b, Form::chunked_fma, 16, 48)->Arg(4096)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DeltaRule, chunked_general_27b, Form::chunked_general, 16, 48)->Arg(4096)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_DeltaRule, recurrent_27b, Form::recurrent, 16, 48)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
 

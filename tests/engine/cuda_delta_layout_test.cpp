@@ -9,31 +9,41 @@
 namespace hearth::engine::cuda::delta_layout {
 namespace {
 
-TEST(DeltaChunkedLayout, ProductTilesCoverTheChunkMatrixOnceEach) {
-  std::vector<int> owners(kChunk * kChunk, 0);
-  for (int tid = 0; tid < kThreads; ++tid)
-    for (int pi = 0; pi < 4; ++pi)
-      for (int qj = 0; qj < 4; ++qj) {
-        const int i = product_row(tid, pi), j = product_col(tid, qj);
-        ASSERT_TRUE(i >= 0 && i < kChunk && j >= 0 && j < kChunk) << "thread " << tid;
-        ++owners[i * kChunk + j];
-      }
-  for (int e = 0; e < kChunk * kChunk; ++e) EXPECT_EQ(owners[e], 1) << "element " << e;
+TEST(DeltaChunkedLayout, MmaAccumulatorEntriesCoverTheSixteenByEightTileOnceEach) {
+  std::vector<int> owners(16 * 8, 0);
+  for (int lane = 0; lane < 32; ++lane)
+    for (int i = 0; i < 4; ++i) {
+      const int r = mma_acc_row(lane, i), c = mma_acc_col(lane, i);
+      ASSERT_TRUE(r >= 0 && r < 16 && c >= 0 && c < 8) << "lane " << lane << " entry " << i;
+      ++owners[r * 8 + c];
+    }
+  for (int e = 0; e < 16 * 8; ++e) EXPECT_EQ(owners[e], 1) << "element " << e;
+  // Entries 0, 1 (and 2, 3) are neighbours in a row: the kernels store them as one float2.
+  for (int lane = 0; lane < 32; ++lane) {
+    EXPECT_EQ(mma_acc_col(lane, 0) % 2, 0);
+    EXPECT_EQ(mma_acc_col(lane, 1), mma_acc_col(lane, 0) + 1);
+    EXPECT_EQ(mma_acc_row(lane, 1), mma_acc_row(lane, 0));
+  }
 }
 
-TEST(DeltaChunkedLayout, ProductColumnsOfAWarpFallInSixteenBanks) {
-  // A warp reads column rows product_col(lane, u) of a [kChunk][kDim + 1] array at one r: the 16
-  // distinct rows must sit in 16 different banks (the other half-warp reads the same ones).
-  for (int warp = 0; warp < kWarps; ++warp)
-    for (int u = 0; u < 4; ++u) {
-      std::vector<int> row_of_bank(32, -1);
-      for (int lane = 0; lane < 32; ++lane) {
-        const int row = product_col(warp * 32 + lane, u);
-        const int bank = (row * (kDim + 1)) % 32;
-        EXPECT_TRUE(row_of_bank[bank] == -1 || row_of_bank[bank] == row) << "warp " << warp << " u " << u;
-        row_of_bank[bank] = row;
-      }
+TEST(DeltaChunkedLayout, FragmentReadsOfPaddedRowsFallInThirtyTwoBanks) {
+  // A fragments (and prepare's B fragments) read row g, column t of rows padded to 132 floats; the walk's
+  // transposed k reads row t, column g of rows padded to 136, and its B operands row t, column g of rows
+  // padded to 40 (U, S, V'). Each pattern must hit 32 different banks.
+  const auto banks_distinct = [](int stride, bool rows_by_g) {
+    std::vector<int> seen(32, 0);
+    for (int lane = 0; lane < 32; ++lane) {
+      const int g = lane >> 2, t = lane & 3;
+      const int e = rows_by_g ? g * stride + t : t * stride + g;
+      if (seen[e % 32]++) return false;
     }
+    return true;
+  };
+  EXPECT_TRUE(banks_distinct(kDim + 4, true));
+  EXPECT_TRUE(banks_distinct(kChunk + 4, true));
+  EXPECT_TRUE(banks_distinct(kDim + 8, false));
+  EXPECT_TRUE(banks_distinct(kColumns + 8, false));
+  EXPECT_FALSE(banks_distinct(kDim, true)) << "unpadded rows would conflict (the check can fail)";
 }
 
 TEST(DeltaChunkedLayout, WalkWarpsCoverChunkRowsAndStateRowsOnceEach) {
@@ -63,7 +73,7 @@ TEST(DeltaChunkedLayout, ChunkCountRoundsUpAndWorkspaceSlotsAreDisjointAndAligne
 }
 
 TEST(DeltaChunkedLayout, WorkspaceSlotPartsFollowEachOtherAlignedForSixteenByteCopies) {
-  // The pipelined walk copies W, intra, fq and fk + decay as 16-byte pieces from each slot.
+  // The tensor-core walk copies W, intra and fq, fk + decay as 16-byte pieces from each slot.
   EXPECT_EQ(kIntraOffset, int64_t{kChunk} * kDim);
   EXPECT_EQ(kFqOffset, kIntraOffset + int64_t{kChunk} * kChunk);
   EXPECT_EQ(kFkOffset, kFqOffset + kChunk);

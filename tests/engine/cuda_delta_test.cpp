@@ -1,7 +1,7 @@
 // The chunked CUDA delta rule (delta_chunked.cu) against the CPU reference in both its forms, on fresh
 // random inputs: chunk edges (n = 1, 5, 63, 64, 65, 200, 1024), both head layouts of the models (two and
 // three value heads per key head), a non-zero state carried in, strong and weak decays, strided inputs
-// as the model passes them (column slices of one buffer; 16-byte aligned rows take the pipelined walk,
+// as the model passes them (column slices of one buffer; 16-byte aligned rows take the tensor-core walk,
 // odd strides the general one). Outputs, the workspace and nothing else are
 // poisoned with NaN before each run, so a row or state column the kernels skip cannot pass.
 #include <gtest/gtest.h>
@@ -104,7 +104,7 @@ class CudaDeltaTest : public ::testing::Test {
     if (walks.empty())
       walks = c.strides == Strides::odd
                   ? std::vector<DeltaWalk>{DeltaWalk::automatic}
-                  : std::vector<DeltaWalk>{DeltaWalk::automatic, DeltaWalk::general, DeltaWalk::pipelined};
+                  : std::vector<DeltaWalk>{DeltaWalk::automatic, DeltaWalk::general};
     DeltaInputs in(c);
     std::vector<float> rec_state = in.state, chk_state = in.state;
     const std::vector<float> want = in.cpu(cpu_, DeltaRuleMode::recurrent, rec_state);
@@ -131,7 +131,6 @@ class CudaDeltaTest : public ::testing::Test {
   static const char* walk_name(DeltaWalk w) {
     switch (w) {
       case DeltaWalk::general: return "general";
-      case DeltaWalk::pipelined: return "pipelined";
       case DeltaWalk::tensor_cores: return "tensor_cores";
       default: return "automatic (tensor_cores where aligned)";
     }
@@ -155,11 +154,10 @@ TEST_F(CudaDeltaTest, ChunkedMatchesCpuWithRowsNotSixteenByteAlignedThroughTheGe
   for (int64_t n : {5, 64, 130}) check_chunked({2, 6, n, Decay::mixed, Strides::odd}, true);
 }
 
-TEST_F(CudaDeltaTest, AlignedWalksRefuseRowsNotSixteenByteAlignedWithAnError) {
+TEST_F(CudaDeltaTest, TensorCoreWalkRefusesRowsNotSixteenByteAlignedWithAnError) {
   DeltaInputs in({1, 2, 70, Decay::mixed, Strides::odd});
   DeviceDelta dev(*gpu_, in);
   EXPECT_THROW(launch_delta_rule_chunked(dev.launch, nullptr, gpu_->stream(), DeltaWalk::tensor_cores), Error);
-  EXPECT_THROW(launch_delta_rule_chunked(dev.launch, nullptr, gpu_->stream(), DeltaWalk::pipelined), Error);
 }
 
 TEST_F(CudaDeltaTest, ChunkedMatchesCpuAtModelShapesOver1024Tokens) {

@@ -14,6 +14,8 @@
 // cp.async one phase ahead (next chunk's W, q, U while this chunk's O and state update run; this chunk's
 // k and intra while its V' runs). The row factors go on the 64-long side of each product:
 //   O_i = fq_i (q_i·S) + Σ_j intra_ij V'_j,   S ← e^{G_last} S + Σ_j k_j (fk_j V'_j)ᵀ.
+// The walk's products and prepare's k̂ k̂ᵀ, q̂ k̂ᵀ run on tensor cores in 3xTF32 (float32-level results);
+// inputs that are not 16-byte aligned take the general walk on CUDA cores (2a) instead.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -33,13 +35,13 @@ namespace {
 using namespace delta_layout;
 constexpr int C = kChunk;
 constexpr int D = kDim;
-constexpr int kPadD = D + 1;  // prepare: rows read by 16 threads at once land in different banks
+constexpr int kPadD = D + 4;  // prepare: MMA fragments read rows g, columns t: bank 4g + t, all 32 different
 constexpr float kNormEps = 1e-6f;
 
 static_assert(kChunk == kDeltaChunk);
 static_assert(kThreads == 2 * D, "prepare: one thread per column of W and of U");
 static_assert(C % kWarps == 0 && D % kWarps == 0, "walk: rows split evenly over the warps");
-static_assert(kThreads == 16 * 16 && C == 4 * 16, "prepare: 16 × 16 threads, 4 × 4 products each");
+static_assert(kWarps == 8 && 2 * C == 16 * kWarps, "prepare: each warp 16 rows of k̂ k̂ᵀ or q̂ k̂ᵀ");
 
 // Loads the chunk's gates into smem: G[i] the running sum of g from the chunk's first token (summed in
 // token order, like the CPU), G = G_last on padded rows; beta (optional) zero on padded rows.
@@ -96,6 +98,39 @@ __device__ void load_normalised(float* dst, int dst_stride, const float* src, in
   }
 }
 
+// ---- TF32 tensor-core helpers (m16n8k8; g = lane / 4, t = lane % 4) ------------------------------------
+__device__ __forceinline__ uint32_t to_tf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+}
+struct Tf32Pair {
+  uint32_t hi, lo;
+};
+__device__ __forceinline__ Tf32Pair split_tf32(float x) {
+  const uint32_t hi = to_tf32(x);
+  return {hi, to_tf32(x - __uint_as_float(hi))};
+}
+__device__ __forceinline__ void mma_tf32(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// A fragment (16 × 8, row-major) of rows row0.., columns k0.. of a [.][stride] array: a0 (g, t),
+// a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4), split into TF32 high and low parts.
+__device__ __forceinline__ void load_a_split(const float* x, int stride, int row0, int k0, int g, int t, uint32_t (&hi)[4],
+                                             uint32_t (&lo)[4]) {
+  const float v[4] = {x[(row0 + g) * stride + k0 + t], x[(row0 + g + 8) * stride + k0 + t],
+                      x[(row0 + g) * stride + k0 + t + 4], x[(row0 + g + 8) * stride + k0 + t + 4]};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const Tf32Pair s = split_tf32(v[i]);
+    hi[i] = s.hi, lo[i] = s.lo;
+  }
+}
+
 // ---- 1. prepare: grid (chunks, v_heads), 256 threads ---------------------------------------------------
 constexpr size_t kPrepareSmemFloats = 2 * C * kPadD + C * C + 5 * C;
 
@@ -133,36 +168,44 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_prepare(const Del
     ws[kDecayOffset + (tid - C)] = tid == C ? expf(G[C - 1]) : 0.0f;
   }
 
-  // k̂ k̂ᵀ and q̂ k̂ᵀ, 4 × 4 outputs of each per thread: rows b + 16 pi, columns a + 16 qj (interleaved so
-  // that the 16 column rows a warp reads at once fall in 16 different banks).
-  float kk[4][4] = {}, qk[4][4] = {};
-#pragma unroll 4
-  for (int r = 0; r < D; ++r) {
-    float kj[4], ki[4], qi[4];
+  // k̂ k̂ᵀ (warps 0–3, rows 16w..) and q̂ k̂ᵀ (warps 4–7, rows 16(w − 4)..) against all 64 k̂ rows, on
+  // tensor cores in 3xTF32: A fragments are rows of Ks or Qs, B fragments rows of Ks (B[r][j] = k̂_j[r]).
+  {
+    const int warp = tid >> 5, lane = tid & 31, g = lane >> 2, t = lane & 3;
+    const bool k_warp = warp < 4;
+    const int xrow = 16 * (warp & 3);
+    const float* x = k_warp ? Ks : Qs;
+    float acc[C / 8][4] = {};
+#pragma unroll 2
+    for (int k0 = 0; k0 < D; k0 += 8) {
+      uint32_t a_hi[4], a_lo[4];
+      load_a_split(x, kPadD, xrow, k0, g, t, a_hi, a_lo);
 #pragma unroll
-    for (int u = 0; u < 4; ++u) {
-      kj[u] = Ks[product_col(tid, u) * kPadD + r];
-      ki[u] = Ks[product_row(tid, u) * kPadD + r];
-      qi[u] = Qs[product_row(tid, u) * kPadD + r];
+      for (int n = 0; n < C / 8; ++n) {
+        const Tf32Pair b0 = split_tf32(Ks[(8 * n + g) * kPadD + k0 + t]);
+        const Tf32Pair b1 = split_tf32(Ks[(8 * n + g) * kPadD + k0 + t + 4]);
+        mma_tf32(acc[n], a_lo, b0.hi, b1.hi);
+        mma_tf32(acc[n], a_hi, b0.lo, b1.lo);
+        mma_tf32(acc[n], a_hi, b0.hi, b1.hi);
+      }
     }
+    float* intra = ws + kIntraOffset;
 #pragma unroll
-    for (int pi = 0; pi < 4; ++pi)
+    for (int n = 0; n < C / 8; ++n)
 #pragma unroll
-      for (int qj = 0; qj < 4; ++qj) {
-        kk[pi][qj] = fmaf(ki[pi], kj[qj], kk[pi][qj]);
-        qk[pi][qj] = fmaf(qi[pi], kj[qj], qk[pi][qj]);
+      for (int half = 0; half < 2; ++half) {
+        const int i = xrow + mma_acc_row(lane, 2 * half), j = 8 * n + mma_acc_col(lane, 2 * half);
+        float v[2];
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const float decay = j + e <= i ? expf(G[i] - G[j + e]) : 0.0f;
+          v[e] = k_warp ? (j + e < i ? B[i] * acc[n][2 * half + e] * decay : 0.0f)
+                        : (j + e <= i ? acc[n][2 * half + e] * decay : 0.0f);
+        }
+        if (k_warp) *reinterpret_cast<float2*>(A + i * C + j) = make_float2(v[0], v[1]);
+        else *reinterpret_cast<float2*>(intra + i * C + j) = make_float2(v[0], v[1]);
       }
   }
-  float* intra = ws + kIntraOffset;
-#pragma unroll
-  for (int pi = 0; pi < 4; ++pi)
-#pragma unroll
-    for (int qj = 0; qj < 4; ++qj) {
-      const int i = product_row(tid, pi), j = product_col(tid, qj);
-      const float decay = j <= i ? expf(G[i] - G[j]) : 0.0f;
-      A[i * C + j] = j < i ? B[i] * kk[pi][qj] * decay : 0.0f;
-      intra[i * C + j] = j <= i ? qk[pi][qj] * decay : 0.0f;
-    }
   __syncthreads();
 
   // Forward substitution, one column per thread: threads [0, D) the columns of W, [D, 2D) those of U.
@@ -332,7 +375,7 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk(const DeltaR
   for (int e = tid; e < D * kColumns; e += kThreads) state[(e / kColumns) * p.dv + e % kColumns] = S[e];
 }
 
-// ---- 2b. walk, pipelined (q, k, out and their strides 16-byte aligned): grid (D / kColumns, v_heads) ---
+// ---- asynchronous copies (the tensor-core walk) ----------------------------------------------------------
 // 16-byte asynchronous copy global → shared; valid = false fills the 16 bytes with zeros instead (rows past
 // the end of a short last chunk; src must still be a mapped address).
 __device__ __forceinline__ void copy16_async(float* dst, const float* src, bool valid) {
@@ -343,37 +386,6 @@ __device__ __forceinline__ void copies_commit() { asm volatile("cp.async.commit_
 // Waits until at most one group (the most recently committed) is still in flight.
 __device__ __forceinline__ void copies_wait_all_but_last() { asm volatile("cp.async.wait_group 1;\n" ::: "memory"); }
 __device__ __forceinline__ void copies_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-
-// The walk's shared memory. Set A (used by V' and q S) and set B (used by O += intra V' and the state
-// update) are each refilled while the other set's phase runs.
-struct WalkSmem {
-  float* q;      // A: [C][D] raw q rows
-  float* w;      // A: [C][D] W
-  float* u;      // A: [C][kColumns] U
-  float* fq;     // A: [C]
-  float* k;      // B: [C][D] raw k rows
-  float* intra;  // B: [C][C]
-  float* fk;     // B: [C], then the chunk decay and 3 floats of padding
-  float* S;      // [D][kColumns] the state slice
-  float* vp;     // [C][kColumns] V'
-};
-constexpr int kWalkSetA = 2 * C * D + C * kColumns + C;
-constexpr int kWalkSetB = C * D + C * C + C + 4;
-constexpr size_t kPipelinedWalkSmemFloats = kWalkSetA + kWalkSetB + D * kColumns + C * kColumns;
-
-__device__ WalkSmem carve_walk_smem(float* smem) {
-  WalkSmem m;
-  m.q = smem;
-  m.w = m.q + C * D;
-  m.u = m.w + C * D;
-  m.fq = m.u + C * kColumns;
-  m.k = m.fq + C;
-  m.intra = m.k + C * D;
-  m.fk = m.intra + C * C;
-  m.S = m.fk + C + 4;
-  m.vp = m.S + D * kColumns;
-  return m;
-}
 
 struct WalkChunk {
   const float* ws;  // the chunk's workspace slot
@@ -386,179 +398,18 @@ __device__ WalkChunk walk_chunk(const DeltaRuleLaunch& p, const float* workspace
   return {workspace + workspace_offset(h, chunk, chunks), first, static_cast<int>(std::min<int64_t>(C, p.n - first))};
 }
 
-// Raw rows [0, C) of a [n][stride] input at column col0 (D wide) into dst [C][D]; rows ≥ len zero-filled.
-__device__ void copy_rows_async(float* dst, const float* src, int64_t stride, int len) {
-  for (int e = threadIdx.x; e < C * D / 4; e += kThreads) {
-    const int i = e / (D / 4), c = (e % (D / 4)) * 4;
-    const bool valid = i < len;
-    copy16_async(dst + i * D + c, src + (valid ? i : 0) * stride + c, valid);
-  }
-}
-
 // Contiguous floats (a multiple of 4) into dst.
 __device__ void copy_flat_async(float* dst, const float* src, int floats) {
   for (int e = threadIdx.x; e < floats / 4; e += kThreads) copy16_async(dst + 4 * e, src + 4 * e, true);
 }
 
-__device__ void issue_set_a(const DeltaRuleLaunch& p, const WalkChunk& c, int h, int kh, int col0, const WalkSmem& m) {
-  copy_rows_async(m.q, p.q + c.first * p.q_stride + static_cast<int64_t>(kh) * D, p.q_stride, c.len);
-  copy_flat_async(m.w, c.ws, C * D);
-  const float* ucols = p.out + c.first * p.out_stride + static_cast<int64_t>(h) * p.dv + col0;
-  for (int e = threadIdx.x; e < C * kColumns / 4; e += kThreads) {
-    const int i = e / (kColumns / 4), col = (e % (kColumns / 4)) * 4;
-    const bool valid = i < c.len;
-    copy16_async(m.u + i * kColumns + col, ucols + (valid ? i : 0) * p.out_stride + col, valid);
-  }
-  copy_flat_async(m.fq, c.ws + kFqOffset, C);
-}
-
-__device__ void issue_set_b(const DeltaRuleLaunch& p, const WalkChunk& c, int kh, const WalkSmem& m) {
-  copy_rows_async(m.k, p.k + c.first * p.k_stride + static_cast<int64_t>(kh) * D, p.k_stride, c.len);
-  copy_flat_async(m.intra, c.ws + kIntraOffset, C * C);
-  copy_flat_async(m.fk, c.ws + kFkOffset, C + 4);  // fk, the decay, padding
-}
-
-__global__ void __launch_bounds__(kThreads)
-    kernel_delta_chunk_walk_pipelined(const DeltaRuleLaunch p, const float* workspace) {
-  pdl_begin();
-  extern __shared__ __align__(16) float smem[];
-  const WalkSmem m = carve_walk_smem(smem);
-  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  const int h = blockIdx.y, col0 = blockIdx.x * kColumns;
-  const int kh = h / (p.v_heads / p.k_heads);
-  const int chunks = static_cast<int>(chunk_count(p.n));
-  float* state = p.state + static_cast<int64_t>(h) * D * p.dv + col0;  // S[r][c] = state[r · dv + c]
-
-  {
-    const WalkChunk c0 = walk_chunk(p, workspace, h, 0, chunks);
-    issue_set_a(p, c0, h, kh, col0, m);
-    copies_commit();
-    issue_set_b(p, c0, kh, m);
-    copies_commit();
-  }
-  for (int e = tid; e < D * kColumns; e += kThreads) m.S[e] = state[(e / kColumns) * p.dv + e % kColumns];
-
-  const int row0 = walk_row0(warp), srow0 = walk_state_row0(warp);
-  for (int chunk = 0; chunk < chunks; ++chunk) {
-    const WalkChunk c = walk_chunk(p, workspace, h, chunk, chunks);
-    copies_wait_all_but_last();  // set A of this chunk (set B may still be in flight)
-    __syncthreads();             // every thread's copies, and the previous chunk's state update
-
-    // V' = U − W S and O = fq (q S): rows warp·8 + u, column lane.
-    float vn[kRowsPerWarp], o[kRowsPerWarp];
-#pragma unroll
-    for (int u = 0; u < kRowsPerWarp; ++u) {
-      vn[u] = m.u[(row0 + u) * kColumns + lane];
-      o[u] = 0.0f;
-    }
-#pragma unroll 2
-    for (int r = 0; r < D; r += 4) {
-      float s[4];
-#pragma unroll
-      for (int t = 0; t < 4; ++t) s[t] = m.S[(r + t) * kColumns + lane];
-#pragma unroll
-      for (int u = 0; u < kRowsPerWarp; ++u) {
-        const float4 w = *reinterpret_cast<const float4*>(m.w + (row0 + u) * D + r);
-        const float4 q = *reinterpret_cast<const float4*>(m.q + (row0 + u) * D + r);
-        vn[u] = fmaf(-w.x, s[0], vn[u]);
-        vn[u] = fmaf(-w.y, s[1], vn[u]);
-        vn[u] = fmaf(-w.z, s[2], vn[u]);
-        vn[u] = fmaf(-w.w, s[3], vn[u]);
-        o[u] = fmaf(q.x, s[0], o[u]);
-        o[u] = fmaf(q.y, s[1], o[u]);
-        o[u] = fmaf(q.z, s[2], o[u]);
-        o[u] = fmaf(q.w, s[3], o[u]);
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < kRowsPerWarp; ++u) {
-      m.vp[(row0 + u) * kColumns + lane] = vn[u];
-      o[u] *= m.fq[row0 + u];
-    }
-    __syncthreads();  // set A is free, V' complete
-
-    if (chunk + 1 < chunks) issue_set_a(p, walk_chunk(p, workspace, h, chunk + 1, chunks), h, kh, col0, m);
-    copies_commit();             // (an empty group on the last chunk keeps the counting uniform)
-    copies_wait_all_but_last();  // set B of this chunk
-    __syncthreads();
-
-    // O += intra V' (intra is zero above the diagonal, so j runs to the warp's last row).
-    const int jend = row0 + kRowsPerWarp;
-    for (int j = 0; j < jend; j += 4) {
-      float v4[4];
-#pragma unroll
-      for (int t = 0; t < 4; ++t) v4[t] = m.vp[(j + t) * kColumns + lane];
-#pragma unroll
-      for (int u = 0; u < kRowsPerWarp; ++u) {
-        const float4 a = *reinterpret_cast<const float4*>(m.intra + (row0 + u) * C + j);
-        o[u] = fmaf(a.x, v4[0], o[u]);
-        o[u] = fmaf(a.y, v4[1], o[u]);
-        o[u] = fmaf(a.z, v4[2], o[u]);
-        o[u] = fmaf(a.w, v4[3], o[u]);
-      }
-    }
-    {
-      float* ocols = p.out + c.first * p.out_stride + static_cast<int64_t>(h) * p.dv + col0 + lane;
-#pragma unroll
-      for (int u = 0; u < kRowsPerWarp; ++u)
-        if (row0 + u < c.len) ocols[(row0 + u) * p.out_stride] = o[u];
-    }
-
-    // S ← e^{G_last} S + Σ_j k_j (fk_j V'_j)ᵀ: state rows warp·16 + u, column lane. Every read of S this
-    // chunk (V', q S) finished before the barrier after them.
-    const float chunk_decay = m.fk[C];
-    float s[kStateRowsPerWarp];
-#pragma unroll
-    for (int u = 0; u < kStateRowsPerWarp; ++u) s[u] = m.S[(srow0 + u) * kColumns + lane] * chunk_decay;
-#pragma unroll 2
-    for (int j = 0; j < C; ++j) {
-      const float vj = m.vp[j * kColumns + lane] * m.fk[j];
-#pragma unroll
-      for (int u = 0; u < kStateRowsPerWarp; u += 4) {
-        const float4 k = *reinterpret_cast<const float4*>(m.k + j * D + srow0 + u);
-        s[u] = fmaf(k.x, vj, s[u]);
-        s[u + 1] = fmaf(k.y, vj, s[u + 1]);
-        s[u + 2] = fmaf(k.z, vj, s[u + 2]);
-        s[u + 3] = fmaf(k.w, vj, s[u + 3]);
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < kStateRowsPerWarp; ++u) m.S[(srow0 + u) * kColumns + lane] = s[u];
-    __syncthreads();  // set B is free, the state slice complete
-
-    if (chunk + 1 < chunks) issue_set_b(p, walk_chunk(p, workspace, h, chunk + 1, chunks), kh, m);
-    copies_commit();
-  }
-  copies_wait_all();  // only empty groups remain; nothing may be in flight when the block exits
-  for (int e = tid; e < D * kColumns; e += kThreads) state[(e / kColumns) * p.dv + e % kColumns] = m.S[e];
-}
-
-// ---- 2c. walk on tensor cores (same alignment needs as 2b): grid (D / kColumns, v_heads) ---------------
+// ---- 2b. walk on tensor cores (q, k, out 16-byte aligned): grid (D / kColumns, v_heads) ----------------
 // The walk's three products per chunk as m16n8k8 TF32 MMAs in 3xTF32 (x = hi + lo, both TF32; a·b ≈
 // hi·hi + hi·lo + lo·hi, float32-level accuracy). Warp w holds state rows 16w..16w+15 of the slice in
 // MMA accumulator layout for the whole call. Per chunk:
 //   1. warps 0–3: V' = U − W S for rows 16w.., warps 4–7: O = fq (q S) for rows 16(w − 4)..;
 //   2. warps 4–7: O += intra V';   3. all: S ← e^{G_last} S + Kᵀ (fk V').
 // Shared rows are padded so that every fragment load of a warp hits 32 different banks.
-__device__ __forceinline__ uint32_t to_tf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-  return r;
-}
-struct Tf32Pair {
-  uint32_t hi, lo;
-};
-__device__ __forceinline__ Tf32Pair split_tf32(float x) {
-  const uint32_t hi = to_tf32(x);
-  return {hi, to_tf32(x - __uint_as_float(hi))};
-}
-__device__ __forceinline__ void mma_tf32(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 constexpr int kRowPadQ = D + 4;         // q and W rows: A fragments read rows g, columns t → bank 4g + t
 constexpr int kRowPadK = D + 8;         // k rows, read transposed: rows t, columns g → bank 8t + g
 constexpr int kRowPadIntra = C + 4;     // intra rows as A fragments
@@ -625,19 +476,6 @@ __device__ void issue_mma_set_b(const DeltaRuleLaunch& p, const WalkChunk& c, in
   copy_padded_rows_async<C>(m.intra, kRowPadIntra, c.ws + kIntraOffset, C, C);
 }
 
-// A fragment (16 × 8, row-major) of rows row0.., columns k0.. of a [.][stride] array: a0 (g, t),
-// a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4), split into TF32 high and low parts.
-__device__ __forceinline__ void load_a_split(const float* x, int stride, int row0, int k0, int g, int t, uint32_t (&hi)[4],
-                                             uint32_t (&lo)[4]) {
-  const float v[4] = {x[(row0 + g) * stride + k0 + t], x[(row0 + g + 8) * stride + k0 + t],
-                      x[(row0 + g) * stride + k0 + t + 4], x[(row0 + g + 8) * stride + k0 + t + 4]};
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const Tf32Pair s = split_tf32(v[i]);
-    hi[i] = s.hi, lo[i] = s.lo;
-  }
-}
-
 // d += A · B (3xTF32) for the n8 tile at column n0 of a B operand stored pre-split as [k][kRowPadN]:
 // b0 (k = t, n = g), b1 (k = t + 4, n = g).
 __device__ __forceinline__ void mma_3xtf32(float (&d)[4], const uint32_t (&a_hi)[4], const uint32_t (&a_lo)[4],
@@ -648,6 +486,19 @@ __device__ __forceinline__ void mma_3xtf32(float (&d)[4], const uint32_t (&a_hi)
   mma_tf32(d, a_lo, bh0, bh1);
   mma_tf32(d, a_hi, bl0, bl1);
   mma_tf32(d, a_hi, bh0, bh1);
+}
+
+// A fragment of Kᵀ (A[r][j] = k_j[r]) for state rows row0.. and chunk rows k0.., read transposed from the
+// k rows [C][kRowPadK] (bank 8t + g), split into TF32 high and low parts.
+__device__ __forceinline__ void load_kt_split(const float* k, int k0, int row0, int g, int t, uint32_t (&hi)[4],
+                                              uint32_t (&lo)[4]) {
+  const float v[4] = {k[(k0 + t) * kRowPadK + row0 + g], k[(k0 + t) * kRowPadK + row0 + g + 8],
+                      k[(k0 + t + 4) * kRowPadK + row0 + g], k[(k0 + t + 4) * kRowPadK + row0 + g + 8]};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const Tf32Pair sp = split_tf32(v[i]);
+    hi[i] = sp.hi, lo[i] = sp.lo;
+  }
 }
 
 // Writes x split into TF32 high and low parts at element e of two arrays.
@@ -697,7 +548,8 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk_mma(const De
     copies_wait_all_but_last();  // set A of this chunk (set B may still be in flight)
     __syncthreads();
 
-    // 1. acc = (W or q) S over the 128 state rows.
+    // 1. acc = (W or q) S over the 128 state rows. (Two accumulators for even and odd k steps, halving the
+    // dependent MMA chains, measured slower on the H200: 994 µs against 928 at 27B, n = 4096.)
     float acc[kColumns / 8][4] = {};
     const float* x = v_warp ? m.w : m.q;
 #pragma unroll 4
@@ -765,14 +617,8 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk_mma(const De
       for (int i = 0; i < 4; ++i) s[n][i] *= chunk_decay;
 #pragma unroll 2
     for (int k0 = 0; k0 < C; k0 += 8) {
-      const float v[4] = {m.k[(k0 + t) * kRowPadK + 16 * warp + g], m.k[(k0 + t) * kRowPadK + 16 * warp + g + 8],
-                          m.k[(k0 + t + 4) * kRowPadK + 16 * warp + g], m.k[(k0 + t + 4) * kRowPadK + 16 * warp + g + 8]};
       uint32_t a_hi[4], a_lo[4];
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const Tf32Pair sp = split_tf32(v[i]);
-        a_hi[i] = sp.hi, a_lo[i] = sp.lo;
-      }
+      load_kt_split(m.k, k0, 16 * warp, g, t, a_hi, a_lo);
 #pragma unroll
       for (int n = 0; n < kColumns / 8; ++n) mma_3xtf32(s[n], a_hi, a_lo, m.f_hi, m.f_lo, k0, 8 * n, g, t);
     }
@@ -788,7 +634,7 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk_mma(const De
     for (int i = 0; i < 4; ++i) state[(srow + (i >> 1) * 8) * p.dv + 8 * n + 2 * t + (i & 1)] = s[n][i];
 }
 
-// Whether the pipelined walk's 16-byte copies are legal for these inputs (the workspace, from cudaMalloc
+// Whether the tensor-core walk's 16-byte copies are legal for these inputs (the workspace, from cudaMalloc
 // or a plan's offset, is checked too).
 bool walk_copies_aligned(const DeltaRuleLaunch& p, const void* workspace) {
   const auto aligned = [](const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; };
@@ -850,12 +696,6 @@ void launch_delta_rule_chunked(const DeltaRuleLaunch& p, void* workspace, cudaSt
       const size_t smem = kMmaWalkSmemFloats * sizeof(float);
       ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_delta_chunk_walk_mma), smem);
       launch_pdl(kernel_delta_chunk_walk_mma, walk_grid, kThreads, smem, stream, p, wsf);
-      break;
-    }
-    case DeltaWalk::pipelined: {
-      const size_t smem = kPipelinedWalkSmemFloats * sizeof(float);
-      ensure_dynamic_smem(reinterpret_cast<const void*>(kernel_delta_chunk_walk_pipelined), smem);
-      launch_pdl(kernel_delta_chunk_walk_pipelined, walk_grid, kThreads, smem, stream, p, wsf);
       break;
     }
     default: {

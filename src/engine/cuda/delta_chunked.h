@@ -27,11 +27,11 @@ bool delta_chunked_supports(const DeltaRuleLaunch& p);
 // Scratch of the chunked kernels: per value head and chunk, W (64 × 128) and the intra matrix (64 × 64).
 size_t delta_chunked_workspace_bytes(int64_t n, int v_heads);
 
-// The walk kernel (step 2), all computing the same function: general (any alignment, CUDA cores),
-// pipelined (cp.async one phase ahead, CUDA cores) and tensor_cores (pipelined, 3xTF32 MMAs) need q, k,
-// out and the workspace 16-byte aligned with row strides a multiple of 4 floats; automatic takes
-// tensor_cores where it can, else general. The explicit ones are for tests and benchmarks.
-enum class DeltaWalk { automatic, general, pipelined, tensor_cores };
+// The walk kernel (step 2), both computing the same function: general (any alignment, CUDA cores) and
+// tensor_cores (3xTF32 MMAs, inputs brought in by cp.async one phase ahead), which needs q, k, out and
+// the workspace 16-byte aligned with row strides a multiple of 4 floats; automatic takes tensor_cores
+// where it can, else general. The explicit ones are for tests and benchmarks.
+enum class DeltaWalk { automatic, general, tensor_cores };
 
 // The chunked form. `workspace` holds delta_chunked_workspace_bytes(n, v_heads) bytes, or is null: then
 // the launch takes a stream-ordered allocation of its own (cudaMallocAsync, freed after the kernels).

@@ -34,10 +34,10 @@ HEARTH_HD inline int64_t workspace_offset(int h, int chunk, int chunks) {
   return (static_cast<int64_t>(h) * chunks + chunk) * kWorkspaceFloats;
 }
 
-// prepare, the C × C products: thread t's u-th row and column (u < 4), rows and columns interleaved by
-// 16 so that a warp's 16 column reads fall in different shared-memory banks.
-HEARTH_HD inline int product_row(int tid, int u) { return (tid >> 4) + 16 * u; }
-HEARTH_HD inline int product_col(int tid, int u) { return (tid & 15) + 16 * u; }
+// An m16n8k8 MMA accumulator (16 × 8 tile): lane's entry i (< 4) sits at row g + 8·(i / 2), column
+// 2t + i % 2, with g = lane / 4, t = lane % 4.
+HEARTH_HD inline int mma_acc_row(int lane, int i) { return (lane >> 2) + 8 * (i >> 1); }
+HEARTH_HD inline int mma_acc_col(int lane, int i) { return 2 * (lane & 3) + (i & 1); }
 
 // walk: the first V'/O row of a warp, and the first state row of a warp.
 HEARTH_HD inline int walk_row0(int warp) { return warp * kRowsPerWarp; }
