@@ -175,7 +175,9 @@ TEST_P(CudaMatvecJobs, BothKernelsMatchFloat64Reference) {
   HEARTH_REQUIRE_GPU();
   CudaOps gpu;
   const JobsCase& c = GetParam();
-  const Path other = c.n <= kStreamMaxTokens ? Path::tensor_core : Path::streaming;
+  int64_t weights = 0;
+  for (const JobSpec& js : c.jobs) weights += js.rows * c.cols;
+  const Path other = matvec_prefers_stream(c.n, weights) ? Path::tensor_core : Path::streaming;
   for (Path path : {Path::dispatch, other}) {
     const JobsResult r = run_jobs_case(gpu, c, path);
     for (size_t j = 0; j < r.errors.size(); ++j) {

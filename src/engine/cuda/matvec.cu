@@ -141,11 +141,12 @@ void launch_matvec_cuda_core(const MatmulLaunch& p, cudaStream_t stream) {
   }
 }
 
-// Affine 4-/8-bit: up to kStreamMaxTokens tokens through the streaming kernel (matvec_stream.cu), more
-// through the tensor-core kernel (matvec_tc.cu, g64/g128); everything else through the CUDA-core
-// kernel above.
+// Affine 4-/8-bit: the streaming kernel (matvec_stream.cu) or the tensor-core kernel (matvec_tc.cu,
+// g64/g128) as matvec_prefers_stream rules; everything else through the CUDA-core kernel above.
 void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
-  const bool streamed = matvec_stream_covers(p.w) && p.n <= kStreamMaxTokens;
+  const bool streamed = matvec_stream_covers(p.w) &&
+                        (matvec_prefers_stream(std::min<int64_t>(p.n, kMatvecMaxTokens), p.w.rows * p.w.cols) ||
+                         !matvec_tc_covers(p.w));
   if (!streamed && !matvec_tc_covers(p.w)) {
     launch_matvec_cuda_core(p, stream);
     return;

@@ -1,10 +1,11 @@
 // launch_matvec_jobs (kernels.h): several matrices over one transformed input. The jobs the streaming
-// kernel (matvec_stream.cu, up to kStreamMaxTokens tokens) or the tensor-core kernel (matvec_tc.cu, more
-// tokens) covers share one launch (one per bit width for the streaming kernel); any other job (bf16, fp4,
+// kernel (matvec_stream.cu) or the tensor-core kernel (matvec_tc.cu) covers share one launch per kernel
+// (per bit width for the streaming kernel; matvec_prefers_stream picks between them); any other job (bf16, fp4,
 // other bit widths, which no Qwen3.5/3.6 decode step stores) takes a second, simple launch per job that
 // applies the same transform on the fly: correct everywhere, not tuned.
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "engine/cuda/cuda_check.h"
 #include "engine/cuda/device_weights.cuh"
@@ -63,26 +64,33 @@ void launch_matvec_jobs(const StageInput& in, const MatvecJob* jobs, int job_cou
     throw Error("launch_matvec_jobs: " + std::to_string(in.n) + " tokens (1 to 8 allowed)");
   if (in.transform == StageTransform::rms_norm && in.norm_weight == nullptr) throw Error("launch_matvec_jobs: rms_norm without weight");
   if (in.transform == StageTransform::swiglu && in.up == nullptr) throw Error("launch_matvec_jobs: swiglu without up");
-  // Few tokens: the streaming kernel (matvec_stream.cu); more: the tensor-core kernel.
-  const bool streamed = in.n <= kStreamMaxTokens;
-  auto covers = [&](const WeightMatrix& w) { return streamed ? matvec_stream_covers(w) : matvec_tc_covers(w); };
-  MatvecJob covered[kMaxMatvecJobs];
-  int covered_count = 0;
+  // The streaming or the tensor-core kernel by token count and size (matvec_prefers_stream); a job only
+  // the other one covers (affine group 32: streaming only) goes to that one.
+  int64_t weights = 0;
   for (int j = 0; j < job_count; ++j) {
     if (jobs[j].w.cols != in.cols)
       throw Error("launch_matvec_jobs: job " + std::to_string(j) + " has " + std::to_string(jobs[j].w.cols) +
                   " columns, the input " + std::to_string(in.cols));
-    if (covers(jobs[j].w)) covered[covered_count++] = jobs[j];
+    weights += jobs[j].w.rows * jobs[j].w.cols;
   }
-  if (covered_count > 0) {
-    if (streamed) {
-      launch_matvec_stream(in, covered, covered_count, stream);
+  const bool prefer_stream = matvec_prefers_stream(in.n, weights);
+  MatvecJob streamed[kMaxMatvecJobs], tensor[kMaxMatvecJobs];
+  int streamed_count = 0, tensor_count = 0;
+  std::vector<bool> covered(static_cast<size_t>(job_count), true);
+  for (int j = 0; j < job_count; ++j) {
+    const bool st = matvec_stream_covers(jobs[j].w), tc = matvec_tc_covers(jobs[j].w);
+    if (st && (prefer_stream || !tc)) {
+      streamed[streamed_count++] = jobs[j];
+    } else if (tc) {
+      tensor[tensor_count++] = jobs[j];
     } else {
-      launch_matvec_tc(in, covered, covered_count, stream);
+      covered[static_cast<size_t>(j)] = false;
     }
   }
+  if (streamed_count > 0) launch_matvec_stream(in, streamed, streamed_count, stream);
+  if (tensor_count > 0) launch_matvec_tc(in, tensor, tensor_count, stream);
   for (int j = 0; j < job_count; ++j) {
-    if (covers(jobs[j].w) || jobs[j].w.rows == 0) continue;
+    if (covered[static_cast<size_t>(j)] || jobs[j].w.rows == 0) continue;
     FallbackParams p;
     p.in = in;
     p.w = to_dev_weight(jobs[j].w);

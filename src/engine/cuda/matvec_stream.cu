@@ -348,18 +348,21 @@ StreamKernel pick_pipe(int bits, int r, int loads_per_lane) {
   return loads_per_lane <= 4 ? pick_pipe_rows<8, 4>(r) : pick_pipe_rows<8, 8>(r);
 }
 
-// Which single-token kernel runs: the pipelined one by default; HEARTH_MATVEC_STREAM=plain or =pipe4
-// (4 loads a round instead of 8) select the others, for the micro-benchmark's comparisons.
+// Which single-token kernel runs: the pipelined one with 4 loads a round (and 3 blocks per SM) by
+// default; HEARTH_MATVEC_STREAM=plain or =pipe8 (8 loads a round, 2 blocks per SM) select the others,
+// for the micro-benchmark's comparisons. Measured on H200: pipe4 ≈ pipe8 within ±8% per shape (pipe4
+// ahead on 9 of 13: DeltaNet inputs 15.3 against 16.9 µs, [5120, 17408] 46.3 against 49.4), both
+// 20–30% ahead of plain.
 struct StreamPlan {
   bool pipelined = true;
-  int loads_per_lane = stream::kLoadsPerLane;
+  int loads_per_lane = 4;
 };
 StreamPlan stream_plan() {
   static const StreamPlan plan = [] {
     StreamPlan sp;
     const char* v = std::getenv("HEARTH_MATVEC_STREAM");
     if (v && std::string(v) == "plain") sp.pipelined = false;
-    if (v && std::string(v) == "pipe4") sp.loads_per_lane = 4;
+    if (v && std::string(v) == "pipe8") sp.loads_per_lane = 8;
     return sp;
   }();
   return plan;
@@ -379,6 +382,8 @@ int blocks_per_sm(StreamKernel kernel, size_t smem) {
 }
 
 }  // namespace
+
+bool matvec_prefers_stream(int64_t n, int64_t weights) { return n <= 2 || weights <= int64_t{8192} * 2048; }
 
 bool matvec_stream_covers(const WeightMatrix& w) {
   if (w.format != WeightFormat::affine || (w.bits != 4 && w.bits != 8)) return false;

@@ -21,9 +21,11 @@ void launch_matvec_tc(const StageInput& in, const MatvecJob* jobs, int job_count
 // close to the HBM rate. Jobs of both bit widths may be mixed (one launch per width).
 bool matvec_stream_covers(const WeightMatrix& w);
 void launch_matvec_stream(const StageInput& in, const MatvecJob* jobs, int job_count, cudaStream_t stream);
-// Token counts up to this take the streaming kernel in launch_matvec / launch_matvec_jobs; more take
-// the tensor-core kernel (its mma does 8 tokens' products at once).
-constexpr int64_t kStreamMaxTokens = 8;
+// Whether launch_matvec / launch_matvec_jobs prefer the streaming kernel for `n` tokens over matrices of
+// `weights` elements in all (Σ rows·cols of the launch): measured on H200, it wins at 1 and 2 tokens on
+// every model shape and at 8 tokens up to [8192, 2048]; the tensor-core kernel (one mma does 8 tokens'
+// products) wins at 8 tokens on the 27B shapes ([17408, 5120]: 165 µs against 279).
+bool matvec_prefers_stream(int64_t n, int64_t weights);
 
 // The CUDA-core kernel (matvec.cu) for any format: launch_matvec's path for what the tensor-core kernel
 // does not cover.
