@@ -48,6 +48,11 @@ WeightMatrix dummy_weight(int64_t rows, int64_t cols, int bits) {
   host.cols = cols;
   host.bits = bits;
   host.group_size = 64;
+  // Random-weight placement never reads the host pointers, but it only gives the device matrix biases
+  // when the host matrix has them (an MLX affine matrix always does): without this the fused kernels
+  // read a null bias table (the illegal address of the first H100 run).
+  static const uint8_t unread = 0;
+  host.data = host.scales = host.biases = &unread;
   return ops().place_weight(host);
 }
 
