@@ -552,7 +552,9 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk_mma(const De
     // dependent MMA chains, measured slower on the H200: 994 µs against 928 at 27B, n = 4096.)
     float acc[kColumns / 8][4] = {};
     const float* x = v_warp ? m.w : m.q;
-#pragma unroll 4
+    // Fully unrolled (as is step 3): shared memory, not registers, limits this kernel to a block per SM, so
+    // the registers for hoisting every fragment load ahead of its MMAs cost no occupancy.
+#pragma unroll
     for (int k0 = 0; k0 < D; k0 += 8) {
       uint32_t a_hi[4], a_lo[4];
       load_a_split(x, kRowPadQ, xrow, k0, g, t, a_hi, a_lo);
@@ -615,7 +617,7 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_chunk_walk_mma(const De
     for (int n = 0; n < kColumns / 8; ++n)
 #pragma unroll
       for (int i = 0; i < 4; ++i) s[n][i] *= chunk_decay;
-#pragma unroll 2
+#pragma unroll
     for (int k0 = 0; k0 < C; k0 += 8) {
       uint32_t a_hi[4], a_lo[4];
       load_kt_split(m.k, k0, 16 * warp, g, t, a_hi, a_lo);
