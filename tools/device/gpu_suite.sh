@@ -82,8 +82,9 @@ for step in "$@"; do
     sanitize) run_sanitize ;;
     bench35-short) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 512,8192 \
                      --contexts 0,8192 --profile 0 ;;
-    bench35) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --profile 0,32768 ;;
-    bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 512,8192 --contexts 0,8192 --profile 0 ;;
+    bench35) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --profile 0,32768 --profile-prefill 8192 ;;
+    bench27) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 512,8192 --contexts 0,8192 --profile 0 \
+               --profile-prefill 8192 ;;
     bench27-full) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
     cache35) run_cache ;;
     attention-bench) run_micro attention-bench engine_cuda_attention_bench 0.5 '^BM_' ;;  # decode attention, 35B-A3B layout, 10 layers
