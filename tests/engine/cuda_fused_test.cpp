@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cuda_test_util.h"
@@ -210,6 +211,51 @@ INSTANTIATE_TEST_SUITE_P(
       const char* t = i.param.transform == InputTransform::none ? "none" : i.param.transform == InputTransform::rms_norm ? "rmsnorm" : "swiglu";
       return std::string(i.param.format) + "_n" + std::to_string(i.param.n) + "_" + std::to_string(i.param.cols) + "_" + t;
     });
+
+// A dense MLP's down projection in prefill, Precision::fast: one job with a SwiGLU input goes straight to
+// the cuBLAS GEMM, which forms silu(gate) · up while converting its input to bf16 (no SwiGLU kernel).
+TEST(CudaMatmulJobsFast, SwigluDownProjectionInPrefillMatchesTheCpuCompositionWithinTheBf16Budget) {
+  HEARTH_REQUIRE_GPU();
+  cpu::CpuOps cpu(2);
+  CudaOptions options;
+  options.precision = Precision::fast;
+  CudaOps gpu(options);
+  for (const char* format : {"affine4_g64", "bf16", "nvfp4"}) {
+    for (const auto& [n, cols, rows] : {std::tuple<int64_t, int64_t, int64_t>{40, 512, 192}, {333, 1024, 96}, {1024, 2048, 512}}) {
+      for (const bool accumulate : {false, true}) {
+        HostWeight w = random_weight(format_named(format), rows, cols);
+        const WeightMatrix placed = gpu.place_weight(w.m);
+        const int64_t x_stride = cols + 8, up_stride = cols + 4;  // strided rows, as the model's scratch
+        auto gate = random_floats(static_cast<size_t>(n * x_stride), -3, 3), up = random_floats(static_cast<size_t>(n * up_stride));
+        const auto y0 = random_floats(static_cast<size_t>(n * rows));
+        std::vector<float> want = y0, scratch(static_cast<size_t>(n * cols));
+        MatmulJobsArgs a;
+        a.x = host_tensor(gate, n, cols, x_stride), a.transform = InputTransform::swiglu;
+        a.up = host_tensor(up, n, cols, up_stride), a.scratch = host_tensor(scratch, n, cols);
+        a.jobs[0] = {&w.m, host_tensor(want, n, rows), accumulate};
+        a.job_count = 1;
+        if (!accumulate) std::fill(want.begin(), want.end(), 0.0f);
+        cpu.matmul_jobs(a);
+
+        DeviceFloats dgate(gpu, gate), dup(gpu, up), dscratch(gpu, scratch.size()), dy(gpu, y0);
+        if (!accumulate) dy.poison();
+        dscratch.poison();  // the fast path must not need the composition's scratch
+        MatmulJobsArgs g = a;
+        g.x = dgate.tensor(n, cols, x_stride), g.up = dup.tensor(n, cols, up_stride), g.scratch = dscratch.tensor(n, cols);
+        g.jobs[0] = {&placed, dy.tensor(n, rows), accumulate};
+        gpu.matmul_jobs(g);
+        const std::vector<float> got = dy.download();
+        std::vector<float> got_d = got, want_d = want;
+        if (accumulate)  // compare the product itself: the residual it accumulates into is exact
+          for (size_t i = 0; i < got.size(); ++i) got_d[i] -= y0[i], want_d[i] -= y0[i];
+        const double norm = norm_rel_error(got_d, want_d), max = max_rel_error(got_d, want_d);
+        EXPECT_LT(norm, kBf16Norm) << format << " n " << n << " accumulate " << accumulate;
+        EXPECT_LT(max, kBf16Max) << format << " n " << n << " accumulate " << accumulate;
+        std::printf("[ fast swiglu gemm ] %-12s n %-5lld norm %.3g max %.3g\n", format, static_cast<long long>(n), norm, max);
+      }
+    }
+  }
+}
 
 // ---- moe_block -----------------------------------------------------------------------------------------
 

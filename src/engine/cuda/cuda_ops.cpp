@@ -554,6 +554,25 @@ StageInput stage_input(const Tensor& x, InputTransform transform, const float* n
 
 void CudaOps::matmul_jobs(const MatmulJobsArgs& a) {
   const int64_t n = a.x.rows;
+  if (n > kMatvecMaxTokens && a.transform == InputTransform::swiglu && a.job_count == 1 &&
+      options_.precision == Precision::fast && n >= kCublasMinTokens && a.jobs[0].weight && a.jobs[0].weight->rows > 0 &&
+      a.up.data && a.up.rows == n && a.up.cols == a.x.cols && a.jobs[0].weight->cols == a.x.cols &&
+      a.jobs[0].y.rows == n && a.jobs[0].y.cols == a.jobs[0].weight->rows) {
+    // A dense MLP's down projection in prefill: silu(gate) · up is formed while the fast GEMM converts its
+    // input to bf16 (no SwiGLU kernel, no float32 copy of the product's input).
+    const MatmulJob& job = a.jobs[0];
+    Timer timer(*this, [&] { return "matmul_jobs swiglu " + job.weight->describe() + " n=" + std::to_string(n); });
+    FastGemmLaunch f;
+    f.m.w = *job.weight;
+    f.m.x = a.x.data, f.m.x_stride = a.x.stride;
+    f.m.swiglu_up = a.up.data, f.m.up_stride = a.up.stride;
+    f.m.y = job.y.data, f.m.y_stride = job.y.stride;
+    f.m.n = n, f.m.accumulate = job.accumulate;
+    f.cublas = cublas();
+    f.workspace = workspace(fast_gemm_workspace_bytes(f.m.w.rows, f.m.w.cols, n));
+    launch_gemm_fast(f, stream_);
+    return;
+  }
   if (n < 1 || n > kMatvecMaxTokens) {  // prefill: the transform into scratch, then a GEMM per job
     Ops::matmul_jobs(a);
     return;

@@ -57,9 +57,10 @@ __global__ void kernel_dequant_bf16_generic(const DevWeight w, int64_t row0, int
   *reinterpret_cast<uint4*>(out + at.row * padded_cols + at.col) = pack_bf16x8(v);
 }
 
-// Activations float32 [n, cols] (row stride x_stride) → bf16 [n, padded_cols], zero padding.
-__global__ void kernel_activations_bf16(const float* x, int64_t x_stride, int64_t n, int64_t cols, int64_t padded_cols,
-                                        uint16_t* out) {
+// Activations float32 [n, cols] (row stride x_stride) → bf16 [n, padded_cols], zero padding. With `up`
+// (MatmulLaunch::swiglu_up) each element is silu(x) · up instead, in float32 before the rounding.
+__global__ void kernel_activations_bf16(const float* x, int64_t x_stride, const float* up, int64_t up_stride, int64_t n,
+                                        int64_t cols, int64_t padded_cols, uint16_t* out) {
   pdl_begin();
   const int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= n * (padded_cols / 8)) return;
@@ -68,6 +69,11 @@ __global__ void kernel_activations_bf16(const float* x, int64_t x_stride, int64_
   float v[8];
 #pragma unroll
   for (int e = 0; e < 8; ++e) v[e] = at.col + e < cols ? src[at.col + e] : 0.0f;
+  if (up) {
+    const float* u = up + at.row * up_stride;
+#pragma unroll
+    for (int e = 0; e < 8; ++e) v[e] = at.col + e < cols ? v[e] / (1.0f + expf(-v[e])) * u[at.col + e] : 0.0f;
+  }
   *reinterpret_cast<uint4*>(out + at.row * padded_cols + at.col) = pack_bf16x8(v);
 }
 
@@ -134,8 +140,8 @@ void launch_gemm_fast(const FastGemmLaunch& p, cudaStream_t stream) {
   auto* xb = reinterpret_cast<uint16_t*>(ws + l.x);
   auto* wb = reinterpret_cast<uint16_t*>(ws + l.w);
 
-  launch_pdl(kernel_activations_bf16, blocks_for(m.n * (padded / 8)), kConvertThreads, 0, stream, m.x, m.x_stride, m.n,
-             m.w.cols, padded, xb);
+  launch_pdl(kernel_activations_bf16, blocks_for(m.n * (padded / 8)), kConvertThreads, 0, stream, m.x, m.x_stride,
+             m.swiglu_up, m.up_stride, m.n, m.w.cols, padded, xb);
   HEARTH_CUDA_LAUNCH_CHECK();
   const CublasLibrary& cublas = cublas_library();
   check_cublas(cublas.set_workspace(p.cublas, ws, kCublasWorkspaceBytes), "cublasSetWorkspace");

@@ -36,6 +36,11 @@ struct MatmulLaunch {
   int64_t y_stride = 0;
   int64_t n = 0;  // rows of x
   bool accumulate = false;
+  // Only launch_gemm_fast reads these: when set, the product's input is silu(x) · up (x the gate half),
+  // formed while the activations are converted to bf16 — a dense MLP's down projection then needs no
+  // SwiGLU kernel and no float32 round trip of its input.
+  const float* swiglu_up = nullptr;
+  int64_t up_stride = 0;
 };
 // Decode-sized batches (n <= kMatvecMaxTokens) run the matrix-vector kernel, larger ones the
 // dequantising tensor-core GEMM.
