@@ -2,7 +2,8 @@
 // shared expert 512, affine 4-bit g64 with bf16 scales; the router's logits given): the fused launch
 // (launch_moe_decode_fused, two kernels) against the launches the model makes without it (rms_norm,
 // route, the two routed-expert kernels, shared gate/up/down and gate-row matrix-vectors, swiglu, gated
-// add: 10 kernels). Time from CUDA events around kLaunches blocks (UseManualTime); counters: MB of
+// add: 10 kernels), and the whole block as CudaOps::moe_block launches it (the 8-bit router matrix-vector
+// with the RMSNorm staged, then the fused launch: 3 kernels, the per-layer figure). Time from CUDA events around kLaunches blocks (UseManualTime); counters: MB of
 // weights one block reads (k distinct experts per token, at most every expert: an upper bound for n > 1)
 // and TB/s = MB / time. Successive launches cycle through kVariants router-logit sets and shared-expert
 // copies, so each launch reads other experts from HBM rather than the previous launch's from L2 (as
@@ -29,7 +30,9 @@ constexpr int kLaunches = 20;
 constexpr int kVariants = 16;
 constexpr int64_t kExperts = 256, kTopK = 8, kHidden = 2048, kInter = 512, kSharedInter = 512;
 
-enum class Path { fused, unfused };
+// block: the router's matrix-vector launch (8-bit, RMSNorm staged) + the fused launch, as CudaOps::moe_block
+// issues them per layer.
+enum class Path { fused, block, unfused };
 
 CudaOps& ops() {
   static CudaOps* o = [] {
@@ -93,7 +96,8 @@ Stack make_stack(int64_t rows, int64_t cols) {
 
 struct Shared {
   WeightMatrix gate = dummy_weight(kSharedInter, kHidden, 4), up = dummy_weight(kSharedInter, kHidden, 4),
-               down = dummy_weight(kHidden, kSharedInter, 4), gate_row = dummy_weight(1, kHidden, 8);
+               down = dummy_weight(kHidden, kSharedInter, 4), gate_row = dummy_weight(1, kHidden, 8),
+               router = dummy_weight(kExperts, kHidden, 8);
 };
 
 struct Model {
@@ -135,7 +139,7 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
     const Shared& sh = m.shared[static_cast<size_t>(variant)];
     float* logits = logits_sets[static_cast<size_t>(variant)];
     variant = (variant + 1) % kVariants;
-    if (path == Path::fused) {
+    if (path != Path::unfused) {
       MoeDecodeLaunch l;
       l.gate = m.gate.table, l.up = m.up.table, l.down = m.down.table;
       l.x.x = x, l.x.x_stride = kHidden, l.x.cols = kHidden, l.x.n = n;
@@ -143,6 +147,11 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
       l.router_logits = logits, l.logits_stride = kExperts, l.top_k = kTopK;
       l.shared_gate = &sh.gate, l.shared_up = &sh.up, l.shared_down = &sh.down, l.shared_gate_row = &sh.gate_row;
       l.indices = indices, l.weights = weights, l.out = out, l.out_stride = kHidden, l.workspace = workspace;
+      if (path == Path::block) {
+        MatvecJob router;
+        router.w = sh.router, router.y = logits, router.y_stride = kExperts;
+        launch_matvec_jobs(l.x, &router, 1, stream);
+      }
       launch_moe_decode_fused(l, stream);
       return;
     }
@@ -171,7 +180,7 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
                            (weight_bytes(m.gate.experts[0]) + weight_bytes(m.up.experts[0]) +
                             weight_bytes(m.down.experts[0])) +
                        weight_bytes(m.shared[0].gate) + weight_bytes(m.shared[0].up) + weight_bytes(m.shared[0].down) +
-                       weight_bytes(m.shared[0].gate_row);
+                       weight_bytes(m.shared[0].gate_row) + (path == Path::block ? weight_bytes(m.shared[0].router) : 0);
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
@@ -199,8 +208,9 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
 
 void register_all() {
   for (int64_t n : {1, 2, 4, 8})
-    for (Path p : {Path::unfused, Path::fused}) {
-      const std::string name = std::string("moe_block_35b_a3b/") + (p == Path::fused ? "fused_2_kernels" : "unfused_10_kernels") +
+    for (Path p : {Path::unfused, Path::fused, Path::block}) {
+      const char* what = p == Path::fused ? "fused_2_kernels" : p == Path::block ? "router_and_fused_3_kernels" : "unfused_10_kernels";
+      const std::string name = std::string("moe_block_35b_a3b/") + what +
                                "/n" + std::to_string(n);
       benchmark::RegisterBenchmark(name.c_str(), BM_MoeBlock, p, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
     }

@@ -5,13 +5,14 @@
 // generic decoder), 1..8 tokens, with and without a shared expert, normalised routing on and off, the
 // 35B-A3B shape (256 experts, top 8, hidden 2048, 512) and small odd ones. Outputs the kernels write
 // (indices, weights, the workspace) are poisoned first; the router logits are tie-free so that the
-// chosen experts are well defined.
+// chosen experts are well defined. Every case also runs twice and must give the same bits.
 //
 // Error budget: kFp32 (cuda_test_util.h, 2e-5 of the largest |value|): every product is float32 on
 // both sides; only the summation order (and the norm's float vs double sum of squares) differs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <optional>
 
@@ -212,6 +213,13 @@ void CudaMoeDecodeTest::run_case(const MoeCase& c) {
     const std::vector<float> base = packed(out0, n, H, os);
     for (size_t i = 0; i < got_delta.size(); ++i) got_delta[i] -= base[i];
     EXPECT_LT(max_rel_error(got_delta, block), kFp32) << "block contribution";
+    // Decode must be reproducible run to run (no float atomics, fixed summation orders): the same launch
+    // on the same inputs, the workspace poisoned again, gives the same bits.
+    gpu_->upload(dout.get(), out0.data(), out0.size() * sizeof(float));
+    dws.poison();
+    launch_moe_decode_fused(l, gpu_->stream());
+    const std::vector<float> again = dout.download();
+    EXPECT_EQ(0, std::memcmp(again.data(), got.data(), got.size() * sizeof(float))) << "second run differs";
     gpu_->release(di);
   }
 }

@@ -1,7 +1,8 @@
 // The whole MoE block of a decode step (kernels.h: launch_moe_decode_fused) in two kernels, after the
 // router's matrix-vector launch:
 //   kernel_moe_fused_gate_up  every block routes its token from the router logits (one warp; block 0
-//                             also writes indices/weights and the shared expert's sigmoid gate), stages
+//                             also writes indices/weights, the grid's last warp the shared expert's
+//                             sigmoid gate), stages
 //                             x̂ (the StageInput transform, e.g. the post-attention RMSNorm), and computes
 //                             h[t][v] = silu(gate_v · x̂) · (up_v · x̂) for the virtual rows v of the k
 //                             chosen experts followed by the shared expert's rows;
@@ -11,13 +12,19 @@
 // Nothing is zeroed and nothing returns to the host. Bytes per token: k · (gate + up + down) expert
 // matrices plus the shared expert, read once each.
 //
-// Inner loop: a warp owns whole rows (two per task: gate and up of the same row together, so
-// silu(g)·u is formed in registers); each lane takes several 32-element chunks of each row per pass.
-// For affine 4/8-bit weights with bf16 scales (the MoE models' format) every load of a pass is issued
-// before the first decode (affine_bf16_chunks.cuh): 8 independent 16-byte loads per lane in gate/up,
-// 10 in down for the 35B-A3B shapes, where decode_chunk's per-chunk branches kept one in flight. Other
-// formats use decode_chunk per chunk (correct, not tuned). Grids hold only resident blocks (two per SM
-// at <= 128 registers), so the per-block prologue (routing, staging) is paid once per block.
+// Inner loop: a warp owns whole rows (one per task; in gate/up the gate and up rows of one index
+// together, so silu(g)·u is formed in registers); each lane takes several 32-element chunks of each
+// row per pass. For affine 4/8-bit weights with bf16 scales (the MoE models' format) every load of a
+// pass is issued before the first decode (affine_bf16_chunks.cuh): 4 independent 16-byte loads per lane
+// in gate/up, 5 in down for the 35B-A3B shapes, where decode_chunk's per-chunk branches kept one in
+// flight. Other formats use decode_chunk per chunk (correct, not tuned). Grids hold only resident
+// blocks (gate/up three per SM at <= 80 registers, down two at <= 128), so the per-block prologue
+// (routing, staging) is paid once per block.
+//
+// Measured (H100/H200, engine_cuda_moe_decode_bench, one token): the kernels are latency-bound, not
+// bandwidth-bound (gate/up ~23 µs at ~10% of DRAM bandwidth: warps wait on global loads and, at the
+// barriers, on warp 0's routing; issue ~30% active). One-row tasks at three blocks per SM took the
+// fused launch from 31.0 to 28.1 µs; prefetching the first pass to L2 before staging was slower.
 //
 // Expected at the 35B-A3B shape, one token: gate/up reads 9 × 1.125 MB, down 9 × 0.56 MB (15.3 MB);
 // at ~3 TB/s that is ~5 µs of streaming, plus ~1–1.5 µs of prologue in gate/up (logits → routing →
@@ -42,9 +49,15 @@ namespace {
 
 constexpr int kFusedThreads = 256;
 constexpr int kFusedWarps = kFusedThreads / 32;
-constexpr int kFusedBlocksPerSm = 2;  // the kernels' __launch_bounds__: at most 128 registers a thread
-constexpr int kGateUpRowsPerWarp = 2;
-constexpr int kDownRowsPerWarp = 2;
+// Blocks per SM the kernels' __launch_bounds__ promise (gate/up: at most 80 registers a thread at 3,
+// down: 128 at 2); row_blocks sizes the grids to what is resident.
+constexpr int kGateUpBlocksPerSm = 3;
+constexpr int kDownBlocksPerSm = 2;
+// Rows a warp's task takes. One: the 35B-A3B's 4608 gate/up rows over 3 × 132 × 8 warps are two
+// rounds of one row; at two rows a task, 2304 tasks over the 2112 warps of two blocks per SM made
+// 192 warps take a second two-row task, and the whole kernel waited for them.
+constexpr int kGateUpRowsPerWarp = 1;
+constexpr int kDownRowsPerWarp = 1;
 constexpr int kGateUpChunksPerLane = 2;  // 2 × 32 lanes × 32 = 2048 columns in one pass
 constexpr int kDownChunksPerLane = 5;    // 9 × 16 chunks (8 experts + shared, inter 512) in one pass
 // The affine bf16 path (affine_bf16_chunks.cuh) holds a whole pass of loads in registers: fewer chunks
@@ -116,44 +129,100 @@ __device__ __forceinline__ float warp_row_dot(const DevWeight w, Codec codec, co
   }
 }
 
-// Gate and up dots of a warp's rows over the whole staged x̂, through the affine bf16 load/decode split:
-// every load of a pass (rows × {gate, up} × chunks) is issued before the first is decoded.
+// A gate/up task: a warp's kGateUpRowsPerWarp virtual rows, their gate and up matrices and rows.
+struct GateUpTask {
+  DevWeight wg[kGateUpRowsPerWarp], wu[kGateUpRowsPerWarp];
+  int64_t rr[kGateUpRowsPerWarp];
+  bool live[kGateUpRowsPerWarp];
+};
+
+__device__ __forceinline__ GateUpTask gate_up_task(const FusedParams& p, const int32_t* chosen, int64_t task) {
+  const MoeFusedLayout& L = p.layout;
+  GateUpTask k;
+#pragma unroll
+  for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+    const int64_t v = task * kGateUpRowsPerWarp + u;
+    k.live[u] = v < L.vrows;
+    const MoeVirtualRow vr = moe_virtual_row(L, k.live[u] ? v : 0);
+    k.rr[u] = vr.row;
+    if (vr.slot < L.top_k) {
+      const int e = chosen[vr.slot];
+      k.wg[u] = with_ptrs(p.gate, p.g_data[e], p.g_scales ? p.g_scales[e] : nullptr, p.g_biases ? p.g_biases[e] : nullptr);
+      k.wu[u] = with_ptrs(p.up, p.u_data[e], p.u_scales ? p.u_scales[e] : nullptr, p.u_biases ? p.u_biases[e] : nullptr);
+    } else {
+      k.wg[u] = p.s_gate, k.wu[u] = p.s_up;
+    }
+  }
+  return k;
+}
+
+// The affine bf16 path's view of a task: each row's own data, scales and biases (row offsets applied),
+// which is all its loads need; the DevWeights would hold ~4x the registers across the staging of x̂.
+struct GateUpRows {
+  const uint8_t* q[kGateUpRowsPerWarp][2];  // [row][gate, up]
+  const uint8_t* s[kGateUpRowsPerWarp][2];
+  const uint8_t* b[kGateUpRowsPerWarp][2];
+  bool live[kGateUpRowsPerWarp];
+};
+
+__device__ __forceinline__ GateUpRows gate_up_rows(const FusedParams& p, const int32_t* chosen, int64_t task) {
+  const GateUpTask k = gate_up_task(p, chosen, task);
+  GateUpRows r;
+#pragma unroll
+  for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+    r.live[u] = k.live[u];
+#pragma unroll
+    for (int m = 0; m < 2; ++m) {
+      const DevWeight& w = m ? k.wu[u] : k.wg[u];
+      const int64_t g = k.rr[u] * w.groups * 2;  // bf16 scales and biases
+      r.q[u][m] = w.data + k.rr[u] * w.row_bytes, r.s[u][m] = w.scales + g, r.b[u][m] = w.biases + g;
+    }
+  }
+  return r;
+}
+
+// One pass of a gate/up task through the affine bf16 load/decode split: every load of the pass (rows ×
+// {gate, up} × chunks) is issued before the first is decoded. The kernel issues its first task's first
+// pass before it stages x̂, so that those loads are in flight while x̂ is built.
 template <int BITS>
-__device__ __forceinline__ void gate_up_dots_affine(const DevWeight (&wg)[kGateUpRowsPerWarp],
-                                                    const DevWeight (&wu)[kGateUpRowsPerWarp],
-                                                    const int64_t (&rr)[kGateUpRowsPerWarp],
-                                                    const bool (&live)[kGateUpRowsPerWarp], int64_t cc, int shift,
-                                                    const float4* xs, float (&ga)[kGateUpRowsPerWarp],
-                                                    float (&ua)[kGateUpRowsPerWarp]) {
+using GateUpPass = AffineChunk<BITS>[kGateUpRowsPerWarp][2][kFastGateUpChunks<BITS>];
+
+template <int BITS>
+__device__ __forceinline__ void gate_up_load_pass(const GateUpRows& k, int64_t cc, int shift, int64_t c0,
+                                                  GateUpPass<BITS>& a) {
   constexpr int U = kGateUpRowsPerWarp, CPL = kFastGateUpChunks<BITS>;
   const int lane = threadIdx.x & 31;
-  for (int64_t c0 = 0; c0 < cc; c0 += 32 * CPL) {
-    AffineChunk<BITS> a[U][2][CPL];
 #pragma unroll
-    for (int u = 0; u < U; ++u)
+  for (int u = 0; u < U; ++u)
 #pragma unroll
-      for (int m = 0; m < 2; ++m)
-#pragma unroll
-        for (int i = 0; i < CPL; ++i) {
-          const DevWeight& w = m ? wu[u] : wg[u];
-          const int64_t c = min(c0 + i * 32 + lane, cc - 1);  // clamped: loads stay branch-free
-          a[u][m][i] = affine_chunk_load<BITS>(w.data, w.scales, w.biases, w.row_bytes, w.groups, rr[u], c, shift);
-        }
-#pragma unroll
-    for (int u = 0; u < U; ++u)
+    for (int m = 0; m < 2; ++m)
 #pragma unroll
       for (int i = 0; i < CPL; ++i) {
-        const int64_t c = c0 + i * 32 + lane;
-        const float g = affine_chunk_dot<BITS>(a[u][0][i], xs, min(c, cc - 1));
-        const float v = affine_chunk_dot<BITS>(a[u][1][i], xs, min(c, cc - 1));
-        if (live[u] && c < cc) ga[u] += g, ua[u] += v;
+        const int64_t c = min(c0 + i * 32 + lane, cc - 1);  // clamped: loads stay branch-free
+        a[u][m][i] = affine_chunk_load<BITS>(k.q[u][m], k.s[u][m], k.b[u][m], 0, 0, 0, c, shift);
       }
-  }
+}
+
+template <int BITS>
+__device__ __forceinline__ void gate_up_dot_pass(const GateUpPass<BITS>& a, const GateUpRows& k, int64_t cc,
+                                                 int64_t c0, const float4* xs, float (&ga)[kGateUpRowsPerWarp],
+                                                 float (&ua)[kGateUpRowsPerWarp]) {
+  constexpr int U = kGateUpRowsPerWarp, CPL = kFastGateUpChunks<BITS>;
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int u = 0; u < U; ++u)
+#pragma unroll
+    for (int i = 0; i < CPL; ++i) {
+      const int64_t c = c0 + i * 32 + lane;
+      const float g = affine_chunk_dot<BITS>(a[u][0][i], xs, min(c, cc - 1));
+      const float v = affine_chunk_dot<BITS>(a[u][1][i], xs, min(c, cc - 1));
+      if (k.live[u] && c < cc) ga[u] += g, ua[u] += v;
+    }
 }
 
 // grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
 template <Codec C, bool kAffineBf16>
-__global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_fused_gate_up(const FusedParams p) {
+__global__ void __launch_bounds__(kFusedThreads, kGateUpBlocksPerSm) kernel_moe_fused_gate_up(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
   extern __shared__ float4 xs[];
   __shared__ float inv_rms[kMatvecMaxTokens];
@@ -171,13 +240,17 @@ __global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_f
       }
     }
   }
-  // This token's input, transformed (StageInput) and staged; the barriers also publish `chosen`.
+  // This token's input, transformed (StageInput); the barriers also publish `chosen`.
   StageInput in = p.x;
   in.x += t * in.x_stride;
   if (in.up) in.up += t * in.up_stride;
   in.n = 1;
   stage_input_prepare(in, inv_rms);
   const int64_t cc = (in.cols + 31) / 32;
+  const int64_t tasks = (L.vrows + kGateUpRowsPerWarp - 1) / kGateUpRowsPerWarp;
+  const int64_t first_task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp;
+  constexpr int kBits = C == Codec::affine4 ? 4 : 8;
+  constexpr int kPass = 32 * kFastGateUpChunks<kBits>;
   for (int64_t i = threadIdx.x; i < cc * 8; i += blockDim.x) {
     const int64_t c = i >> 3;
     const int e4 = static_cast<int>(i & 7);
@@ -189,57 +262,47 @@ __global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_f
   }
   __syncthreads();
 
-  if (p.has_shared && blockIdx.x == 0 && warp == 1) {
-    const float g = warp_row_dot(p.s_row, p.row_codec, xs);
-    if (lane == 0) p.sigma[t] = 1.0f / (1.0f + expf(-g));
-  }
-
-  const int64_t tasks = (L.vrows + kGateUpRowsPerWarp - 1) / kGateUpRowsPerWarp;
-  for (int64_t task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp; task < tasks;
-       task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
-    DevWeight wg[kGateUpRowsPerWarp], wu[kGateUpRowsPerWarp];
-    int64_t rr[kGateUpRowsPerWarp];
-    bool live[kGateUpRowsPerWarp];
-#pragma unroll
-    for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
-      const int64_t v = task * kGateUpRowsPerWarp + u;
-      live[u] = v < L.vrows;
-      const MoeVirtualRow vr = moe_virtual_row(L, live[u] ? v : 0);
-      rr[u] = vr.row;
-      if (vr.slot < L.top_k) {
-        const int e = chosen[vr.slot];
-        wg[u] = with_ptrs(p.gate, p.g_data[e], p.g_scales ? p.g_scales[e] : nullptr, p.g_biases ? p.g_biases[e] : nullptr);
-        wu[u] = with_ptrs(p.up, p.u_data[e], p.u_scales ? p.u_scales[e] : nullptr, p.u_biases ? p.u_biases[e] : nullptr);
-      } else {
-        wg[u] = p.s_gate, wu[u] = p.s_up;
-      }
-    }
+  for (int64_t task = first_task; task < tasks; task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
     float ga[kGateUpRowsPerWarp] = {}, ua[kGateUpRowsPerWarp] = {};
     if constexpr (kAffineBf16) {
-      gate_up_dots_affine<C == Codec::affine4 ? 4 : 8>(wg, wu, rr, live, cc, p.gate_up_group_shift, xs, ga, ua);
+      const GateUpRows k = gate_up_rows(p, chosen, task);
+      for (int64_t c0 = 0; c0 < cc; c0 += kPass) {
+        GateUpPass<kBits> a;
+        gate_up_load_pass<kBits>(k, cc, p.gate_up_group_shift, c0, a);
+        gate_up_dot_pass<kBits>(a, k, cc, c0, xs, ga, ua);
+      }
     } else {
-    for (int64_t c0 = 0; c0 < cc; c0 += 32 * kGateUpChunksPerLane) {
+      const GateUpTask w = gate_up_task(p, chosen, task);
+      for (int64_t c0 = 0; c0 < cc; c0 += 32 * kGateUpChunksPerLane) {
 #pragma unroll
-      for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+        for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
 #pragma unroll
-        for (int i = 0; i < kGateUpChunksPerLane; ++i) {
-          const int64_t c = c0 + i * 32 + lane;
-          if (live[u] && c < cc) {
-            float wv[32];
-            decode_chunk<C>(wg[u], rr[u], c, wv);
-            ga[u] += dot_staged_chunk(wv, xs, c);
-            decode_chunk<C>(wu[u], rr[u], c, wv);
-            ua[u] += dot_staged_chunk(wv, xs, c);
+          for (int i = 0; i < kGateUpChunksPerLane; ++i) {
+            const int64_t c = c0 + i * 32 + lane;
+            if (w.live[u] && c < cc) {
+              float wv[32];
+              decode_chunk<C>(w.wg[u], w.rr[u], c, wv);
+              ga[u] += dot_staged_chunk(wv, xs, c);
+              decode_chunk<C>(w.wu[u], w.rr[u], c, wv);
+              ua[u] += dot_staged_chunk(wv, xs, c);
+            }
           }
         }
       }
     }
-    }
 #pragma unroll
     for (int u = 0; u < kGateUpRowsPerWarp; ++u) {
+      const int64_t v = task * kGateUpRowsPerWarp + u;
       const float g = warp_sum(ga[u]), up = warp_sum(ua[u]);
-      if (lane == u && live[u]) p.h[t * L.vrows + task * kGateUpRowsPerWarp + u] = exact_silu(g) * up;
+      if (lane == u && v < L.vrows) p.h[t * L.vrows + v] = exact_silu(g) * up;
     }
+  }
+
+  // The shared expert's gate row, by the grid's last warp: warps take tasks by their index in the grid,
+  // so the last one has the fewest (one or none), and this row's dot stays off the longest path.
+  if (p.has_shared && blockIdx.x == gridDim.x - 1 && warp == kFusedWarps - 1) {
+    const float g = warp_row_dot(p.s_row, p.row_codec, xs);
+    if (lane == 0) p.sigma[t] = 1.0f / (1.0f + expf(-g));
   }
 }
 
@@ -253,40 +316,57 @@ struct DownParts {
   int64_t groups[kMoeMaxTopK + 1];
 };
 
-// A warp's down rows over all parts through the affine bf16 load/decode split. `map[vc]` is virtual
-// chunk vc's (part, chunk within the part).
+// moe_virtual_chunk (moe_fused_layout.h) in 32-bit arithmetic as (slot, chunk); chunk counts are far
+// below 2^31. Its 64-bit division is a long subroutine, paid per staged element of the h vectors.
+__device__ __forceinline__ int2 down_chunk_part(const MoeFusedLayout& L, int vc) {
+  const int ec = static_cast<int>(L.expert_chunks), routed = static_cast<int>(L.top_k) * ec;
+  if (vc >= routed) return make_int2(static_cast<int>(L.top_k), vc - routed);
+  const int slot = vc / ec;
+  return make_int2(slot, vc - slot * ec);
+}
+
+// One pass of a warp's down rows over all parts through the affine bf16 load/decode split. `map[vc]` is
+// virtual chunk vc's (part, chunk within the part).
 template <int BITS>
-__device__ __forceinline__ void down_dots_affine(const DownParts& parts, const int2* map, int64_t down_chunks,
-                                                 int64_t first_row, int64_t rows, int shift, const float4* hs,
-                                                 float (&acc)[kDownRowsPerWarp]) {
+using DownPass = AffineChunk<BITS>[kDownRowsPerWarp][kFastDownChunks<BITS>];
+
+template <int BITS>
+__device__ __forceinline__ void down_load_pass(const DownParts& parts, const int2* map, const MoeFusedLayout& L,
+                                               int64_t vc0, int64_t first_row, int64_t rows, int shift,
+                                               DownPass<BITS>& a) {
   constexpr int U = kDownRowsPerWarp, CPL = kFastDownChunks<BITS>;
   const int lane = threadIdx.x & 31;
-  for (int64_t vc0 = 0; vc0 < down_chunks; vc0 += 32 * CPL) {
-    AffineChunk<BITS> a[U][CPL];
 #pragma unroll
-    for (int i = 0; i < CPL; ++i) {
-      const int2 m = map[min(vc0 + i * 32 + lane, down_chunks - 1)];  // clamped: loads stay branch-free
+  for (int i = 0; i < CPL; ++i) {
+    const int64_t vc = min(vc0 + i * 32 + lane, L.down_chunks - 1);  // clamped: loads stay branch-free
+    const int2 m = map[vc];
 #pragma unroll
-      for (int u = 0; u < U; ++u) {
-        const int64_t r = min(first_row + u, rows - 1);
-        a[u][i] = affine_chunk_load<BITS>(parts.data[m.x], parts.scales[m.x], parts.biases[m.x], parts.row_bytes[m.x],
-                                          parts.groups[m.x], r, m.y, shift);
-      }
+    for (int u = 0; u < U; ++u) {
+      const int64_t r = min(first_row + u, rows - 1);
+      a[u][i] = affine_chunk_load<BITS>(parts.data[m.x], parts.scales[m.x], parts.biases[m.x], parts.row_bytes[m.x],
+                                        parts.groups[m.x], r, m.y, shift);
     }
+  }
+}
+
+template <int BITS>
+__device__ __forceinline__ void down_dot_pass(const DownPass<BITS>& a, int64_t down_chunks, int64_t vc0,
+                                              const float4* hs, float (&acc)[kDownRowsPerWarp]) {
+  constexpr int U = kDownRowsPerWarp, CPL = kFastDownChunks<BITS>;
+  const int lane = threadIdx.x & 31;
 #pragma unroll
-    for (int i = 0; i < CPL; ++i) {
-      const int64_t vc = vc0 + i * 32 + lane;
+  for (int i = 0; i < CPL; ++i) {
+    const int64_t vc = vc0 + i * 32 + lane;
 #pragma unroll
-      for (int u = 0; u < U; ++u) {
-        const float d = affine_chunk_dot<BITS>(a[u][i], hs, min(vc, down_chunks - 1));
-        if (vc < down_chunks) acc[u] += d;
-      }
+    for (int u = 0; u < U; ++u) {
+      const float d = affine_chunk_dot<BITS>(a[u][i], hs, min(vc, down_chunks - 1));
+      if (vc < down_chunks) acc[u] += d;
     }
   }
 }
 
 template <Codec C, bool kAffineBf16>
-__global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_fused_down(const FusedParams p) {
+__global__ void __launch_bounds__(kFusedThreads, kDownBlocksPerSm) kernel_moe_fused_down(const FusedParams p) {
   pdl_begin();  // launch.cuh: wait for the gate/up kernel before touching memory
   extern __shared__ float4 hs[];  // down_chunks staged chunks, then the int2 chunk map
   __shared__ DownParts parts;
@@ -312,31 +392,36 @@ __global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_f
     parts.row_bytes[threadIdx.x] = p.s_down.row_bytes, parts.groups[threadIdx.x] = p.s_down.groups;
   }
   __syncthreads();
+  const int64_t rows = p.down.rows;
+  const int64_t tasks = (rows + kDownRowsPerWarp - 1) / kDownRowsPerWarp;
+  const int64_t first_task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp;
+  constexpr int kBits = C == Codec::affine4 ? 4 : 8;
+  constexpr int kPass = 32 * kFastDownChunks<kBits>;
   // Stage w_j · h_j (σ · h_s for the shared part), each part starting at a chunk of its own.
   const float* h = p.h + t * L.vrows;
   for (int64_t i = threadIdx.x; i < L.down_chunks * 8; i += blockDim.x) {
     const int64_t vc = i >> 3;
     const int e4 = static_cast<int>(i & 7);
-    const MoeVirtualChunk ch = moe_virtual_chunk(L, vc);
-    const int64_t col = ch.chunk * 32 + e4 * 4, cols = moe_part_cols(L, ch.slot);
-    const float* src = h + moe_part_offset(L, ch.slot);
-    const float w = part_weight[ch.slot];
+    const int2 ch = down_chunk_part(L, static_cast<int>(vc));
+    const int64_t col = ch.y * 32 + e4 * 4, cols = moe_part_cols(L, ch.x);
+    const float* src = h + moe_part_offset(L, ch.x);
+    const float w = part_weight[ch.x];
     float f[4];
 #pragma unroll
     for (int q = 0; q < 4; ++q) f[q] = col + q < cols ? w * src[col + q] : 0.0f;
     hs[staged_slot(vc, e4)] = make_float4(f[0], f[1], f[2], f[3]);
-    if (e4 == 0) chunk_map[vc] = make_int2(static_cast<int>(ch.slot), static_cast<int>(ch.chunk));
+    if (e4 == 0) chunk_map[vc] = ch;
   }
   __syncthreads();
 
-  const int64_t rows = p.down.rows;
-  const int64_t tasks = (rows + kDownRowsPerWarp - 1) / kDownRowsPerWarp;
-  for (int64_t task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp; task < tasks;
-       task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
+  for (int64_t task = first_task; task < tasks; task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
     float acc[kDownRowsPerWarp] = {};
     if constexpr (kAffineBf16) {
-      down_dots_affine<C == Codec::affine4 ? 4 : 8>(parts, chunk_map, L.down_chunks, task * kDownRowsPerWarp, rows,
-                                                     p.down_group_shift, hs, acc);
+      for (int64_t vc0 = 0; vc0 < L.down_chunks; vc0 += kPass) {
+        DownPass<kBits> a;
+        down_load_pass<kBits>(parts, chunk_map, L, vc0, task * kDownRowsPerWarp, rows, p.down_group_shift, a);
+        down_dot_pass<kBits>(a, L.down_chunks, vc0, hs, acc);
+      }
     } else {
     for (int64_t vc0 = 0; vc0 < L.down_chunks; vc0 += 32 * kDownChunksPerLane) {
 #pragma unroll
@@ -372,9 +457,9 @@ __global__ void __launch_bounds__(kFusedThreads, kFusedBlocksPerSm) kernel_moe_f
 // tokens' blocks side by side). A block that waits for a second wave repeats the prologue (routing,
 // staging) before its first load, which would add several microseconds of tail to a ~5 µs kernel;
 // resident warps instead take further row tasks in a grid-stride loop.
-unsigned row_blocks(int64_t rows, int rows_per_warp, int64_t n) {
+unsigned row_blocks(int64_t rows, int rows_per_warp, int blocks_per_sm, int64_t n) {
   const int64_t per = static_cast<int64_t>(kFusedWarps) * rows_per_warp;
-  const int64_t resident = std::max<int64_t>(1, int64_t{device_info().sm_count} * kFusedBlocksPerSm / n);
+  const int64_t resident = std::max<int64_t>(1, int64_t{device_info().sm_count} * blocks_per_sm / n);
   return static_cast<unsigned>(std::min<int64_t>((rows + per - 1) / per, resident));
 }
 
@@ -383,7 +468,7 @@ void launch_gate_up(const FusedParams& fp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>((fp.x.cols + 31) / 32) * 32 * sizeof(float);
   const auto kernel = kernel_moe_fused_gate_up<C, kAffineBf16>;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
-  const dim3 grid(row_blocks(fp.layout.vrows, kGateUpRowsPerWarp, n), static_cast<unsigned>(n));
+  const dim3 grid(row_blocks(fp.layout.vrows, kGateUpRowsPerWarp, kGateUpBlocksPerSm, n), static_cast<unsigned>(n));
   launch_pdl(kernel, grid, kFusedThreads, smem, stream, fp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
@@ -393,7 +478,7 @@ void launch_down(const FusedParams& fp, int64_t n, cudaStream_t stream) {
   const size_t smem = static_cast<size_t>(fp.layout.down_chunks) * (32 * sizeof(float) + sizeof(int2));
   const auto kernel = kernel_moe_fused_down<C, kAffineBf16>;
   ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
-  const dim3 grid(row_blocks(fp.down.rows, kDownRowsPerWarp, n), static_cast<unsigned>(n));
+  const dim3 grid(row_blocks(fp.down.rows, kDownRowsPerWarp, kDownBlocksPerSm, n), static_cast<unsigned>(n));
   launch_pdl(kernel, grid, kFusedThreads, smem, stream, fp);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
