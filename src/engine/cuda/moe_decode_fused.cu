@@ -1,9 +1,9 @@
 // The whole MoE block of a decode step (kernels.h: launch_moe_decode_fused) in two kernels, after the
 // router's matrix-vector launch:
-//   kernel_moe_fused_gate_up  every block routes its token from the router logits (one warp; block 0
-//                             also writes indices/weights, the grid's last warp the shared expert's
-//                             sigmoid gate), stages
-//                             x̂ (the StageInput transform, e.g. the post-attention RMSNorm), and computes
+//   kernel_moe_fused_gate_up  every block routes its token from the router logits (warp 0; block 0
+//                             also writes indices/weights, the last block's last warp the shared
+//                             expert's sigmoid gate) while its other warps stage x̂ (the StageInput
+//                             transform, e.g. the post-attention RMSNorm), and computes
 //                             h[t][v] = silu(gate_v · x̂) · (up_v · x̂) for the virtual rows v of the k
 //                             chosen experts followed by the shared expert's rows;
 //   kernel_moe_fused_down     out[t][r] += Σ_j w_j · down_j[r] · h_j  + σ · shared_down[r] · h_s, one warp
@@ -23,8 +23,11 @@
 //
 // Measured (H100/H200, engine_cuda_moe_decode_bench, one token): the kernels are latency-bound, not
 // bandwidth-bound (gate/up ~23 µs at ~10% of DRAM bandwidth: warps wait on global loads and, at the
-// barriers, on warp 0's routing; issue ~30% active). One-row tasks at three blocks per SM took the
-// fused launch from 31.0 to 28.1 µs; prefetching the first pass to L2 before staging was slower.
+// barriers, on warp 0's routing; issue ~30% active). H100, fused launch (router + fused in brackets):
+// 31.0 (37.6) µs before; one-row tasks at three blocks per SM 28.0 (34.3); routing overlapped with
+// the staging of x̂ by the other warps, a shorter routing chain (route_token_warp_tree) and tasks dealt
+// round the blocks first 24.5 (31.8), gate/up 26.2 -> 16.7 µs in ncu. Prefetching each warp's first
+// pass to L2 before the staging was slower and is not done.
 //
 // Expected at the 35B-A3B shape, one token: gate/up reads 9 × 1.125 MB, down 9 × 0.56 MB (15.3 MB);
 // at ~3 TB/s that is ~5 µs of streaming, plus ~1–1.5 µs of prologue in gate/up (logits → routing →
@@ -220,38 +223,25 @@ __device__ __forceinline__ void gate_up_dot_pass(const GateUpPass<BITS>& a, cons
     }
 }
 
-// grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
-template <Codec C, bool kAffineBf16>
-__global__ void __launch_bounds__(kFusedThreads, kGateUpBlocksPerSm) kernel_moe_fused_gate_up(const FusedParams p) {
-  pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
-  extern __shared__ float4 xs[];
-  __shared__ float inv_rms[kMatvecMaxTokens];
-  __shared__ int32_t chosen[kMoeMaxTopK];
-  const int t = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const MoeFusedLayout& L = p.layout;
-
-  if (warp == 0) {
-    const RouteChoice c = route_token_warp(p.logits + t * p.logits_stride, p.experts, p.top_k, p.normalize);
-    if (lane < p.top_k) {
-      chosen[lane] = c.index;
-      if (blockIdx.x == 0) {
-        p.indices[t * p.top_k + lane] = c.index;
-        p.weights[t * p.top_k + lane] = c.weight;
-      }
-    }
+// x̂ of one token (in.n == 1) staged by warps 1.. of the block, which synchronise among themselves
+// (named barrier 1) while warp 0 routes. The RMSNorm's sum of squares is reduced in its own fixed
+// order (per-warp sums, then the warps' sums in ascending order, by every thread alike): deterministic,
+// and float32 like stage_input_prepare, whose order differs. Must be called by every thread of warps 1..
+__device__ __forceinline__ void stage_without_warp0(const StageInput& in, int64_t cc, float* partial, float4* xs) {
+  constexpr int kThreads = kFusedThreads - 32;
+  const int tid = static_cast<int>(threadIdx.x) - 32, warp = tid >> 5, lane = tid & 31;
+  float inv_rms[1] = {1.0f};
+  if (in.transform == StageTransform::rms_norm) {
+    float s = 0.0f;
+    for (int64_t c = tid; c < in.cols; c += kThreads) s = fmaf(in.x[c], in.x[c], s);
+    s = warp_sum(s);
+    if (lane == 0) partial[warp] = s;
+    asm volatile("bar.sync 1, %0;" ::"r"(kThreads) : "memory");
+    float v = 0.0f;
+    for (int w = 0; w < kThreads / 32; ++w) v += partial[w];
+    inv_rms[0] = rsqrtf(v / static_cast<float>(in.cols) + in.eps);
   }
-  // This token's input, transformed (StageInput); the barriers also publish `chosen`.
-  StageInput in = p.x;
-  in.x += t * in.x_stride;
-  if (in.up) in.up += t * in.up_stride;
-  in.n = 1;
-  stage_input_prepare(in, inv_rms);
-  const int64_t cc = (in.cols + 31) / 32;
-  const int64_t tasks = (L.vrows + kGateUpRowsPerWarp - 1) / kGateUpRowsPerWarp;
-  const int64_t first_task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp;
-  constexpr int kBits = C == Codec::affine4 ? 4 : 8;
-  constexpr int kPass = 32 * kFastGateUpChunks<kBits>;
-  for (int64_t i = threadIdx.x; i < cc * 8; i += blockDim.x) {
+  for (int64_t i = tid; i < cc * 8; i += kThreads) {
     const int64_t c = i >> 3;
     const int e4 = static_cast<int>(i & 7);
     const int64_t col = c * 32 + e4 * 4;
@@ -260,6 +250,43 @@ __global__ void __launch_bounds__(kFusedThreads, kGateUpBlocksPerSm) kernel_moe_
     for (int q = 0; q < 4; ++q) f[q] = col + q < in.cols ? stage_input_value(in, inv_rms, 0, col + q) : 0.0f;
     xs[staged_slot(c, e4)] = make_float4(f[0], f[1], f[2], f[3]);
   }
+}
+
+// grid (gate/up row blocks, tokens), kFusedThreads threads; dynamic smem: x̂ of one token.
+template <Codec C, bool kAffineBf16>
+__global__ void __launch_bounds__(kFusedThreads, kGateUpBlocksPerSm) kernel_moe_fused_gate_up(const FusedParams p) {
+  pdl_begin();  // launch.cuh: wait for the previous kernel (the router logits) before touching memory
+  extern __shared__ float4 xs[];
+  __shared__ float partial[kFusedWarps];
+  __shared__ int32_t chosen[kMoeMaxTopK];
+  const int t = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const MoeFusedLayout& L = p.layout;
+
+  // Warp 0 routes while the other warps normalise and stage x̂: the two chains overlap, and the one
+  // barrier below publishes both `chosen` and x̂.
+  StageInput in = p.x;
+  in.x += t * in.x_stride;
+  if (in.up) in.up += t * in.up_stride;
+  in.n = 1;
+  const int64_t cc = (in.cols + 31) / 32;
+  if (warp == 0) {
+    const RouteChoice c = route_token_warp_tree(p.logits + t * p.logits_stride, p.experts, p.top_k, p.normalize);
+    if (lane < p.top_k) {
+      chosen[lane] = c.index;
+      if (blockIdx.x == 0) {
+        p.indices[t * p.top_k + lane] = c.index;
+        p.weights[t * p.top_k + lane] = c.weight;
+      }
+    }
+  } else {
+    stage_without_warp0(in, cc, partial, xs);
+  }
+  const int64_t tasks = (L.vrows + kGateUpRowsPerWarp - 1) / kGateUpRowsPerWarp;
+  // Tasks go round the blocks first (task % gridDim.x is the block), so that every block, and so
+  // every SM, gets the same number of rows to within one.
+  const int64_t first_task = blockIdx.x + static_cast<int64_t>(gridDim.x) * warp;
+  constexpr int kBits = C == Codec::affine4 ? 4 : 8;
+  constexpr int kPass = 32 * kFastGateUpChunks<kBits>;
   __syncthreads();
 
   for (int64_t task = first_task; task < tasks; task += static_cast<int64_t>(gridDim.x) * kFusedWarps) {
@@ -298,8 +325,8 @@ __global__ void __launch_bounds__(kFusedThreads, kGateUpBlocksPerSm) kernel_moe_
     }
   }
 
-  // The shared expert's gate row, by the grid's last warp: warps take tasks by their index in the grid,
-  // so the last one has the fewest (one or none), and this row's dot stays off the longest path.
+  // The shared expert's gate row, by the last block's last warp: a block's warp w takes its block's
+  // tasks w, w + 8, ..., so warp 7 has the fewest, and this row's dot stays off the longest path.
   if (p.has_shared && blockIdx.x == gridDim.x - 1 && warp == kFusedWarps - 1) {
     const float g = warp_row_dot(p.s_row, p.row_codec, xs);
     if (lane == 0) p.sigma[t] = 1.0f / (1.0f + expf(-g));
@@ -394,7 +421,7 @@ __global__ void __launch_bounds__(kFusedThreads, kDownBlocksPerSm) kernel_moe_fu
   __syncthreads();
   const int64_t rows = p.down.rows;
   const int64_t tasks = (rows + kDownRowsPerWarp - 1) / kDownRowsPerWarp;
-  const int64_t first_task = static_cast<int64_t>(blockIdx.x) * kFusedWarps + warp;
+  const int64_t first_task = blockIdx.x + static_cast<int64_t>(gridDim.x) * warp;  // as in gate/up
   constexpr int kBits = C == Codec::affine4 ? 4 : 8;
   constexpr int kPass = 32 * kFastDownChunks<kBits>;
   // Stage w_j · h_j (σ · h_s for the shared part), each part starting at a chunk of its own.
