@@ -227,5 +227,31 @@ TEST(MatvecStreamPlan, RowsPerWarpFillTheLoadsInFlightUnlessTheLaunchIsSmall) {
     }
 }
 
+// The single-token kernel's lane-major staging: every (chunk, e4) of a slice gets its own slot inside the
+// padded footprint; a warp's 32 lanes read 32 consecutive float4 (no bank conflict); and the kernel's
+// address rule holds: slot(lane + 32m, e4) = slot(lane, 0) + 8·32m + 32·e4 (a register plus an immediate).
+TEST(MatvecStreamLayout, LaneMajorSlotsAreDistinctConflictFreeAndRegisterPlusImmediate) {
+  for (int64_t chunks : {1, 16, 31, 32, 64, 74, 160, 322, 544}) {
+    const int64_t padded = stream::lane_major_chunks(chunks);
+    EXPECT_EQ(padded % 32, 0);
+    EXPECT_GE(padded, chunks);
+    EXPECT_LT(padded - chunks, 32);
+    std::set<int64_t> seen;
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int e4 = 0; e4 < 8; ++e4) {
+        const int64_t slot = stream::lane_major_slot(c, e4);
+        EXPECT_GE(slot, 0);
+        EXPECT_LT(slot, padded * 8) << chunks << " " << c << " " << e4;
+        EXPECT_TRUE(seen.insert(slot).second) << chunks << " " << c << " " << e4;
+        const int64_t lane = c % 32, m = c / 32;
+        EXPECT_EQ(slot, stream::lane_major_slot(lane, 0) + 8 * 32 * m + 32 * e4);
+      }
+  }
+  for (int64_t base : {0, 32, 96})
+    for (int e4 = 0; e4 < 8; ++e4)
+      for (int lane = 1; lane < 32; ++lane)
+        EXPECT_EQ(stream::lane_major_slot(base + lane, e4), stream::lane_major_slot(base, e4) + lane);
+}
+
 }  // namespace
 }  // namespace hearth::engine::cuda::tc

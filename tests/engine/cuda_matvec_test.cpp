@@ -251,6 +251,11 @@ std::vector<JobsCase> jobs_cases() {
   }
   // Many column slices (8 tokens of 17408 columns exceed one block's staging budget several times).
   cases.push_back(single("affine4_g64", 40, 17408, 8, true, StageTransform::swiglu));
+  // One token over more than 620 chunks: two column slices of the single-token kernel (the second adds
+  // into y), each slice's chunk count not a multiple of 32 (the lane-major staging's padding); with
+  // groups of 128 the second slice starts mid-group (chunk 322).
+  cases.push_back(single("affine4_g64", 37, 32 * 700, 1, true, StageTransform::rms_norm));
+  cases.push_back(single("affine4_g128", 9, 32 * 644, 1));
   // Multi-job launches: the DeltaNet input projections (qkv, z, b, a) in one launch; mixed bit widths
   // and groups; uncovered formats (second launch) beside covered ones; strided x and y.
   {

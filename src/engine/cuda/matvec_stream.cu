@@ -20,7 +20,9 @@
 // lm_head; the software-pipelined single-token kernel (kernel_matvec_stream_pipe, next round's loads
 // issued before the current round's arithmetic) reaches 1.6 TB/s there. Still far from HBM: the
 // 64-bit index arithmetic (IMAD/ISETP/LEA around every load) roughly doubles the instructions per
-// weight, and 16 warps per SM are few; see the report of brief H7 for the next steps.
+// weight, and 16 warps per SM are few. Brief H12: for one-row groups the pipelined kernel resolves a
+// group's pointers once and then works in 32-bit offsets, with the input staged lane-major so that every
+// shared load is one register plus an immediate (8-17% faster on the 27B shapes on H100; see StreamPlan).
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
@@ -83,6 +85,8 @@ __device__ __forceinline__ void prefetch_l2(const void* ptr) { asm volatile("pre
 // Stages chunks [chunk_begin, chunk_begin + chunk_count) of x̂ for every token: xs in staged_slot
 // order (token t at t·count·8), xsum[t·count + c] = Σ of the chunk's 32 values. Groups of 8 threads
 // take one chunk (blockDim and the total are multiples of 8), so each chunk sums by three shuffles.
+// kLaneMajor (the single-token kernel): slot stream::lane_major_slot instead of staged_slot.
+template <bool kLaneMajor = false>
 __device__ __forceinline__ void stage_slice(const StreamParams& p, const float* inv_rms, float4* xs, float* xsum) {
   const int n = static_cast<int>(p.in.n);
   const int count = static_cast<int>(p.chunk_count);
@@ -102,7 +106,7 @@ __device__ __forceinline__ void stage_slice(const StreamParams& p, const float* 
       f.y = stage_input_value(p.in, inv_rms, t, col + 1);
       f.z = stage_input_value(p.in, inv_rms, t, col + 2);
       f.w = stage_input_value(p.in, inv_rms, t, col + 3);
-      xs[t * per + staged_slot(c, e4)] = f;
+      xs[t * per + (kLaneMajor ? stream::lane_major_slot(c, e4) : staged_slot(c, e4))] = f;
     }
     const float s = chunk_sum8(f);
     if (ok && e4 == 0) xsum[t * count + c] = s;
@@ -217,8 +221,200 @@ struct StreamRound {
   uint32_t sb[R][CH];  // the chunk's group: bf16 scale in the low half, bf16 bias in the high half
 };
 
+// Where a warp's loads of one row group come from, resolved once per group (not per round): per row a
+// pointer to this lane's first 16-byte code word of the slice and to the row's bf16 scales and biases.
+// Within the group every offset is a 32-bit chunk count (the slice has at most kStageBudget / 132
+// chunks), so the per-round address arithmetic is 32-bit adds and immediates.
+// The group's rows are consecutive: one base pointer each for codes, scales and biases plus the
+// row strides, rather than three pointers per row (registers are tight at three blocks per SM).
+struct StreamRows {
+  const uint4* q;  // row 0's first code word of this lane in the slice
+  const unsigned short* s;
+  const unsigned short* b;
+  int q_stride;     // uint4 words per row
+  int sb_stride;    // groups per row
+  uint32_t row_ok;  // bit r: row r exists
+  int shift;        // chunk index >> shift = group index
+};
+
+template <int BITS, int R>
+__device__ __forceinline__ void resolve_rows(const StreamParams& p, int64_t grp, int lane, StreamRows& rows) {
+  constexpr int LPC = BITS / 4;
+  const StreamJob& job = p.jobs[job_of_group(p, grp)];
+  const DevWeight& w = job.w;
+  const int64_t row0 = (grp - job.group_begin) * R;
+  rows.row_ok = 0;
+#pragma unroll
+  for (int r = 0; r < R; ++r) rows.row_ok |= row0 + r < w.rows ? (1u << r) : 0u;
+  rows.shift = job.group_shift;
+  rows.q_stride = static_cast<int>(w.row_bytes / 16);
+  rows.sb_stride = static_cast<int>(w.groups);
+  rows.q = reinterpret_cast<const uint4*>(w.data + row0 * w.row_bytes) + (p.chunk_begin + lane) * LPC;
+  rows.s = reinterpret_cast<const unsigned short*>(w.scales) + row0 * w.groups;
+  rows.b = reinterpret_cast<const unsigned short*>(w.biases) + row0 * w.groups;
+}
+
+// Loads round `cb` (chunks cb + lane + 32k of each row) of the resolved group; idle slots load nothing
+// and get zero codes and a zero scale and bias (never used: their chunk is skipped or row not written).
 template <int BITS, int R, int CH>
-__device__ __forceinline__ void load_round(const StreamParams& p, int64_t grp, int64_t cb, StreamRound<BITS, R, CH>& b) {
+__device__ __forceinline__ void load_round(const StreamRows& rows, int cb, int lane, int cc, int lane_chunk,
+                                           StreamRound<BITS, R, CH>& b) {
+  constexpr int LPC = BITS / 4;
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const uint4* rp = rows.q + (r * rows.q_stride + cb * LPC);
+#pragma unroll
+    for (int k = 0; k < CH; ++k) {
+      const bool ok = ((rows.row_ok >> r) & 1u) && cb + lane + 32 * k < cc;
+      if (ok) {
+#pragma unroll
+        for (int h = 0; h < LPC; ++h) b.q[r][k][h] = load_stream(rp + 32 * k * LPC + h);
+        const int g = r * rows.sb_stride + ((lane_chunk + cb + 32 * k) >> rows.shift);
+        b.sb[r][k] = static_cast<uint32_t>(__ldg(rows.s + g)) | (static_cast<uint32_t>(__ldg(rows.b + g)) << 16);
+      } else {
+#pragma unroll
+        for (int h = 0; h < LPC; ++h) b.q[r][k][h] = make_uint4(0, 0, 0, 0);
+        b.sb[r][k] = 0u;
+      }
+    }
+  }
+}
+
+__device__ __forceinline__ float4 lds128(uint32_t addr) {
+  float4 v;
+  asm("ld.shared.v4.f32 {%0,%1,%2,%3}, [%4];" : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(addr));
+  return v;
+}
+__device__ __forceinline__ float lds32(uint32_t addr) {
+  float v;
+  asm("ld.shared.f32 %0, [%1];" : "=f"(v) : "r"(addr));
+  return v;
+}
+
+// chunk_code_dot (matvec_common.cuh) over the lane-major staging (stream::lane_major_slot): x0 is the
+// 32-bit shared address of the chunk's slot for e4 = 0, slot e4 lies 32 float4 (512 bytes) further, so
+// every shared load is one register plus an immediate. Same products and the same summation order as
+// chunk_code_dot, so the same float32 result.
+template <int BITS>
+__device__ __forceinline__ float chunk_code_dot_at(const uint4 (&q)[BITS / 4], uint32_t x0) {
+  float s0 = 0.0f, s1 = 0.0f;
+  if constexpr (BITS == 4) {
+    const uint32_t words[4] = {q[0].x, q[0].y, q[0].z, q[0].w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const uint32_t lo = words[i] & 0x0F0F0F0Fu, hi = (words[i] >> 4) & 0x0F0F0F0Fu;
+      const float4 xa4 = lds128(x0 + 512u * (2 * i)), xb4 = lds128(x0 + 512u * (2 * i + 1));
+      s0 = fmaf(byte_value<0>(lo), xa4.x, s0);
+      s1 = fmaf(byte_value<0>(hi), xa4.y, s1);
+      s0 = fmaf(byte_value<1>(lo), xa4.z, s0);
+      s1 = fmaf(byte_value<1>(hi), xa4.w, s1);
+      s0 = fmaf(byte_value<2>(lo), xb4.x, s0);
+      s1 = fmaf(byte_value<2>(hi), xb4.y, s1);
+      s0 = fmaf(byte_value<3>(lo), xb4.z, s0);
+      s1 = fmaf(byte_value<3>(hi), xb4.w, s1);
+    }
+  } else {
+    const uint32_t words[8] = {q[0].x, q[0].y, q[0].z, q[0].w, q[1].x, q[1].y, q[1].z, q[1].w};
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const float4 x4 = lds128(x0 + 512u * i);
+      s0 = fmaf(byte_value<0>(words[i]), x4.x, s0);
+      s1 = fmaf(byte_value<1>(words[i]), x4.y, s1);
+      s0 = fmaf(byte_value<2>(words[i]), x4.z, s0);
+      s1 = fmaf(byte_value<3>(words[i]), x4.w, s1);
+    }
+  }
+  return s0 + s1;
+}
+
+template <int BITS, int R, int CH, int MINB>
+__global__ void __launch_bounds__(kThreads, MINB) kernel_matvec_stream_pipe(const StreamParams p) {
+  extern __shared__ float4 smem[];
+  __shared__ float inv_rms[kMatvecMaxTokens];
+  const int64_t cc64 = p.chunk_count;
+  float4* xs = smem;
+  float* xsum = reinterpret_cast<float*>(smem + stream::lane_major_chunks(cc64) * 8);
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int64_t warps_total = static_cast<int64_t>(gridDim.x) * kWarps;
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * kWarps + warp;
+  if (first < p.total_groups) {  // before the dependency wait: see kernel_matvec_stream
+    const StreamJob& job = p.jobs[job_of_group(p, first)];
+    const int64_t row0 = (first - job.group_begin) * R;
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+      if (row0 + r < job.w.rows && lane < cc64)
+        prefetch_l2(job.w.data + (row0 + r) * job.w.row_bytes + (p.chunk_begin + lane) * 4 * BITS);
+  }
+  pdl_begin();
+  stage_input_prepare(p.in, inv_rms);
+  stage_slice<true>(p, inv_rms, xs, xsum);
+  __syncthreads();
+  if (first >= p.total_groups) return;  // no barrier follows
+
+  const int cc = static_cast<int>(cc64);
+  const int lane_chunk = static_cast<int>(p.chunk_begin) + lane;
+  // Chunk c = cb + 32k + lane (cb + 32k a multiple of 32): slot e4 at xs_lane + 16·(8·(cb + 32k) + 32·e4).
+  const uint32_t xs_lane = static_cast<uint32_t>(__cvta_generic_to_shared(xs)) + 16u * lane;
+  const uint32_t xsum_lane = static_cast<uint32_t>(__cvta_generic_to_shared(xsum)) + 4u * lane;
+
+  StreamRows rows;
+  StreamRound<BITS, R, CH> cur, nxt;
+  int64_t grp = first;
+  int cb = 0;
+  resolve_rows<BITS, R>(p, grp, lane, rows);
+  load_round<BITS, R, CH>(rows, cb, lane, cc, lane_chunk, cur);
+  float acc[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) acc[r] = 0.0f;
+  for (;;) {
+    int64_t ngrp = grp;
+    int ncb = cb + 32 * CH;
+    if (ncb >= cc) {
+      ncb = 0;
+      ngrp = grp + warps_total;
+    }
+    const bool more = ngrp < p.total_groups;
+    if (more) {
+      if (ncb == 0) resolve_rows<BITS, R>(p, ngrp, lane, rows);
+      load_round<BITS, R, CH>(rows, ncb, lane, cc, lane_chunk, nxt);
+    }
+#pragma unroll
+    for (int k = 0; k < CH; ++k) {
+      if (cb + lane + 32 * k >= cc) continue;
+      const uint32_t off = static_cast<uint32_t>(cb + 32 * k);
+      const float xc = lds32(xsum_lane + 4u * off);
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const float d = chunk_code_dot_at<BITS>(cur.q[r][k], xs_lane + 128u * off);
+        acc[r] = fmaf(__uint_as_float(cur.sb[r][k] << 16), d, acc[r]);
+        acc[r] = fmaf(__uint_as_float(cur.sb[r][k] & 0xFFFF0000u), xc, acc[r]);
+      }
+    }
+    if (ncb == 0) {  // the group's last round: its rows are complete
+      const StreamJob& job = p.jobs[job_of_group(p, grp)];
+      const int64_t row0 = (grp - job.group_begin) * R;
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const float v = warp_sum(acc[r]);
+        acc[r] = 0.0f;
+        if (lane == 0 && row0 + r < job.w.rows) {
+          float* dst = job.y + row0 + r;
+          *dst = (job.accumulate || p.add_to_y) ? *dst + v : v;
+        }
+      }
+    }
+    if (!more) break;
+    cur = nxt;
+    grp = ngrp;
+    cb = ncb;
+  }
+}
+
+// The single-token kernel with 64-bit index arithmetic per round (resolving the job, row and group
+// of every load each round): the default for groups of 2 or 4 rows, where the 32-bit kernel above
+// spills (see StreamPlan).
+template <int BITS, int R, int CH>
+__device__ __forceinline__ void load_round64(const StreamParams& p, int64_t grp, int64_t cb, StreamRound<BITS, R, CH>& b) {
   constexpr int LPC = BITS / 4;
   const int lane = threadIdx.x & 31;
   const StreamJob& job = p.jobs[job_of_group(p, grp)];
@@ -247,7 +443,7 @@ __device__ __forceinline__ void load_round(const StreamParams& p, int64_t grp, i
 }
 
 template <int BITS, int R, int CH, int MINB>
-__global__ void __launch_bounds__(kThreads, MINB) kernel_matvec_stream_pipe(const StreamParams p) {
+__global__ void __launch_bounds__(kThreads, MINB) kernel_matvec_stream_pipe64(const StreamParams p) {
   extern __shared__ float4 smem[];
   __shared__ float inv_rms[kMatvecMaxTokens];
   const int64_t cc = p.chunk_count;
@@ -272,7 +468,7 @@ __global__ void __launch_bounds__(kThreads, MINB) kernel_matvec_stream_pipe(cons
 
   StreamRound<BITS, R, CH> cur, nxt;
   int64_t grp = first, cb = 0;
-  load_round(p, grp, cb, cur);
+  load_round64(p, grp, cb, cur);
   float acc[R];
 #pragma unroll
   for (int r = 0; r < R; ++r) acc[r] = 0.0f;
@@ -280,7 +476,7 @@ __global__ void __launch_bounds__(kThreads, MINB) kernel_matvec_stream_pipe(cons
     int64_t ngrp = grp, ncb = cb + 32 * CH;
     if (ncb >= cc) ncb = 0, ngrp = grp + warps_total;
     const bool more = ngrp < p.total_groups;
-    if (more) load_round(p, ngrp, ncb, nxt);
+    if (more) load_round64(p, ngrp, ncb, nxt);
 #pragma unroll
     for (int k = 0; k < CH; ++k) {
       const int64_t c = cb + lane + 32 * k;
@@ -332,20 +528,29 @@ StreamKernel pick_tokens(int n, int r) {
   return pick_rows<BITS, 8>(r);
 }
 
-template <int BITS, int L>
+template <int BITS, int L, bool W32>
 StreamKernel pick_pipe_rows(int r) {
   constexpr int LPC = BITS / 4;
   constexpr int MINB = L <= 4 ? 3 : 2;  // 4 loads a round: fewer registers, a third block per SM
+  constexpr int CH1 = L / LPC, CH2 = L / LPC / 2 > 0 ? L / LPC / 2 : 1, CH4 = L / LPC / 4 > 0 ? L / LPC / 4 : 1;
   switch (r) {
-    case 1: return kernel_matvec_stream_pipe<BITS, 1, L / LPC, MINB>;
-    case 2: return kernel_matvec_stream_pipe<BITS, 2, (L / LPC / 2 > 0 ? L / LPC / 2 : 1), MINB>;
-    default: return kernel_matvec_stream_pipe<BITS, 4, (L / LPC / 4 > 0 ? L / LPC / 4 : 1), MINB>;
+    case 1: return W32 ? kernel_matvec_stream_pipe<BITS, 1, CH1, MINB> : kernel_matvec_stream_pipe64<BITS, 1, CH1, MINB>;
+    case 2: return W32 ? kernel_matvec_stream_pipe<BITS, 2, CH2, MINB> : kernel_matvec_stream_pipe64<BITS, 2, CH2, MINB>;
+    default: return W32 ? kernel_matvec_stream_pipe<BITS, 4, CH4, MINB> : kernel_matvec_stream_pipe64<BITS, 4, CH4, MINB>;
   }
 }
 
-StreamKernel pick_pipe(int bits, int r, int loads_per_lane) {
-  if (bits == 4) return loads_per_lane <= 4 ? pick_pipe_rows<4, 4>(r) : pick_pipe_rows<4, 8>(r);
-  return loads_per_lane <= 4 ? pick_pipe_rows<8, 4>(r) : pick_pipe_rows<8, 8>(r);
+template <bool W32>
+StreamKernel pick_pipe_variant(int bits, int r, int loads_per_lane) {
+  if (bits == 4) return loads_per_lane <= 4 ? pick_pipe_rows<4, 4, W32>(r) : pick_pipe_rows<4, 8, W32>(r);
+  return loads_per_lane <= 4 ? pick_pipe_rows<8, 4, W32>(r) : pick_pipe_rows<8, 8, W32>(r);
+}
+
+enum class Pipe32 { all, one_row, none };
+
+StreamKernel pick_pipe(int bits, int r, int loads_per_lane, Pipe32 w32) {
+  const bool use32 = w32 == Pipe32::all || (w32 == Pipe32::one_row && r == 1);
+  return use32 ? pick_pipe_variant<true>(bits, r, loads_per_lane) : pick_pipe_variant<false>(bits, r, loads_per_lane);
 }
 
 // Which single-token kernel runs: the pipelined one with 4 loads a round (and 3 blocks per SM) by
@@ -356,6 +561,13 @@ StreamKernel pick_pipe(int bits, int r, int loads_per_lane) {
 struct StreamPlan {
   bool pipelined = true;
   int loads_per_lane = 4;
+  // Measured on H100 (same call, µs, 64-bit kernel -> 32-bit kernel): one-row groups gain on the 27B
+  // shapes ([17408, 5120] 38.3 -> 31.9, [5120, 17408] 47.2 -> 42.1, [10240, 5120] 25.7 -> 22.1,
+  // [5120, 6144] 19.0 -> 17.5) and lose 0.1-0.2 on 2048/4096-column ones ([4096, 2048] 6.9 -> 7.2); with
+  // two rows per warp it spills (96 bytes at 80 registers): lm_head 183 -> 170 but [8192, 2048] 11.0 ->
+  // 12.7 and the DeltaNet inputs 15.8 -> 16.6. So: the 32-bit kernel for one-row groups only (default);
+  // HEARTH_MATVEC_PIPE32=all / none select it for every group / never, for the micro-benchmark.
+  Pipe32 w32 = Pipe32::one_row;
 };
 StreamPlan stream_plan() {
   static const StreamPlan plan = [] {
@@ -363,6 +575,9 @@ StreamPlan stream_plan() {
     const char* v = std::getenv("HEARTH_MATVEC_STREAM");
     if (v && std::string(v) == "plain") sp.pipelined = false;
     if (v && std::string(v) == "pipe8") sp.loads_per_lane = 8;
+    const char* w = std::getenv("HEARTH_MATVEC_PIPE32");
+    if (w && std::string(w) == "all") sp.w32 = Pipe32::all;
+    if (w && std::string(w) == "none") sp.w32 = Pipe32::none;
     return sp;
   }();
   return plan;
@@ -405,6 +620,7 @@ static void launch_stream_bits(const StageInput& in, const MatvecJob* jobs, int 
   const int64_t min_warps = int64_t{device_info().sm_count} * 16;
   const int r = stream::rows_per_warp(total_rows, slice, bits / 4, min_warps);
   int r_used = r;
+  bool lane_major = false;  // the 32-bit single-token kernel stages lane-major
   const StreamPlan plan = stream_plan();
   bool all_bf16 = true;
   for (int j = 0; j < job_count; ++j) all_bf16 = all_bf16 && jobs[j].w.dtype == DType::bf16;
@@ -428,8 +644,9 @@ static void launch_stream_bits(const StageInput& in, const MatvecJob* jobs, int 
   StreamKernel kernel = bits == 4 ? pick_tokens<4>(n, r) : pick_tokens<8>(n, r);
   if (n == 1 && all_bf16 && plan.pipelined) {
     const int rp = stream::rows_per_warp(total_rows, slice, bits / 4, min_warps, plan.loads_per_lane);
-    kernel = pick_pipe(bits, rp, plan.loads_per_lane);
+    kernel = pick_pipe(bits, rp, plan.loads_per_lane, plan.w32);
     r_used = rp;
+    lane_major = plan.w32 == Pipe32::all || (plan.w32 == Pipe32::one_row && rp == 1);
   }
   if (r_used != r) {  // row groups of the kernel actually launched
     groups = 0;
@@ -443,7 +660,8 @@ static void launch_stream_bits(const StageInput& in, const MatvecJob* jobs, int 
     p.chunk_begin = c0;
     p.chunk_count = std::min(slice, chunks - c0);
     p.add_to_y = c0 > 0 ? 1 : 0;
-    const size_t smem = static_cast<size_t>(stream::staged_bytes(n, p.chunk_count));
+    const size_t smem = static_cast<size_t>(
+        lane_major ? stream::staged_bytes(1, stream::lane_major_chunks(p.chunk_count)) : stream::staged_bytes(n, p.chunk_count));
     ensure_dynamic_smem(reinterpret_cast<const void*>(kernel), smem);
     const int64_t want = (groups + kWarps - 1) / kWarps;
     const int64_t resident = int64_t{device_info().sm_count} * blocks_per_sm(kernel, smem);

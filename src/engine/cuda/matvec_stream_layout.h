@@ -19,6 +19,13 @@ constexpr int64_t kStageBudget = 80 * 1024;
 // Shared memory of one block staging `chunks` 32-column chunks of `n` tokens.
 constexpr int64_t staged_bytes(int n, int64_t chunks) { return int64_t{n} * chunks * (32 * 4 + 4); }
 
+// Lane-major staging of the single-token kernel: chunks in blocks of 32 (a warp's chunks of one
+// round), within a block all chunks' elements 4e4..4e4+3 together, so lane l's float4 for e4 lies at
+// 16·(8·(c − l) + 32·e4 + l) bytes: one register plus an immediate, and a warp's 32 lanes read 512
+// consecutive bytes (no bank conflict). Needs the chunk count rounded up to a multiple of 32.
+constexpr int64_t lane_major_slot(int64_t c, int e4) { return (c >> 5) * 256 + e4 * 32 + (c & 31); }
+constexpr int64_t lane_major_chunks(int64_t chunks) { return (chunks + 31) / 32 * 32; }
+
 // Chunks per column slice: all of them when they fit the budget, else equal slices that do.
 inline int64_t slice_chunks(int n, int64_t chunks) {
   const int64_t fit = std::max<int64_t>(1, kStageBudget / staged_bytes(n, 1));
