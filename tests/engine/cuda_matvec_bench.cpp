@@ -20,6 +20,7 @@
 #include "engine/cuda/cuda_ops.h"
 #include "engine/cuda/kernels.h"
 #include "engine/cuda/matvec_tc.h"
+#include "cuda_bench_main.h"
 
 namespace hearth::engine::cuda {
 namespace {
@@ -244,13 +245,5 @@ void register_all() {
 }  // namespace hearth::engine::cuda
 
 int main(int argc, char** argv) {
-  if (!hearth::engine::cuda::device_available()) {
-    std::printf("no CUDA device\n");
-    return 0;
-  }
-  hearth::engine::cuda::register_all();
-  benchmark::Initialize(&argc, argv);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return hearth::engine::cuda::run_gpu_benchmarks(argc, argv, hearth::engine::cuda::register_all);
 }
