@@ -312,6 +312,18 @@ void Qwen35Model::moe_mlp(int64_t i, const Tensor& h, const Tensor& out) {
 // Per layer: one matmul_jobs for the input norm and every input projection, the mixer (delta_step, or
 // attention_prep + attention), one matmul_jobs for the output projection accumulated into x (no residual
 // add), then the MLP (moe_block, or two matmul_jobs) also accumulated into x.
+// The jobs of one matmul_jobs launch reading `rows` of the residual stream through an RMSNorm with
+// `norm` (the fused path's projections after a norm: attention/DeltaNet inputs, the dense MLP, the head).
+MatmulJobsArgs Qwen35Model::normed_jobs(const Tensor& rows, const float* norm) const {
+  MatmulJobsArgs a;
+  a.x = rows;
+  a.transform = InputTransform::rms_norm;
+  a.norm_weight = norm;
+  a.eps = config_.rms_norm_eps;
+  a.scratch = h_.tensor(rows.rows, config_.hidden_size);  // the composition's normed copy
+  return a;
+}
+
 void Qwen35Model::run_layers_fused(int64_t n) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
@@ -323,12 +335,7 @@ void Qwen35Model::run_layers_fused(int64_t n) {
     mlp_fused(i, n);
   }
   // Only the last token's logits are needed.
-  MatmulJobsArgs head;
-  head.x = x.rows_slice(n - 1, 1);
-  head.transform = InputTransform::rms_norm;
-  head.norm_weight = final_norm_.floats();
-  head.eps = c.rms_norm_eps;
-  head.scratch = h_.tensor(1, H);
+  MatmulJobsArgs head = normed_jobs(x.rows_slice(n - 1, 1), final_norm_.floats());
   head.jobs[0] = {&weights_.lm_head, logits_dev_.tensor(1, c.vocab_size), false};
   head.job_count = 1;
   o.matmul_jobs(head);
@@ -346,12 +353,7 @@ void Qwen35Model::full_attention_fused(int64_t i, int64_t n) {
   const Tensor q = b_.tensor(n, Hq * D), gate = c_.tensor(n, Hq * D), attn = d_.tensor(n, Hq * D);
   const Tensor k = k_new_.tensor(n, KV * D), val = v_new_.tensor(n, KV * D);
 
-  MatmulJobsArgs in;
-  in.x = x;
-  in.transform = InputTransform::rms_norm;
-  in.norm_weight = v.input_norm.floats();
-  in.eps = c.rms_norm_eps;
-  in.scratch = h_.tensor(n, H);
+  MatmulJobsArgs in = normed_jobs(x, v.input_norm.floats());
   in.jobs[0] = {&w.q, q_proj, false};
   in.jobs[1] = {&w.k, k, false};
   in.jobs[2] = {&w.v, val, false};
@@ -398,12 +400,7 @@ void Qwen35Model::linear_attention_fused(int64_t i, int64_t n) {
   const Tensor core = d_.tensor(n, Hv * c.linear_v_dim);
   const Tensor ta = ga_.tensor(n, Hv), tb = gb_.tensor(n, Hv);
 
-  MatmulJobsArgs in;
-  in.x = x;
-  in.transform = InputTransform::rms_norm;
-  in.norm_weight = v.input_norm.floats();
-  in.eps = c.rms_norm_eps;
-  in.scratch = h_.tensor(n, H);
+  MatmulJobsArgs in = normed_jobs(x, v.input_norm.floats());
   in.jobs[0] = {&w.qkv, qkv, false};
   in.jobs[1] = {&w.z, z, false};
   in.jobs[2] = {&w.b, tb, false};
@@ -470,12 +467,7 @@ void Qwen35Model::mlp_fused(int64_t i, int64_t n) {
   const MlpWeights& w = lw.mlp;
   const int64_t I = w.gate.rows;
   const Tensor gate = a_.tensor(n, I), up = b_.tensor(n, I);
-  MatmulJobsArgs in;
-  in.x = x;
-  in.transform = InputTransform::rms_norm;
-  in.norm_weight = v.post_norm.floats();
-  in.eps = c.rms_norm_eps;
-  in.scratch = normed;
+  MatmulJobsArgs in = normed_jobs(x, v.post_norm.floats());
   in.jobs[0] = {&w.gate, gate, false};
   in.jobs[1] = {&w.up, up, false};
   in.job_count = 2;

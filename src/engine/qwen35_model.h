@@ -61,6 +61,7 @@ class Qwen35Model final : public Model {
   void full_attention_fused(int64_t layer, int64_t n);
   void linear_attention_fused(int64_t layer, int64_t n);
   void mlp_fused(int64_t layer, int64_t n);
+  MatmulJobsArgs normed_jobs(const Tensor& rows, const float* norm) const;
   void full_attention(int64_t layer, const Tensor& h, const Tensor& out);
   void linear_attention(int64_t layer, const Tensor& h, const Tensor& out);
   void dense_mlp(int64_t layer, const Tensor& h, const Tensor& out);
