@@ -42,20 +42,7 @@ CudaOps& ops(Precision p) {
   return *slot;
 }
 
-WeightMatrix dummy_weight(CudaOps& o, int64_t rows, int64_t cols) {
-  WeightMatrix host;
-  host.format = WeightFormat::affine;
-  host.dtype = DType::bf16;
-  host.rows = rows;
-  host.cols = cols;
-  host.bits = 4;
-  host.group_size = 64;
-  // With random_weights, place_weight() fills device memory itself and never reads the host pointers;
-  // it places a bias array only when the host matrix has one, so they must be non-null.
-  static const uint8_t unread = 0;
-  host.data = host.scales = host.biases = &unread;
-  return o.place_weight(host);
-}
+WeightMatrix dummy_weight(CudaOps& o, int64_t rows, int64_t cols) { return dummy_affine_weight(o, rows, cols, 4); }
 
 float* device_floats(CudaOps& o, size_t count, float value) {
   float* p = static_cast<float*>(o.alloc(count * sizeof(float)));

@@ -34,23 +34,6 @@ struct Shape {
   int bits;
 };
 
-// Bytes of one matrix: packed codes plus bf16 scales and biases per group of 64.
-size_t weight_bytes(const WeightMatrix& w) { return w.data_bytes() + 2 * w.scales_row_bytes() * static_cast<size_t>(w.rows); }
-
-WeightMatrix dummy_weight(CudaOps& ops, int64_t rows, int64_t cols, int bits) {
-  WeightMatrix host;
-  host.format = WeightFormat::affine;
-  host.dtype = DType::bf16;
-  host.rows = rows;
-  host.cols = cols;
-  host.bits = bits;
-  host.group_size = 64;
-  // With random_weights, place_weight() fills device memory itself and never reads the host pointers;
-  // it places a bias array only when the host matrix has one, so they must be non-null.
-  static const uint8_t unread = 0;
-  host.data = host.scales = host.biases = &unread;
-  return ops.place_weight(host);
-}
 
 CudaOps& ops() {
   static CudaOps* o = [] {
@@ -112,9 +95,9 @@ const std::vector<WeightMatrix>& weight_copies(const Shape& s) {
   static std::map<std::tuple<int64_t, int64_t, int>, std::vector<WeightMatrix>> cache;
   auto& copies = cache[{s.rows, s.cols, s.bits}];
   if (copies.empty()) {
-    copies.push_back(dummy_weight(ops(), s.rows, s.cols, s.bits));
-    const size_t bytes = weight_bytes(copies[0]);
-    while (copies.size() * bytes < (size_t{160} << 20)) copies.push_back(dummy_weight(ops(), s.rows, s.cols, s.bits));
+    copies.push_back(dummy_affine_weight(ops(), s.rows, s.cols, s.bits));
+    const size_t bytes = affine_weight_bytes(copies[0]);
+    while (copies.size() * bytes < (size_t{160} << 20)) copies.push_back(dummy_affine_weight(ops(), s.rows, s.cols, s.bits));
   }
   return copies;
 }
@@ -136,7 +119,7 @@ void BM_Matvec(benchmark::State& state, Shape shape, Kernel kernel, int64_t n) {
     state.SkipWithError("the tensor-core kernel does not cover this matrix");
     return;
   }
-  time_launches(state, weight_bytes(w), [&] {
+  time_launches(state, affine_weight_bytes(w), [&] {
     p.w = copies[next++ % copies.size()];
     if (kernel != Kernel::cuda_core) {
       StageInput in;
@@ -171,7 +154,7 @@ void BM_DeltaNetInputs(benchmark::State& state, bool fused, Kernel kernel) {
   for (int j = 0; j < 4; ++j) {
     copies[j] = &weight_copies({rows[j], 2048, 4});
     ys.push_back(device_floats(static_cast<size_t>(rows[j])));
-    bytes += weight_bytes((*copies[j])[0]);
+    bytes += affine_weight_bytes((*copies[j])[0]);
   }
   WeightMatrix ws[4];
   float* x = device_floats(2048);

@@ -44,23 +44,8 @@ CudaOps& ops() {
   return *o;
 }
 
-WeightMatrix dummy_weight(int64_t rows, int64_t cols, int bits) {
-  WeightMatrix host;
-  host.format = WeightFormat::affine;
-  host.dtype = DType::bf16;
-  host.rows = rows;
-  host.cols = cols;
-  host.bits = bits;
-  host.group_size = 64;
-  // Random-weight placement never reads the host pointers, but it only gives the device matrix biases
-  // when the host matrix has them (an MLX affine matrix always does): without this the fused kernels
-  // read a null bias table (the illegal address of the first H100 run).
-  static const uint8_t unread = 0;
-  host.data = host.scales = host.biases = &unread;
-  return ops().place_weight(host);
-}
+WeightMatrix dummy_weight(int64_t rows, int64_t cols, int bits) { return dummy_affine_weight(ops(), rows, cols, bits); }
 
-size_t weight_bytes(const WeightMatrix& w) { return w.data_bytes() + 2 * w.scales_row_bytes() * static_cast<size_t>(w.rows); }
 
 float* device_floats(size_t count, float lo, float hi, uint64_t seed) {
   float* p = static_cast<float*>(ops().alloc(count * sizeof(float)));
@@ -178,10 +163,10 @@ void BM_MoeBlock(benchmark::State& state, Path path, int64_t n) {
 
   const int64_t experts_read = std::min(n * kTopK, kExperts);
   const size_t bytes = static_cast<size_t>(experts_read) *
-                           (weight_bytes(m.gate.experts[0]) + weight_bytes(m.up.experts[0]) +
-                            weight_bytes(m.down.experts[0])) +
-                       weight_bytes(m.shared[0].gate) + weight_bytes(m.shared[0].up) + weight_bytes(m.shared[0].down) +
-                       weight_bytes(m.shared[0].gate_row) + (path == Path::block ? weight_bytes(m.shared[0].router) : 0);
+                           (affine_weight_bytes(m.gate.experts[0]) + affine_weight_bytes(m.up.experts[0]) +
+                            affine_weight_bytes(m.down.experts[0])) +
+                       affine_weight_bytes(m.shared[0].gate) + affine_weight_bytes(m.shared[0].up) + affine_weight_bytes(m.shared[0].down) +
+                       affine_weight_bytes(m.shared[0].gate_row) + (path == Path::block ? affine_weight_bytes(m.shared[0].router) : 0);
   cudaEvent_t start, stop;
   cudaEventCreate(&start);
   cudaEventCreate(&stop);
