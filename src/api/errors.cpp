@@ -43,6 +43,7 @@ ErrorType error_type_for(ErrorKind kind) {
     case ErrorKind::unsupported: return ErrorType::invalid_request_error;
     case ErrorKind::not_found: return ErrorType::not_found_error;
     case ErrorKind::too_large: return ErrorType::request_too_large;
+    case ErrorKind::out_of_memory: return ErrorType::overloaded_error;
     case ErrorKind::io:
     case ErrorKind::internal: return ErrorType::api_error;
   }

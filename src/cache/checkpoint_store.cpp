@@ -140,12 +140,27 @@ bool CheckpointStore::make_room(Tier tier, size_t needed, std::vector<const Node
   return true;
 }
 
-CheckpointStore::Node* CheckpointStore::pick_victim(Tier tier, const std::vector<const Node*>& protect) const {
+bool CheckpointStore::release_pages() {
+  std::lock_guard lock(mutex_);
+  std::vector<const Node*> protect;
+  Node* victim = pick_victim(Tier::device, protect, true);
+  if (!victim) return false;
+  if (victim->entry->snapshot->device_bytes() > 0) {
+    demote_or_drop(victim, protect);
+  } else {
+    drop(victim);
+  }
+  ++counters_.page_releases;
+  return true;
+}
+
+CheckpointStore::Node* CheckpointStore::pick_victim(Tier tier, const std::vector<const Node*>& protect, bool pages_only) const {
   Node* best = nullptr;
   uint64_t best_key = 0;
   for (Node* node : tree_.entries()) {
     const CheckpointEntry& entry = *node->entry;
-    if (!entry.snapshot || bytes_on(tier, *entry.snapshot) == 0 || contains_node(protect, node)) continue;
+    if (!entry.snapshot || contains_node(protect, node)) continue;
+    if (pages_only ? !model_.holds_pages(*entry.snapshot) : bytes_on(tier, *entry.snapshot) == 0) continue;
     CheckpointRole role = tree_.role_of(node);
     uint64_t level = (is_anchor(entry.kind) || role == CheckpointRole::branch) ? 2
                      : role == CheckpointRole::leaf                             ? 1

@@ -65,6 +65,7 @@ struct StoreStats {
   uint64_t rejected = 0;        // a snapshot larger than a budget even after offloading
   uint64_t demoted = 0;         // device -> host
   uint64_t evicted = 0;         // dropped from memory
+  uint64_t page_releases = 0;   // demoted or dropped because the model's KV page pool ran short
   uint64_t disk_writes = 0;
   uint64_t disk_reads = 0;
   uint64_t disk_errors = 0;
@@ -105,6 +106,11 @@ class CheckpointStore {
   InsertOutcome insert(std::span<const Token> path, std::unique_ptr<engine::StateSnapshot> snapshot,
                        CheckpointKind kind);
 
+  // Frees KV pages for the model (engine::Model::set_page_reclaimer): of the checkpoints that hold
+  // pages, the one eviction would pick first is demoted to the host (device tier) or dropped. False
+  // when no checkpoint holds pages.
+  bool release_pages();
+
   StoreStats stats() const;
   std::vector<CheckpointInfo> list() const;   // depth-first order
   std::vector<std::string> warnings() const;  // persistence problems met so far
@@ -113,7 +119,9 @@ class CheckpointStore {
  private:
   using Node = CheckpointTree::Node;
   bool make_room(Tier tier, size_t needed, std::vector<const Node*>& protect);
-  Node* pick_victim(Tier tier, const std::vector<const Node*>& protect) const;
+  // The checkpoint to evict first among those with bytes on `tier` (or, with pages_only, among those
+  // holding KV pages, whatever their tier).
+  Node* pick_victim(Tier tier, const std::vector<const Node*>& protect, bool pages_only = false) const;
   void demote_or_drop(Node* victim, std::vector<const Node*>& protect);
   void drop(Node* victim);
   void set_snapshot(Node* node, std::shared_ptr<const engine::StateSnapshot> snapshot);

@@ -5,9 +5,11 @@
 // saved; the decode loop calls at_checkpoint() there; finish() keeps the end-of-generation state when
 // the next turn is expected to extend it (checkpoint_planner.h).
 //
-// One model holds one sequence: begin() ... finish() of two requests must not interleave (the server
-// runs requests on a model one at a time). Anything else that mutates the model between requests must
-// call forget_live_sequence().
+// The model holds several sequences, one per slot; the cache remembers what each slot's live sequence
+// holds. begin() ... finish() of two requests may interleave when they run in different slots (the
+// scheduler runs them in one thread); anything else that mutates a slot between requests must call
+// forget_live_sequence(slot). The cache is also the model's page reclaimer: when the KV page pool runs
+// short, checkpoints that hold pages are demoted or dropped (CheckpointStore::release_pages).
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -49,7 +51,8 @@ class CachedRequest {
  public:
   // Prompt positions (ascending, > the resumed position) where prefill must pause for at_checkpoint().
   const std::vector<int64_t>& checkpoint_positions() const { return positions_; }
-  // Prefill has just reached `position`, one of checkpoint_positions(): snapshot the model there.
+  engine::SlotId slot() const { return slot_; }
+  // Prefill has just reached `position`, one of checkpoint_positions(): snapshot the slot there.
   void at_checkpoint(int64_t position);
   // Generation is over: `generated` are the sampled tokens (without the stop token).
   void finish(std::span<const Token> generated, const GenerationEnd& end);
@@ -58,6 +61,7 @@ class CachedRequest {
  private:
   friend class PromptCache;
   PromptCache* cache_ = nullptr;
+  engine::SlotId slot_ = 0;
   std::vector<Token> prompt_;
   std::vector<PlannedCheckpoint> plan_;
   std::vector<int64_t> positions_;
@@ -67,10 +71,17 @@ class CachedRequest {
 class PromptCache {
  public:
   PromptCache(engine::Model& model, PromptCacheConfig config);
+  ~PromptCache();
+  PromptCache(const PromptCache&) = delete;
+  PromptCache& operator=(const PromptCache&) = delete;
 
-  // Readies the model for `prompt` (see above). `layout` gives the prompt's boundaries (chat/).
-  CachedRequest begin(std::span<const Token> prompt, const PromptLayout& layout);
-  void forget_live_sequence() { live_valid_ = false; }
+  // Of `free_slots` (not empty), the one to run `prompt` in: the slot whose live sequence is the longest
+  // prefix of the prompt (its conversation's slot), else the one used least recently.
+  engine::SlotId choose_slot(std::span<const Token> prompt, std::span<const engine::SlotId> free_slots) const;
+  // Readies `slot` for `prompt` (see above). `layout` gives the prompt's boundaries (chat/).
+  CachedRequest begin(engine::SlotId slot, std::span<const Token> prompt, const PromptLayout& layout);
+  CachedRequest begin(std::span<const Token> prompt, const PromptLayout& layout) { return begin(0, prompt, layout); }
+  void forget_live_sequence(engine::SlotId slot = 0) { live_.at(static_cast<size_t>(slot)).valid = false; }
 
   bool enabled() const { return config_.enabled; }
   StoreStats stats() const { return store_->stats(); }
@@ -81,11 +92,19 @@ class PromptCache {
   friend class CachedRequest;
   void save(CachedRequest& request, std::span<const Token> path, CheckpointKind kind);
 
+  // What a slot's live sequence holds.
+  struct LiveSequence {
+    std::vector<Token> tokens;  // when valid
+    bool valid = false;
+    uint64_t last_used = 0;
+  };
+  int64_t live_prefix(engine::SlotId slot, std::span<const Token> prompt, int64_t max_position) const;
+
   engine::Model& model_;
   PromptCacheConfig config_;
   std::unique_ptr<CheckpointStore> store_;
-  std::vector<Token> live_;   // the tokens the model's live state holds, when live_valid_
-  bool live_valid_ = false;
+  std::vector<LiveSequence> live_;  // per slot
+  uint64_t clock_ = 0;
 };
 
 }  // namespace hearth::cache

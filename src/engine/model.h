@@ -1,13 +1,20 @@
 #pragma once
-// The model seam: everything above it (chat, api) is the same code for the real engine (CPU or CUDA)
-// and for the scripted model used in tests. It is token-level only: no text, no JSON.
+// The model seam: everything above it (serve, chat, api) is the same code for the real engine (CPU or
+// CUDA) and for the scripted model used in tests. It is token-level only: no text, no JSON.
 //
-// A Model holds one live sequence (batch 1). prefill() appends tokens to it and leaves the logits of
-// the last appended token in logits(); calling prefill() with one token is a decode step. The live
-// sequence's full state (attention KV + linear-attention conv/recurrent state) can be saved and
-// restored exactly: the prompt cache (cache/) stores such snapshots as opaque handles.
+// A Model holds several sequences at once, one per slot (info().slots, numbered 0..slots-1). forward()
+// appends tokens to any set of slots in one pass — a decode step of several sequences, a prefill chunk,
+// or both — and leaves each slot's last logits in slot_logits(). A slot's full state (attention KV +
+// linear-attention conv/recurrent state) can be saved and restored exactly: the prompt cache (cache/)
+// keeps such snapshots as opaque handles. On the Qwen3.5 engine a snapshot shares the attention KV pages
+// of the sequence it was taken from (engine/kv_pages.h), so it costs the recurrent state, not the context.
+//
+// The slot-0 helpers at the end (reset(), prefill(), logits(), ...) are for single-sequence callers:
+// tools, benchmarks and tests.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -19,21 +26,32 @@
 namespace hearth::engine {
 
 using Token = int32_t;
+using SlotId = int32_t;
 
 struct ModelInfo {
   std::string architecture;       // e.g. "qwen3_5_moe", "scripted"
   int64_t vocab_size = 0;
-  int64_t max_context = 0;        // positions the state can hold
+  int64_t max_context = 0;        // positions one sequence can hold
+  int32_t slots = 1;              // sequences held at once
+  int64_t max_forward_tokens = 0; // tokens one forward() runs in one pass (more are split); 0: no limit
   std::string description;        // one line for logs and banners
 };
 
-// An opaque copy of a sequence's state at some position. Only the Model that made it can restore it.
-// A snapshot must be destroyed before the Model that made it: on a device backend it holds memory of
-// that model's backend (device_bytes() > 0), which it gives back when destroyed.
+// One entry of forward(): append `tokens` (at least one) to the sequence in `slot`.
+struct SlotTokens {
+  SlotId slot = 0;
+  std::span<const Token> tokens;
+};
+
+// An opaque copy of a sequence's state at some position. Only the Model that made it can restore it
+// (into any of its slots). A snapshot must be destroyed before the Model that made it: on a device
+// backend it holds memory of that model's backend, which it gives back when destroyed.
 class StateSnapshot {
  public:
   virtual ~StateSnapshot() = default;
   virtual int64_t position() const = 0;   // tokens the state covers
+  // Memory the snapshot holds by itself. KV pages it shares with live sequences and other snapshots
+  // are not counted here (the page pool accounts for them).
   virtual size_t device_bytes() const = 0;
   virtual size_t host_bytes() const = 0;
 };
@@ -43,25 +61,26 @@ class Model {
   virtual ~Model() = default;
   virtual const ModelInfo& info() const = 0;
 
-  // Drops the live sequence (position 0).
-  virtual void reset() = 0;
-  // Appends `tokens` (at least one) to the live sequence; afterwards logits() belongs to the last token.
-  // Throws hearth::Error if the sequence would exceed max_context.
-  virtual void prefill(std::span<const Token> tokens) = 0;
-  // Logits (vocab_size floats) after the last appended token. Valid until the next mutating call.
-  virtual std::span<const float> logits() const = 0;
-  virtual int64_t position() const = 0;
+  // Empties the slot's sequence (position 0).
+  virtual void reset_slot(SlotId slot) = 0;
+  // Appends each entry's tokens to its slot (each slot at most once per call); afterwards
+  // slot_logits(slot) belongs to that entry's last token. Throws hearth::Error before touching any state
+  // when an entry is invalid (unknown slot, token outside the vocabulary, context exceeded).
+  virtual void forward(std::span<const SlotTokens> batch) = 0;
+  // Logits (vocab_size floats) after the slot's last appended token. Valid until the next mutating call.
+  virtual std::span<const float> slot_logits(SlotId slot) const = 0;
+  virtual int64_t slot_position(SlotId slot) const = 0;
 
-  // Exact copy of the live state / replace the live state with a copy.
-  virtual std::unique_ptr<StateSnapshot> save_state() const = 0;
+  // Exact copy of a slot's state / replace a slot's state with a copy (made from any slot).
+  virtual std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const = 0;
   // Accepts any snapshot this model made, including those returned by offload_state() and
   // deserialize_state() (a host-memory snapshot is copied back to the device as part of the restore).
-  virtual void restore_state(const StateSnapshot& snapshot) = 0;
+  virtual void restore_slot(SlotId slot, const StateSnapshot& snapshot) = 0;
 
   // --- prompt-cache tiers (cache/). Added with defaults so that every model works without them. ---
-  // A copy of `snapshot` that lives in host memory only (device_bytes() == 0), used when the cache's GPU
-  // budget is full. nullptr means "cannot offload" (the default, and right for models whose snapshots
-  // are already host-only): the cache then drops the snapshot instead of demoting it.
+  // A copy of `snapshot` that lives in host memory only (device_bytes() == 0 and no shared device
+  // pages), used when the cache's GPU budget is full. nullptr means "cannot offload" (the default, and
+  // right for models whose snapshots are already host-only): the cache then drops the snapshot instead.
   virtual std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const { return nullptr; }
   // Persistence (cache --cache-dir): writes the snapshot's contents in a format only this kind of model
   // reads back; deserialize_state() returns a host-memory snapshot. The cache stores its own header
@@ -70,12 +89,36 @@ class Model {
     throw Error(info().architecture + ": saving state snapshots to disk is not supported", ErrorKind::unsupported);
   }
   virtual std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const {
-    throw Error(info().architecture + ": loading state snapshots from disk is not supported", ErrorKind::unsupported);
+    throw Error(info().architecture + ": loading state snapshots to disk is not supported", ErrorKind::unsupported);
   }
+  // Whether `snapshot` holds memory of the model's KV page pool (device or host pages): the prompt
+  // cache drops such snapshots first when the pool runs short (see set_page_reclaimer).
+  virtual bool holds_pages(const StateSnapshot& snapshot) const { return false; }
+  // Called when forward() or restore_slot() needs KV pages and the pool has none free: the handler
+  // releases something that holds pages (the prompt cache drops a checkpoint) and returns true, or
+  // returns false when it has nothing left to release (the call then throws ErrorKind::out_of_memory).
+  virtual void set_page_reclaimer(std::function<bool()> reclaim) {}
 
   // Metrics: the most device (GPU) memory this model has held at once, weights included; 0 when the
   // model has no device memory or does not track it.
   virtual size_t peak_device_bytes() const { return 0; }
+
+  // --- slot 0, for single-sequence callers ---
+  void reset() { reset_slot(0); }
+  // Appends `tokens` (any number, at least one) to slot 0, in passes of at most max_forward_tokens.
+  void prefill(std::span<const Token> tokens) {
+    if (tokens.empty()) throw Error("prefill: no tokens", ErrorKind::invalid_request);
+    const int64_t limit = info().max_forward_tokens;
+    const size_t pass = limit > 0 ? static_cast<size_t>(limit) : tokens.size();
+    for (size_t begin = 0; begin < tokens.size(); begin += pass) {
+      const SlotTokens entry{0, tokens.subspan(begin, std::min(pass, tokens.size() - begin))};
+      forward(std::span<const SlotTokens>(&entry, 1));
+    }
+  }
+  std::span<const float> logits() const { return slot_logits(0); }
+  int64_t position() const { return slot_position(0); }
+  std::unique_ptr<StateSnapshot> save_state() const { return save_slot(0); }
+  void restore_state(const StateSnapshot& snapshot) { restore_slot(0, snapshot); }
 };
 
 }  // namespace hearth::engine

@@ -26,6 +26,8 @@
 
 namespace hearth::engine {
 
+class PageMemory;  // engine/page_memory.h
+
 // A row-major float32 view: rows × cols, `stride` floats between row starts (>= cols).
 struct Tensor {
   float* data = nullptr;
@@ -351,6 +353,9 @@ class Ops {
   // Makes a host-side weight (e.g. memory-mapped from a file) usable by this backend. The CPU backend
   // returns it unchanged; a device backend copies it to device memory it keeps for its lifetime.
   virtual WeightMatrix place_weight(const WeightMatrix& host) = 0;
+  // Physical pages mappable into reserved address ranges, in this backend's memory: the KV page pool
+  // (engine/kv_pages.h) is built on one. Copies between such pages go through copy() above.
+  virtual std::unique_ptr<PageMemory> make_page_memory() = 0;
 
   virtual void embed(const EmbedArgs& args) = 0;
   virtual void matmul(const MatmulArgs& args) = 0;

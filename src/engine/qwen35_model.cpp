@@ -30,13 +30,18 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
     : config_(std::move(config)),
       weights_(std::move(weights)),
       ops_(std::move(ops)),
-      options_(options),
-      state_(*ops_, config_, options.max_context) {
+      options_(options) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
+  if (options_.slots < 1) throw Error("a model needs at least one sequence slot", ErrorKind::invalid_request);
+  if (options_.max_context < 1 || options_.max_chunk < options_.slots) {
+    throw Error("model options: max_context must be positive and max_chunk at least the slot count", ErrorKind::invalid_request);
+  }
   info_.architecture = architecture_name(c.architecture);
   info_.vocab_size = c.vocab_size;
   info_.max_context = options.max_context;
+  info_.slots = options.slots;
+  info_.max_forward_tokens = options.max_chunk;
   info_.description = c.summary() + "; weights: " + weights_.description + "; backend: " + std::string(o.name());
 
   weights_.embed = o.place_weight(weights_.embed);
@@ -91,24 +96,45 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   route_w_ = DeviceBuffer(o, rows * topk * f);
   route_i_ = DeviceBuffer(o, rows * topk * sizeof(int32_t));
   row_gate_ = DeviceBuffer(o, rows * f);
-  logits_dev_ = DeviceBuffer(o, static_cast<size_t>(c.vocab_size) * f);
+  const size_t vocab = static_cast<size_t>(c.vocab_size), slots = static_cast<size_t>(options_.slots);
+  logits_dev_ = DeviceBuffer(o, slots * vocab * f);
+  logits_host_.resize(slots * vocab);
   const size_t kv_width = static_cast<size_t>(std::max<int64_t>(1, c.num_kv_heads * c.head_dim));
   k_new_ = DeviceBuffer(o, rows * kv_width * f);
   v_new_ = DeviceBuffer(o, rows * kv_width * f);
-  position_dev_ = DeviceBuffer(o, sizeof(int64_t));
-  logits_.assign(static_cast<size_t>(c.vocab_size), 0.0f);
-  reset();
+  position_dev_ = DeviceBuffer(o, slots * sizeof(int64_t));
+
+  // The KV page pool and the slots (engine/kv_pages.h).
+  std::unique_ptr<PageMemory> memory = o.make_page_memory();
+  KvGeometry g;
+  for (LayerKind kind : c.layer_types) g.layers += kind == LayerKind::full_attention;
+  g.row_floats = static_cast<int64_t>(kv_width);
+  // Host pages of at least 256 KiB keep the mapping count low; a device's granularity (2 MiB) is its own floor.
+  const size_t min_chunk = o.memory_is_host() ? (size_t{256} << 10) : memory->granularity();
+  g.page_tokens = options_.kv_page_tokens > 0 ? options_.kv_page_tokens
+                                              : choose_page_tokens(g.row_bytes(), memory->granularity(), min_chunk);
+  g.capacity = (options_.max_context + g.page_tokens - 1) / g.page_tokens * g.page_tokens;
+  const int64_t pool_tokens = options_.kv_pool_tokens > 0 ? options_.kv_pool_tokens : (options_.slots + 1) * g.capacity;
+  pool_ = std::make_unique<KvPagePool>(o, std::move(memory), g, g.layers > 0 ? g.pages_for(pool_tokens) : 0);
+  for (int32_t i = 0; i < options_.slots; ++i) slots_.push_back(std::make_unique<SequenceState>(o, c, *pool_, vocab));
 }
 
 Qwen35Model::~Qwen35Model() = default;
 
-void Qwen35Model::reset() {
-  state_.reset();
-  // logits_dev_ always holds what logits_ holds (forward downloads it, restore writes both), so that
-  // a device snapshot can copy the logits without a transfer.
-  std::fill(logits_.begin(), logits_.end(), 0.0f);
-  ops_->zero(logits_dev_.get(), logits_dev_.bytes());
+struct Qwen35Model::RecordedStep {
+  int64_t eager_steps = 0;
+  std::unique_ptr<RecordedOps> graph;
+};
+
+SequenceState& Qwen35Model::at(SlotId slot) const {
+  if (slot < 0 || slot >= info_.slots) {
+    throw Error("slot " + std::to_string(slot) + " does not exist (the model has " + std::to_string(info_.slots) + ")",
+                ErrorKind::internal);
+  }
+  return *slots_[static_cast<size_t>(slot)];
 }
+
+void Qwen35Model::reset_slot(SlotId slot) { at(slot).reset(); }
 
 void Qwen35Model::observe(const std::string& name, const Tensor& t) {
   if (!observer_) return;
@@ -119,64 +145,109 @@ void Qwen35Model::observe(const std::string& name, const Tensor& t) {
   observer_(name, host, t.rows, t.cols);
 }
 
-void Qwen35Model::prefill(std::span<const Token> tokens) {
-  if (tokens.empty()) throw Error("prefill: no tokens", ErrorKind::invalid_request);
-  for (Token t : tokens) {  // validate before touching the state
-    if (t < 0 || t >= config_.vocab_size) {
-      throw Error("token id " + std::to_string(t) + " is outside the vocabulary (size " + std::to_string(config_.vocab_size) + ")",
-                  ErrorKind::invalid_request);
+void Qwen35Model::forward(std::span<const SlotTokens> batch) {
+  // Everything is checked before any state changes.
+  for (size_t e = 0; e < batch.size(); ++e) {
+    const SlotTokens& entry = batch[e];
+    const SequenceState& state = at(entry.slot);
+    if (entry.tokens.empty()) throw Error("forward: an entry without tokens", ErrorKind::invalid_request);
+    for (size_t other = 0; other < e; ++other) {
+      if (batch[other].slot == entry.slot) throw Error("forward: slot " + std::to_string(entry.slot) + " appears twice", ErrorKind::internal);
+    }
+    for (Token t : entry.tokens) {
+      if (t < 0 || t >= config_.vocab_size) {
+        throw Error("token id " + std::to_string(t) + " is outside the vocabulary (size " + std::to_string(config_.vocab_size) + ")",
+                    ErrorKind::invalid_request);
+      }
+    }
+    const int64_t after = state.position + static_cast<int64_t>(entry.tokens.size());
+    if (after > options_.max_context) {
+      throw Error("the sequence would hold " + std::to_string(after) + " tokens, more than the context of " +
+                      std::to_string(options_.max_context),
+                  ErrorKind::prompt_too_long);
     }
   }
-  if (state_.position + static_cast<int64_t>(tokens.size()) > options_.max_context) {
-    throw Error("the sequence would hold " + std::to_string(state_.position + static_cast<int64_t>(tokens.size())) +
-                    " tokens, more than the context of " + std::to_string(options_.max_context),
-                ErrorKind::prompt_too_long);
-  }
-  for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(options_.max_chunk)) {
-    const size_t n = std::min(tokens.size() - begin, static_cast<size_t>(options_.max_chunk));
-    forward(tokens.subspan(begin, n));
+  // Passes of at most max_chunk rows; every entry keeps its order, its last piece gives its logits.
+  // With an observer each piece is a pass of its own (the unfused path runs one sequence).
+  std::vector<size_t> done(batch.size(), 0);
+  for (bool left = true; left;) {
+    left = false;
+    std::vector<Piece> pieces;
+    int64_t rows = 0;
+    for (size_t e = 0; e < batch.size() && rows < options_.max_chunk; ++e) {
+      const size_t remaining = batch[e].tokens.size() - done[e];
+      if (remaining == 0) continue;
+      if (observer_ && !pieces.empty()) break;
+      const size_t take = std::min(remaining, static_cast<size_t>(options_.max_chunk - rows));
+      pieces.push_back({batch[e].slot, batch[e].tokens.subspan(done[e], take), rows});
+      rows += static_cast<int64_t>(take);
+      done[e] += take;
+    }
+    if (pieces.empty()) break;
+    run_pass(pieces);
+    for (size_t e = 0; e < batch.size(); ++e) left = left || done[e] < batch[e].tokens.size();
   }
 }
 
-void Qwen35Model::forward(std::span<const Token> tokens) {
+void Qwen35Model::run_pass(std::span<const Piece> pieces) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
+  std::vector<Token> tokens;
+  for (const Piece& p : pieces) {
+    at(p.slot).prepare_append(p.rows());  // KV pages mapped (copy on write where shared)
+    tokens.insert(tokens.end(), p.tokens.begin(), p.tokens.end());
+  }
   const int64_t n = static_cast<int64_t>(tokens.size());
   const Tensor x = x_.tensor(n, c.hidden_size);
   o.embed({&weights_.embed, tokens, x});  // reads host memory: never recorded
   observe("embed", x);
-  const bool recordable = n == 1 && !observer_ && o.can_record();
-  if (recordable && (decode_step_ || eager_decode_steps_ > 0)) {
-    o.upload(position_dev_.get(), &state_.position, sizeof(int64_t));
-    if (!decode_step_) {
-      o.begin_recording();
-      position_ptr_ = static_cast<const int64_t*>(position_dev_.get());
-      try {
-        run_layers(n);
-      } catch (...) {
-        position_ptr_ = nullptr;
-        o.end_recording();
-        throw;
+  const bool single_tokens = std::all_of(pieces.begin(), pieces.end(), [](const Piece& p) { return p.rows() == 1; });
+  if (single_tokens && !observer_ && o.can_record()) {
+    std::vector<SlotId> key;
+    std::vector<int64_t> positions;
+    for (const Piece& p : pieces) key.push_back(p.slot), positions.push_back(at(p.slot).position);
+    if (recorded_.size() >= 64 && !recorded_.count(key)) recorded_.clear();  // bounded: sets of slots change slowly
+    RecordedStep& step = recorded_[key];
+    if (step.graph || step.eager_steps > 0) {
+      o.upload(position_dev_.get(), positions.data(), positions.size() * sizeof(int64_t));
+      if (!step.graph) {
+        o.begin_recording();
+        positions_ptr_ = static_cast<const int64_t*>(position_dev_.get());
+        try {
+          run_layers(pieces, n);
+        } catch (...) {
+          positions_ptr_ = nullptr;
+          o.end_recording();
+          throw;
+        }
+        positions_ptr_ = nullptr;
+        step.graph = o.end_recording();
       }
-      position_ptr_ = nullptr;
-      decode_step_ = o.end_recording();
+      step.graph->replay();
+    } else {
+      ++step.eager_steps;
+      run_layers(pieces, n);
     }
-    decode_step_->replay();
   } else {
-    if (recordable) ++eager_decode_steps_;
-    run_layers(n);
+    run_layers(pieces, n);
   }
-  state_.position += n;
-  o.download(logits_.data(), logits_dev_.get(), logits_.size() * sizeof(float));
-  observe("logits", logits_dev_.tensor(1, c.vocab_size));
+  const size_t vocab = static_cast<size_t>(c.vocab_size);
+  o.download(logits_host_.data(), logits_dev_.get(), pieces.size() * vocab * sizeof(float));
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    SequenceState& state = at(pieces[i].slot);
+    state.position += pieces[i].rows();
+    std::copy_n(logits_host_.begin() + static_cast<std::ptrdiff_t>(i * vocab), vocab, state.logits.begin());
+  }
+  observe("logits", logits_dev_.tensor(static_cast<int64_t>(pieces.size()), c.vocab_size));
 }
 
-void Qwen35Model::run_layers(int64_t n) {
-  if (observer_) run_layers_unfused(n);
-  else run_layers_fused(n);
+void Qwen35Model::run_layers(std::span<const Piece> pieces, int64_t n) {
+  if (observer_) run_layers_unfused(pieces.front(), n);
+  else run_layers_fused(pieces, n);
 }
 
-void Qwen35Model::run_layers_unfused(int64_t n) {
+void Qwen35Model::run_layers_unfused(const Piece& piece, int64_t n) {
+  SequenceState& state = at(piece.slot);
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const int64_t H = c.hidden_size;
@@ -186,8 +257,8 @@ void Qwen35Model::run_layers_unfused(int64_t n) {
     const LayerVectors& v = vectors_[static_cast<size_t>(i)];
     o.rms_norm({x, h, v.input_norm.floats(), H, c.rms_norm_eps});
     observe(blk(i, "attn_norm"), h);
-    if (lw.kind == LayerKind::full_attention) full_attention(i, h, out);
-    else linear_attention(i, h, out);
+    if (lw.kind == LayerKind::full_attention) full_attention(i, state, h, out);
+    else linear_attention(i, state, h, out);
     observe(blk(i, "attn_out"), out);
     o.add({x, out, {}});
     o.rms_norm({x, h, v.post_norm.floats(), H, c.rms_norm_eps});
@@ -205,12 +276,12 @@ void Qwen35Model::run_layers_unfused(int64_t n) {
   o.matmul({&weights_.lm_head, normed, logits_dev_.tensor(1, c.vocab_size), false});
 }
 
-void Qwen35Model::full_attention(int64_t i, const Tensor& h, const Tensor& out) {
+void Qwen35Model::full_attention(int64_t i, SequenceState& state, const Tensor& h, const Tensor& out) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const AttentionWeights& w = weights_.layers[static_cast<size_t>(i)].attn;
   const LayerVectors& v = vectors_[static_cast<size_t>(i)];
-  const int64_t n = h.rows, Hq = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, p = state_.position;
+  const int64_t n = h.rows, Hq = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, p = state.position;
   const Tensor q = b_.tensor(n, Hq * D), gate = c_.tensor(n, Hq * D), attn = d_.tensor(n, Hq * D);
   if (c.attn_output_gate) {
     const Tensor qg = a_.tensor(n, Hq * 2 * D);
@@ -220,28 +291,27 @@ void Qwen35Model::full_attention(int64_t i, const Tensor& h, const Tensor& out) 
   } else {
     o.matmul({&w.q, h, q, false});
   }
-  // k and v are made in scratch, then appended to the cache at the position (read from the device
-  // when the step is recorded: position_ptr_).
+  // k and v are made in scratch, then appended to the cache at the position (the unfused path is never
+  // recorded: it runs with an observer).
   const Tensor k = k_new_.tensor(n, KV * D), val = v_new_.tensor(n, KV * D);
   o.matmul({&w.k, h, k, false});
   o.matmul({&w.v, h, val, false});
   o.rms_norm({q, q, v.q_norm.floats(), D, c.rms_norm_eps});
   o.rms_norm({k, k, v.k_norm.floats(), D, c.rms_norm_eps});
-  o.rope({q, Hq, D, c.rotary_dim, p, static_cast<float>(c.rope_theta), position_ptr_});
-  o.rope({k, KV, D, c.rotary_dim, p, static_cast<float>(c.rope_theta), position_ptr_});
-  o.write_rows({k, state_.k_cache(i), p, position_ptr_});
-  o.write_rows({val, state_.v_cache(i), p, position_ptr_});
+  o.rope({q, Hq, D, c.rotary_dim, p, static_cast<float>(c.rope_theta)});
+  o.rope({k, KV, D, c.rotary_dim, p, static_cast<float>(c.rope_theta)});
+  o.write_rows({k, state.k_cache(i), p});
+  o.write_rows({val, state.v_cache(i), p});
   observe(blk(i, "attn_q"), q);
   observe(blk(i, "attn_k"), k);
   observe(blk(i, "attn_v"), val);
-  o.attention({q, state_.k_cache(i), state_.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn,
-               position_ptr_});
+  o.attention({q, state.k_cache(i), state.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn});
   if (c.attn_output_gate) o.sigmoid_mul({attn, gate});
   observe(blk(i, "attn_heads"), attn);
   o.matmul({&w.o, attn, out, false});
 }
 
-void Qwen35Model::linear_attention(int64_t i, const Tensor& h, const Tensor& out) {
+void Qwen35Model::linear_attention(int64_t i, SequenceState& state, const Tensor& h, const Tensor& out) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const LinearAttentionWeights& w = weights_.layers[static_cast<size_t>(i)].linear;
@@ -255,14 +325,14 @@ void Qwen35Model::linear_attention(int64_t i, const Tensor& h, const Tensor& out
   o.matmul({&w.b, h, tb, false});
   o.matmul({&w.a, h, ta, false});
   observe(blk(i, "ssm_qkv"), qkv);
-  o.conv1d({qkv, state_.conv_state(i), v.conv.floats(), c.conv_kernel, true, mixed});
+  o.conv1d({qkv, state.conv_state(i), v.conv.floats(), c.conv_kernel, true, mixed});
   observe(blk(i, "ssm_conv"), mixed);
   o.delta_gates({ta, tb, v.a_log.floats(), v.dt_bias.floats(), g, beta});
   observe(blk(i, "ssm_g"), g);
   observe(blk(i, "ssm_beta"), beta);
   const DeltaRuleMode mode = n == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
   o.delta_rule({mixed.cols_slice(0, kd), mixed.cols_slice(kd, kd), mixed.cols_slice(2 * kd, Hv * Dv), g, beta,
-                state_.recurrent_state(i), Hk, Hv, Dk, Dv, mode, 64, core});
+                state.recurrent_state(i), Hk, Hv, Dk, Dv, mode, 64, core});
   observe(blk(i, "ssm_core"), core);
   o.gated_rms_norm({core, z, v.norm.floats(), Dv, c.rms_norm_eps});
   observe(blk(i, "ssm_gated_norm"), core);
@@ -324,29 +394,38 @@ MatmulJobsArgs Qwen35Model::normed_jobs(const Tensor& rows, const float* norm) c
   return a;
 }
 
-void Qwen35Model::run_layers_fused(int64_t n) {
+void Qwen35Model::run_layers_fused(std::span<const Piece> pieces, int64_t n) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
-  const int64_t H = c.hidden_size;
+  const int64_t H = c.hidden_size, E = static_cast<int64_t>(pieces.size());
   const Tensor x = x_.tensor(n, H);
   for (int64_t i = 0; i < c.num_layers; ++i) {
-    if (weights_.layers[static_cast<size_t>(i)].kind == LayerKind::full_attention) full_attention_fused(i, n);
-    else linear_attention_fused(i, n);
+    if (weights_.layers[static_cast<size_t>(i)].kind == LayerKind::full_attention) full_attention_fused(i, pieces, n);
+    else linear_attention_fused(i, pieces, n);
     mlp_fused(i, n);
   }
-  // Only the last token's logits are needed.
-  MatmulJobsArgs head = normed_jobs(x.rows_slice(n - 1, 1), final_norm_.floats());
-  head.jobs[0] = {&weights_.lm_head, logits_dev_.tensor(1, c.vocab_size), false};
+  // Only each piece's last token needs logits. Single-token pieces are those rows already; otherwise the
+  // last rows are gathered first (out2_ is free after the layers).
+  Tensor last = x.rows_slice(0, E);
+  if (n != E) {
+    last = out2_.tensor(E, H);
+    for (int64_t e = 0; e < E; ++e) {
+      const Piece& p = pieces[static_cast<size_t>(e)];
+      o.copy_tensor({x.rows_slice(p.row + p.rows() - 1, 1), last.rows_slice(e, 1)});
+    }
+  }
+  MatmulJobsArgs head = normed_jobs(last, final_norm_.floats());
+  head.jobs[0] = {&weights_.lm_head, logits_dev_.tensor(E, c.vocab_size), false};
   head.job_count = 1;
   o.matmul_jobs(head);
 }
 
-void Qwen35Model::full_attention_fused(int64_t i, int64_t n) {
+void Qwen35Model::full_attention_fused(int64_t i, std::span<const Piece> pieces, int64_t n) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const AttentionWeights& w = weights_.layers[static_cast<size_t>(i)].attn;
   const LayerVectors& v = vectors_[static_cast<size_t>(i)];
-  const int64_t H = c.hidden_size, Hq = c.num_heads, KV = c.num_kv_heads, D = c.head_dim, p = state_.position;
+  const int64_t H = c.hidden_size, Hq = c.num_heads, KV = c.num_kv_heads, D = c.head_dim;
   const Tensor x = x_.tensor(n, H);
   const bool gated = c.attn_output_gate;
   const Tensor q_proj = gated ? a_.tensor(n, Hq * 2 * D) : b_.tensor(n, Hq * D);
@@ -360,26 +439,32 @@ void Qwen35Model::full_attention_fused(int64_t i, int64_t n) {
   in.job_count = 3;
   o.matmul_jobs(in);
 
-  AttentionPrepArgs prep;
-  prep.q_proj = q_proj;
-  prep.gated = gated;
-  prep.k = k;
-  prep.v = val;
-  prep.q_norm = v.q_norm.floats();
-  prep.k_norm = v.k_norm.floats();
-  prep.eps = c.rms_norm_eps;
-  prep.heads = Hq, prep.kv_heads = KV, prep.head_dim = D, prep.rotary_dim = c.rotary_dim;
-  prep.theta = static_cast<float>(c.rope_theta);
-  prep.first_position = p;
-  prep.position_ptr = position_ptr_;
-  prep.k_cache = state_.k_cache(i);
-  prep.v_cache = state_.v_cache(i);
-  prep.q = q;
-  if (gated) prep.gate = gate;
-  o.attention_prep(prep);
+  // Each piece's rows meet its own slot's cache at its own position.
+  for (size_t e = 0; e < pieces.size(); ++e) {
+    const Piece& piece = pieces[e];
+    const SequenceState& state = at(piece.slot);
+    const int64_t r = piece.row, m = piece.rows();
+    AttentionPrepArgs prep;
+    prep.q_proj = q_proj.rows_slice(r, m);
+    prep.gated = gated;
+    prep.k = k.rows_slice(r, m);
+    prep.v = val.rows_slice(r, m);
+    prep.q_norm = v.q_norm.floats();
+    prep.k_norm = v.k_norm.floats();
+    prep.eps = c.rms_norm_eps;
+    prep.heads = Hq, prep.kv_heads = KV, prep.head_dim = D, prep.rotary_dim = c.rotary_dim;
+    prep.theta = static_cast<float>(c.rope_theta);
+    prep.first_position = state.position;
+    prep.position_ptr = position_ptr(e);
+    prep.k_cache = state.k_cache(i);
+    prep.v_cache = state.v_cache(i);
+    prep.q = q.rows_slice(r, m);
+    if (gated) prep.gate = gate.rows_slice(r, m);
+    o.attention_prep(prep);
 
-  o.attention({q, state_.k_cache(i), state_.v_cache(i), p, Hq, KV, D, 1.0f / std::sqrt(static_cast<float>(D)), attn,
-               position_ptr_});
+    o.attention({q.rows_slice(r, m), state.k_cache(i), state.v_cache(i), state.position, Hq, KV, D,
+                 1.0f / std::sqrt(static_cast<float>(D)), attn.rows_slice(r, m), position_ptr(e)});
+  }
   if (gated) o.sigmoid_mul({attn, gate});
 
   MatmulJobsArgs outp;
@@ -389,7 +474,7 @@ void Qwen35Model::full_attention_fused(int64_t i, int64_t n) {
   o.matmul_jobs(outp);
 }
 
-void Qwen35Model::linear_attention_fused(int64_t i, int64_t n) {
+void Qwen35Model::linear_attention_fused(int64_t i, std::span<const Piece> pieces, int64_t n) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
   const LinearAttentionWeights& w = weights_.layers[static_cast<size_t>(i)].linear;
@@ -408,20 +493,26 @@ void Qwen35Model::linear_attention_fused(int64_t i, int64_t n) {
   in.job_count = 4;
   o.matmul_jobs(in);
 
-  DeltaStepArgs d;
-  d.qkv = qkv, d.z = z, d.a = ta, d.b = tb;
-  d.conv_state = state_.conv_state(i);
-  d.conv_weight = v.conv.floats();
-  d.conv_kernel = c.conv_kernel;
-  d.a_log = v.a_log.floats(), d.dt_bias = v.dt_bias.floats();
-  d.state = state_.recurrent_state(i);
-  d.k_heads = c.linear_k_heads, d.v_heads = Hv, d.dk = c.linear_k_dim, d.dv = c.linear_v_dim;
-  d.norm_weight = v.norm.floats();
-  d.eps = c.rms_norm_eps;
-  d.mode = n == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
-  d.chunk = 64;
-  d.mixed = mixed, d.g = g_.tensor(n, Hv), d.beta = beta_.tensor(n, Hv), d.out = core;
-  o.delta_step(d);
+  // Each piece runs its own slot's conv and recurrent state over its rows.
+  for (const Piece& piece : pieces) {
+    const SequenceState& state = at(piece.slot);
+    const int64_t r = piece.row, m = piece.rows();
+    DeltaStepArgs d;
+    d.qkv = qkv.rows_slice(r, m), d.z = z.rows_slice(r, m), d.a = ta.rows_slice(r, m), d.b = tb.rows_slice(r, m);
+    d.conv_state = state.conv_state(i);
+    d.conv_weight = v.conv.floats();
+    d.conv_kernel = c.conv_kernel;
+    d.a_log = v.a_log.floats(), d.dt_bias = v.dt_bias.floats();
+    d.state = state.recurrent_state(i);
+    d.k_heads = c.linear_k_heads, d.v_heads = Hv, d.dk = c.linear_k_dim, d.dv = c.linear_v_dim;
+    d.norm_weight = v.norm.floats();
+    d.eps = c.rms_norm_eps;
+    d.mode = m == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
+    d.chunk = 64;
+    d.mixed = mixed.rows_slice(r, m), d.g = g_.tensor(n, Hv).rows_slice(r, m), d.beta = beta_.tensor(n, Hv).rows_slice(r, m);
+    d.out = core.rows_slice(r, m);
+    o.delta_step(d);
+  }
 
   MatmulJobsArgs outp;
   outp.x = core;
@@ -483,17 +574,9 @@ void Qwen35Model::mlp_fused(int64_t i, int64_t n) {
   o.matmul_jobs(down);
 }
 
-// Snapshots stay in the backend's memory when it is a device (device-to-device copies, nothing on the
-// bus before the first token); offload_state() makes the host copy the prompt cache demotes to.
-std::unique_ptr<StateSnapshot> Qwen35Model::save_state() const {
-  SnapshotSource source;
-  source.owner = this;
-  source.state = &state_;
-  source.logits = logits_;
-  source.device_logits = logits_dev_.floats();
-  source.memory = ops_->memory_is_host() ? SnapshotMemory::host : SnapshotMemory::device;
-  return Qwen35Snapshot::save(source);
-}
+// Snapshots share the slot's KV pages and copy the recurrent state in the backend's memory (nothing
+// crosses the bus before the first token); offload_state() makes the host copy the cache demotes to.
+std::unique_ptr<StateSnapshot> Qwen35Model::save_slot(SlotId slot) const { return Qwen35Snapshot::save(at(slot), this); }
 
 const Qwen35Snapshot& Qwen35Model::own_snapshot(const StateSnapshot& snapshot, const char* what) const {
   const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
@@ -503,15 +586,19 @@ const Qwen35Snapshot& Qwen35Model::own_snapshot(const StateSnapshot& snapshot, c
   return *s;
 }
 
-void Qwen35Model::restore_state(const StateSnapshot& snapshot) {
-  // Both copies of the logits are restored: logits_dev_ is what the next device snapshot copies.
-  own_snapshot(snapshot, "restore_state").restore_into({&state_, &logits_, logits_dev_.floats()});
+void Qwen35Model::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
+  own_snapshot(snapshot, "restore_state").restore_into(at(slot));
 }
 
 std::unique_ptr<StateSnapshot> Qwen35Model::offload_state(const StateSnapshot& snapshot) const {
   const Qwen35Snapshot& s = own_snapshot(snapshot, "offload_state");
-  if (s.memory() == SnapshotMemory::host) return nullptr;  // already host-only (model.h: nothing to offload)
+  if (!s.paged()) return nullptr;  // a host copy already (model.h: nothing to offload)
   return s.to_host();
+}
+
+bool Qwen35Model::holds_pages(const StateSnapshot& snapshot) const {
+  const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
+  return s && s->paged() && !s->pages().empty();
 }
 
 void Qwen35Model::serialize_state(const StateSnapshot& snapshot, std::ostream& out) const {

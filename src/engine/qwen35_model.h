@@ -4,11 +4,13 @@
 // name ("blk.3.attn_q", "blk.3.out", ...) and can be observed, so two runs (CPU vs CUDA, hearth vs
 // transformers) can be diffed layer by layer.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/config.h"
+#include "engine/kv_pages.h"
 #include "engine/device_buffer.h"
 #include "engine/model.h"
 #include "engine/model_weights.h"
@@ -21,8 +23,11 @@ namespace hearth::engine {
 using TensorObserver = std::function<void(const std::string& name, const std::vector<float>& data, int64_t rows, int64_t cols)>;
 
 struct Qwen35Options {
-  int64_t max_context = 32768;
-  int64_t max_chunk = 256;  // tokens per forward pass; longer prefills are split
+  int64_t max_context = 32768;  // positions one sequence can hold
+  int64_t max_chunk = 256;      // tokens per forward pass, all slots together; more are split
+  int32_t slots = 1;            // sequences held at once
+  int64_t kv_page_tokens = 0;   // positions per KV page; 0: the smallest that suits the backend's memory
+  int64_t kv_pool_tokens = 0;   // positions the KV page pool holds in all; 0: (slots + 1) full contexts
 };
 
 class Qwen35Model final : public Model {
@@ -31,18 +36,26 @@ class Qwen35Model final : public Model {
   ~Qwen35Model() override;
 
   const ModelInfo& info() const override { return info_; }
-  void reset() override;
-  void prefill(std::span<const Token> tokens) override;
-  std::span<const float> logits() const override { return logits_; }
-  int64_t position() const override { return state_.position; }
-  std::unique_ptr<StateSnapshot> save_state() const override;
-  void restore_state(const StateSnapshot& snapshot) override;
-  // On a device backend snapshots live in device memory (device_bytes()); offload_state() makes the
-  // host copy, and returns nullptr for a snapshot already on the host. Every snapshot must be
-  // destroyed before this model (a device snapshot releases memory of the model's Ops).
+  void reset_slot(SlotId slot) override;
+  // Entries are run together: one pass of at most max_chunk tokens embeds, projects and runs the MLPs
+  // of every entry's rows at once, and runs each entry's attention / DeltaNet mixer on its own rows
+  // with its own slot's state. A pass of single tokens on a recording backend is a replayed graph.
+  void forward(std::span<const SlotTokens> batch) override;
+  std::span<const float> slot_logits(SlotId slot) const override { return at(slot).logits; }
+  int64_t slot_position(SlotId slot) const override { return at(slot).position; }
+  // A snapshot shares the slot's KV pages and copies the recurrent state (qwen35_state.h).
+  std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override;
+  void restore_slot(SlotId slot, const StateSnapshot& snapshot) override;
+  // A host copy holding every float (the KV rows out of the pages), or nullptr for a snapshot that is
+  // a host copy already. Every snapshot must be destroyed before this model.
   std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const override;
   void serialize_state(const StateSnapshot& snapshot, std::ostream& out) const override;
   std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const override;
+  bool holds_pages(const StateSnapshot& snapshot) const override;
+  void set_page_reclaimer(std::function<bool()> reclaim) override { pool_->set_reclaimer(std::move(reclaim)); }
+
+  const KvPagePool& kv_pool() const { return *pool_; }
+  const SequenceState& slot_state(SlotId slot) const { return at(slot); }
 
   void set_observer(TensorObserver observer) { observer_ = std::move(observer); }
   const ModelConfig& config() const { return config_; }
@@ -51,19 +64,33 @@ class Qwen35Model final : public Model {
 
  private:
   struct LayerVectors;
-  void forward(std::span<const Token> tokens);
-  void run_layers(int64_t n);  // the layer stack and the head over the n tokens embedded in x_
-  // Unfused: every named intermediate tensor exists and is observed (the path taken with an observer).
-  void run_layers_unfused(int64_t n);
+  // One entry's share of a pass: `tokens` of `slot`, at rows [row, row + tokens.size()) of the pass.
+  struct Piece {
+    SlotId slot = 0;
+    std::span<const Token> tokens;
+    int64_t row = 0;
+    int64_t rows() const { return static_cast<int64_t>(tokens.size()); }
+  };
+  struct RecordedStep;
+  SequenceState& at(SlotId slot) const;
+  void run_pass(std::span<const Piece> pieces);
+  // The layer stack and the head over the n rows embedded in x_; the head writes one logits row per
+  // piece into logits_dev_.
+  void run_layers(std::span<const Piece> pieces, int64_t n);
+  // Unfused: every named intermediate tensor exists and is observed (the path taken with an observer;
+  // one piece per pass).
+  void run_layers_unfused(const Piece& piece, int64_t n);
   // Fused (ops.h fused ops, the path without an observer): the same computation in fewer ops; on the
   // CPU reference it gives the same bits as the unfused path.
-  void run_layers_fused(int64_t n);
-  void full_attention_fused(int64_t layer, int64_t n);
-  void linear_attention_fused(int64_t layer, int64_t n);
+  void run_layers_fused(std::span<const Piece> pieces, int64_t n);
+  void full_attention_fused(int64_t layer, std::span<const Piece> pieces, int64_t n);
+  void linear_attention_fused(int64_t layer, std::span<const Piece> pieces, int64_t n);
   void mlp_fused(int64_t layer, int64_t n);
+  // The position of piece `index` as ops read it: from position_dev_ while a step is recorded.
+  const int64_t* position_ptr(size_t index) const { return positions_ptr_ ? positions_ptr_ + index : nullptr; }
   MatmulJobsArgs normed_jobs(const Tensor& rows, const float* norm) const;
-  void full_attention(int64_t layer, const Tensor& h, const Tensor& out);
-  void linear_attention(int64_t layer, const Tensor& h, const Tensor& out);
+  void full_attention(int64_t layer, SequenceState& state, const Tensor& h, const Tensor& out);
+  void linear_attention(int64_t layer, SequenceState& state, const Tensor& h, const Tensor& out);
   void dense_mlp(int64_t layer, const Tensor& h, const Tensor& out);
   void moe_mlp(int64_t layer, const Tensor& h, const Tensor& out);
   void observe(const std::string& name, const Tensor& t);
@@ -78,21 +105,23 @@ class Qwen35Model final : public Model {
   ModelInfo info_;
   std::vector<LayerVectors> vectors_;
   DeviceBuffer final_norm_;
-  SequenceState state_;
-  std::vector<float> logits_;
+  std::unique_ptr<KvPagePool> pool_;
+  std::vector<std::unique_ptr<SequenceState>> slots_;
+  std::vector<float> logits_host_;  // the logits rows of a pass, before they go to their slots
   TensorObserver observer_;
 
-  // Decode steps (one token) on a backend that records (CUDA graphs): the layers and the head are
-  // recorded once, after one eager step has built every lazily made buffer, and replayed for every
-  // later step; the position is read from position_dev_, so one recording serves all positions.
-  DeviceBuffer position_dev_;
-  const int64_t* position_ptr_ = nullptr;  // position_dev_ while recording, else null
-  std::unique_ptr<RecordedOps> decode_step_;
-  int64_t eager_decode_steps_ = 0;
+  // Decode steps (one token per slot) on a backend that records (CUDA graphs): the layers and the head
+  // of a set of slots are recorded once, after one eager step has built every lazily made buffer, and
+  // replayed for every later step of that set; positions are read from position_dev_, so one
+  // recording serves all positions. Each slot's state and KV range stay at fixed addresses.
+  DeviceBuffer position_dev_;                  // int64 per piece
+  const int64_t* positions_ptr_ = nullptr;    // position_dev_ while recording, else null
+  std::map<std::vector<SlotId>, RecordedStep> recorded_;
 
   // Scratch, sized for options_.max_chunk rows.
   int64_t wide_ = 0;
-  DeviceBuffer x_, h_, out_, out2_, a_, b_, c_, d_, g_, beta_, ga_, gb_, route_w_, route_i_, row_gate_, logits_dev_;
+  DeviceBuffer x_, h_, out_, out2_, a_, b_, c_, d_, g_, beta_, ga_, gb_, route_w_, route_i_, row_gate_;
+  DeviceBuffer logits_dev_;  // [slots, vocab]: one row per piece of a pass
   DeviceBuffer k_new_, v_new_;  // the new tokens' keys and values before they are written to the cache
 };
 

@@ -9,94 +9,92 @@
 
 namespace hearth::engine {
 
-SequenceState::SequenceState(Ops& ops, const ModelConfig& c, int64_t capacity)
+SequenceState::SequenceState(Ops& ops, const ModelConfig& c, KvPagePool& pool, size_t logits_floats)
     : ops_(ops),
-      capacity_(capacity),
-      kv_width_(c.num_kv_heads * c.head_dim),
+      pool_(pool),
+      kv_(pool),
       conv_floats_(static_cast<size_t>((c.conv_kernel - 1) * c.linear_conv_channels())),
       recurrent_floats_(static_cast<size_t>(c.linear_v_heads * c.linear_k_dim * c.linear_v_dim)) {
+  int64_t full = 0;
   for (LayerKind kind : c.layer_types) {
     if (kind == LayerKind::full_attention) {
-      slot_.push_back(static_cast<int64_t>(k_.size()));
-      const size_t bytes = sizeof(float) * static_cast<size_t>(capacity) * static_cast<size_t>(kv_width_);
-      k_.emplace_back(ops, bytes);
-      v_.emplace_back(ops, bytes);
+      index_.push_back(full++);
     } else {
-      slot_.push_back(static_cast<int64_t>(conv_.size()));
+      index_.push_back(static_cast<int64_t>(conv_.size()));
       conv_.emplace_back(ops, sizeof(float) * conv_floats_);
       rec_.emplace_back(ops, sizeof(float) * recurrent_floats_);
     }
   }
+  if (full != pool.geometry().layers) throw Error("sequence state: the KV pool has another layer count", ErrorKind::internal);
+  logits.assign(logits_floats, 0.0f);
 }
 
 void SequenceState::reset() {
   position = 0;
+  kv_.clear();
   for (auto& b : conv_) ops_.zero(b.get(), b.bytes());
   for (auto& b : rec_) ops_.zero(b.get(), b.bytes());
+  std::fill(logits.begin(), logits.end(), 0.0f);
 }
 
-Tensor SequenceState::k_cache(int64_t layer) const {
-  return k_[static_cast<size_t>(slot_[static_cast<size_t>(layer)])].tensor(capacity_, kv_width_);
-}
-Tensor SequenceState::v_cache(int64_t layer) const {
-  return v_[static_cast<size_t>(slot_[static_cast<size_t>(layer)])].tensor(capacity_, kv_width_);
-}
-float* SequenceState::conv_state(int64_t layer) const { return conv_[static_cast<size_t>(slot_[static_cast<size_t>(layer)])].floats(); }
-float* SequenceState::recurrent_state(int64_t layer) const {
-  return rec_[static_cast<size_t>(slot_[static_cast<size_t>(layer)])].floats();
-}
-
-SnapshotLayout SequenceState::snapshot_layout(int64_t position, size_t logits_floats) const {
+SnapshotLayout SequenceState::snapshot_layout(int64_t at) const {
   SnapshotLayout l;
   l.full_layers = full_layers();
   l.linear_layers = linear_layers();
-  l.kv_floats = kv_row_floats() * static_cast<size_t>(position);
+  l.kv_floats = static_cast<size_t>(pool_.geometry().row_floats) * static_cast<size_t>(at);
   l.conv_floats = conv_floats_;
   l.recurrent_floats = recurrent_floats_;
-  l.logits_floats = logits_floats;
+  l.logits_floats = logits.size();
   return l;
 }
 
-std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SnapshotSource& source) {
-  const SequenceState& s = *source.state;
+// ---- snapshots -----------------------------------------------------------------------------------
+
+Qwen35Snapshot::~Qwen35Snapshot() {
+  for (PageId page : pages_) pool_->release(page);
+}
+
+SnapshotMemory Qwen35Snapshot::memory() const {
+  return paged() && !pool_->ops().memory_is_host() ? SnapshotMemory::device : SnapshotMemory::host;
+}
+
+size_t Qwen35Snapshot::own_bytes() const {
+  return (paged() ? layout_.state_only().total_floats() : layout_.total_floats()) * sizeof(float);
+}
+
+std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SequenceState& s, const void* owner) {
   Ops& ops = s.ops();
   std::unique_ptr<Qwen35Snapshot> snap(new Qwen35Snapshot());
-  snap->owner_ = source.owner;
+  snap->owner_ = owner;
   snap->position_ = s.position;
-  snap->layout_ = s.snapshot_layout(s.position, source.logits.size());
-  const SnapshotLayout& l = snap->layout_;
-  // A device snapshot is one allocation: one cudaMalloc per snapshot, not one per layer. When the device
-  // has no room for it, the snapshot is made in host memory instead: slower, but the request goes on.
-  snap->memory_ = source.memory;
-  if (snap->memory_ == SnapshotMemory::device) {
-    try {
-      snap->device_ = DeviceBuffer(ops, l.total_floats() * sizeof(float));
-      snap->ops_ = &ops;
-    } catch (const Error&) {
-      snap->memory_ = SnapshotMemory::host;
+  snap->layout_ = s.snapshot_layout(s.position);
+  const SnapshotLayout state = snap->layout_.state_only();
+  // The state copy is one allocation (one cudaMalloc per snapshot, not one per layer). When the backend
+  // has no room for it, the snapshot is made in host memory instead.
+  try {
+    snap->state_ = DeviceBuffer(ops, state.total_floats() * sizeof(float));
+  } catch (const Error&) {
+    snap->host_.resize(snap->layout_.total_floats());
+    const SnapshotLayout& l = snap->layout_;
+    for (int64_t i = 0; i < l.full_layers; ++i) {
+      ops.download(snap->host_.data() + l.k_offset(i), s.kv_.k(i).data, l.kv_floats * sizeof(float));
+      ops.download(snap->host_.data() + l.v_offset(i), s.kv_.v(i).data, l.kv_floats * sizeof(float));
     }
+    for (int64_t i = 0; i < l.linear_layers; ++i) {
+      ops.download(snap->host_.data() + l.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), l.conv_floats * sizeof(float));
+      ops.download(snap->host_.data() + l.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), l.recurrent_floats * sizeof(float));
+    }
+    std::copy(s.logits.begin(), s.logits.end(), snap->host_.data() + l.logits_offset());
+    return snap;
   }
-  if (snap->memory_ == SnapshotMemory::host) snap->host_.resize(l.total_floats());
-  const bool on_device = snap->memory_ == SnapshotMemory::device;
-  // Every part is contiguous in the state (KV rows [0, position) start the layer's cache): one copy each.
-  auto part = [&](size_t offset, const void* src, size_t floats) {
-    if (floats == 0) return;
-    if (on_device) ops.copy(snap->device_.floats() + offset, src, floats * sizeof(float));
-    else ops.download(snap->host_.data() + offset, src, floats * sizeof(float));
-  };
-  for (int64_t i = 0; i < l.full_layers; ++i) {
-    part(l.k_offset(i), s.k_[static_cast<size_t>(i)].get(), l.kv_floats);
-    part(l.v_offset(i), s.v_[static_cast<size_t>(i)].get(), l.kv_floats);
+  snap->pages_ = s.kv_.share(s.position);
+  snap->pool_ = &s.pool();
+  float* dst = snap->state_.floats();
+  for (int64_t i = 0; i < state.linear_layers; ++i) {
+    ops.copy(dst + state.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), state.conv_floats * sizeof(float));
+    ops.copy(dst + state.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), state.recurrent_floats * sizeof(float));
   }
-  for (int64_t i = 0; i < l.linear_layers; ++i) {
-    part(l.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), l.conv_floats);
-    part(l.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), l.recurrent_floats);
-  }
-  if (on_device) {
-    part(l.logits_offset(), source.device_logits, l.logits_floats);
-  } else if (l.logits_floats) {
-    std::copy(source.logits.begin(), source.logits.end(), snap->host_.data() + l.logits_offset());
-  }
+  if (state.logits_floats) ops.upload(dst + state.logits_offset(), s.logits.data(), state.logits_floats * sizeof(float));
   return snap;
 }
 
@@ -105,58 +103,69 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::to_host() const {
   copy->owner_ = owner_;
   copy->position_ = position_;
   copy->layout_ = layout_;
-  if (memory_ == SnapshotMemory::device) {
-    copy->host_.resize(layout_.total_floats());
-    if (!copy->host_.empty()) ops_->download(copy->host_.data(), device_.get(), bytes());
-  } else {
+  if (!paged()) {
     copy->host_ = host_;
+    return copy;
   }
+  const SnapshotLayout& l = layout_;
+  const SnapshotLayout state = l.state_only();
+  Ops& ops = pool_->ops();
+  copy->host_.resize(l.total_floats());
+  // The pages are read through the pool's staging view (no slot need hold them).
+  KvSequence& view = pool_->staging();
+  view.adopt(pages_);
+  try {
+    for (int64_t i = 0; i < l.full_layers; ++i) {
+      ops.download(copy->host_.data() + l.k_offset(i), view.k(i).data, l.kv_floats * sizeof(float));
+      ops.download(copy->host_.data() + l.v_offset(i), view.v(i).data, l.kv_floats * sizeof(float));
+    }
+  } catch (...) {
+    view.clear();
+    throw;
+  }
+  view.clear();
+  // The state part is the full layout's tail: one download.
+  ops.download(copy->host_.data() + l.conv_offset(0), state_.get(), state.total_floats() * sizeof(float));
   return copy;
 }
 
 std::vector<float> Qwen35Snapshot::flat() const {
-  std::vector<float> out(layout_.total_floats());
-  if (memory_ == SnapshotMemory::device) {
-    if (!out.empty()) ops_->download(out.data(), device_.get(), bytes());
-  } else {
-    std::copy(host_.begin(), host_.end(), out.begin());
+  if (paged()) {
+    const auto host = to_host();
+    return {host->host_.begin(), host->host_.end()};
   }
-  return out;
+  return {host_.begin(), host_.end()};
 }
 
-void Qwen35Snapshot::restore_into(const SnapshotTarget& target) const {
-  SequenceState& s = *target.state;
+void Qwen35Snapshot::restore_into(SequenceState& s) const {
   Ops& ops = s.ops();
   const SnapshotLayout& l = layout_;
-  if (position_ < 0 || position_ > s.capacity() || l != s.snapshot_layout(position_, target.logits->size())) {
+  if (position_ < 0 || position_ > s.capacity() || l != s.snapshot_layout(position_)) {
     throw Error("state snapshot does not fit this model (layer counts, state sizes, position or vocabulary differ)",
                 ErrorKind::invalid_request);
   }
-  if (memory_ == SnapshotMemory::device && ops_ != &ops) {
-    throw Error("state snapshot: its memory belongs to another backend", ErrorKind::invalid_request);
-  }
-  auto part = [&](void* dst, size_t offset, size_t floats) {
-    if (floats == 0) return;
-    if (memory_ == SnapshotMemory::device) ops.copy(dst, device_part(offset), floats * sizeof(float));
-    else ops.upload(dst, host_part(offset), floats * sizeof(float));
-  };
-  for (int64_t i = 0; i < l.full_layers; ++i) {
-    part(s.k_[static_cast<size_t>(i)].get(), l.k_offset(i), l.kv_floats);
-    part(s.v_[static_cast<size_t>(i)].get(), l.v_offset(i), l.kv_floats);
-  }
-  for (int64_t i = 0; i < l.linear_layers; ++i) {
-    part(s.conv_[static_cast<size_t>(i)].get(), l.conv_offset(i), l.conv_floats);
-    part(s.rec_[static_cast<size_t>(i)].get(), l.recurrent_offset(i), l.recurrent_floats);
-  }
-  // The model keeps the logits in both memories (the head writes the backend copy, logits() reads the
-  // host one); a device snapshot brings the host copy back with one small download.
-  part(target.device_logits, l.logits_offset(), l.logits_floats);
-  if (l.logits_floats) {
-    if (memory_ == SnapshotMemory::device) {
-      ops.download(target.logits->data(), device_part(l.logits_offset()), l.logits_floats * sizeof(float));
-    } else {
-      std::copy(host_part(l.logits_offset()), host_part(l.logits_offset()) + l.logits_floats, target.logits->begin());
+  if (paged() && pool_ != &s.pool()) throw Error("state snapshot: its pages belong to another model", ErrorKind::invalid_request);
+  const SnapshotLayout state = l.state_only();
+  if (paged()) {
+    s.kv_.adopt(pages_);  // maps only the pages the slot does not hold already
+    const float* src = state_.floats();
+    for (int64_t i = 0; i < state.linear_layers; ++i) {
+      ops.copy(s.conv_[static_cast<size_t>(i)].get(), src + state.conv_offset(i), state.conv_floats * sizeof(float));
+      ops.copy(s.rec_[static_cast<size_t>(i)].get(), src + state.recurrent_offset(i), state.recurrent_floats * sizeof(float));
     }
+    if (state.logits_floats) ops.download(s.logits.data(), src + state.logits_offset(), state.logits_floats * sizeof(float));
+  } else {
+    s.kv_.clear();
+    s.kv_.prepare_write(0, position_);
+    for (int64_t i = 0; i < l.full_layers; ++i) {
+      ops.upload(s.kv_.k(i).data, host_.data() + l.k_offset(i), l.kv_floats * sizeof(float));
+      ops.upload(s.kv_.v(i).data, host_.data() + l.v_offset(i), l.kv_floats * sizeof(float));
+    }
+    for (int64_t i = 0; i < l.linear_layers; ++i) {
+      ops.upload(s.conv_[static_cast<size_t>(i)].get(), host_.data() + l.conv_offset(i), l.conv_floats * sizeof(float));
+      ops.upload(s.rec_[static_cast<size_t>(i)].get(), host_.data() + l.recurrent_offset(i), l.recurrent_floats * sizeof(float));
+    }
+    std::copy(host_.data() + l.logits_offset(), host_.data() + l.logits_offset() + l.logits_floats, s.logits.begin());
   }
   s.position = position_;
 }
@@ -184,7 +193,7 @@ void Qwen35Snapshot::write(std::ostream& out) const {
   const SnapshotLayout& l = layout_;
   std::unique_ptr<Qwen35Snapshot> host_copy;
   const Qwen35Snapshot* h = this;
-  if (memory_ == SnapshotMemory::device) {
+  if (paged()) {
     host_copy = to_host();
     h = host_copy.get();
   }
@@ -192,15 +201,15 @@ void Qwen35Snapshot::write(std::ostream& out) const {
   put_u64(out, static_cast<uint64_t>(position_));
   put_u64(out, static_cast<uint64_t>(l.full_layers));
   for (int64_t i = 0; i < l.full_layers; ++i) {
-    put_part(out, h->host_part(l.k_offset(i)), l.kv_floats);
-    put_part(out, h->host_part(l.v_offset(i)), l.kv_floats);
+    put_part(out, h->host_.data() + l.k_offset(i), l.kv_floats);
+    put_part(out, h->host_.data() + l.v_offset(i), l.kv_floats);
   }
   put_u64(out, static_cast<uint64_t>(l.linear_layers));
   for (int64_t i = 0; i < l.linear_layers; ++i) {
-    put_part(out, h->host_part(l.conv_offset(i)), l.conv_floats);
-    put_part(out, h->host_part(l.recurrent_offset(i)), l.recurrent_floats);
+    put_part(out, h->host_.data() + l.conv_offset(i), l.conv_floats);
+    put_part(out, h->host_.data() + l.recurrent_offset(i), l.recurrent_floats);
   }
-  put_part(out, h->host_part(l.logits_offset()), l.logits_floats);
+  put_part(out, h->host_.data() + l.logits_offset(), l.logits_floats);
   if (!out) throw Error("state snapshot: write failed", ErrorKind::io);
 }
 

@@ -1,14 +1,15 @@
 #pragma once
-// Per-sequence state of a Qwen3.5/3.6 model, in the backend's memory: the KV cache of each full
-// attention layer (float32, planned for max_context positions) and the conv + recurrent state of
-// each linear attention layer.
+// Per-sequence state of a Qwen3.5/3.6 model, in the backend's memory: the attention KV of each full
+// attention layer (paged, engine/kv_pages.h) and the conv + recurrent state of each linear attention
+// layer. A model holds one SequenceState per slot.
 //
-// A snapshot is an exact copy of the part in use (KV rows [0, position), all linear state) plus the
-// last logits, so restoring it continues bit-identically. It lives either in host memory or, on a
-// device backend (Ops::memory_is_host() false), in the backend's own memory: saving and restoring
-// are then device-to-device copies, with nothing crossing the bus on the way to the first token.
-// Lifetime: a device snapshot holds memory of the Ops it was made with and releases it when it is
-// destroyed, so it must be destroyed before those Ops (before the model that made it).
+// Snapshots come in two forms:
+//  - paged (what save() makes): the KV pages covering [0, position) are shared — retained, not copied
+//    — and the linear layers' state and the logits are copied into one allocation in the backend's
+//    memory. Its cost is the recurrent state (tens of MiB on the 35B-A3B shape), not the context.
+//  - host: every float in host memory, KV rows included (offloading to the host tier, disk files).
+// Both restore bit-identically; flat() gives the same floats for both. Lifetime: a snapshot holds
+// pages of the model's pool and memory of its Ops, so it must be destroyed before the model.
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -18,13 +19,15 @@
 
 #include "engine/config.h"
 #include "engine/device_buffer.h"
+#include "engine/kv_pages.h"
 #include "engine/model.h"
 
 namespace hearth::engine {
 
-// Sizes (in floats) of a snapshot's parts, stored one after another in this order (the order of the
-// serialised form): K then V of each full-attention layer (rows [0, position)), conv then recurrent
-// state of each linear-attention layer, the logits.
+// Sizes (in floats) of a full snapshot's parts, stored one after another in this order (the order of
+// the serialised form): K then V of each full-attention layer (rows [0, position)), conv then recurrent
+// state of each linear-attention layer, the logits. A paged snapshot's own buffer has the layout with
+// kv_floats = 0 (state_only()).
 struct SnapshotLayout {
   int64_t full_layers = 0;
   int64_t linear_layers = 0;
@@ -41,40 +44,49 @@ struct SnapshotLayout {
   size_t recurrent_offset(int64_t layer) const { return conv_offset(layer) + conv_floats; }
   size_t logits_offset() const { return conv_offset(linear_layers); }
   size_t total_floats() const { return logits_offset() + logits_floats; }
+  SnapshotLayout state_only() const {
+    SnapshotLayout l = *this;
+    l.kv_floats = 0;
+    return l;
+  }
   bool operator==(const SnapshotLayout&) const = default;
 };
 
 class SequenceState {
  public:
-  SequenceState(Ops& ops, const ModelConfig& config, int64_t capacity);
+  SequenceState(Ops& ops, const ModelConfig& config, KvPagePool& pool, size_t logits_floats);
 
-  void reset();  // position 0, linear state zeroed
+  void reset();  // position 0, KV pages released, linear state and logits zeroed
   int64_t position = 0;
-  int64_t capacity() const { return capacity_; }
+  std::vector<float> logits;  // the last logits (host copy)
+
+  int64_t capacity() const { return pool_.geometry().capacity; }
   Ops& ops() const { return ops_; }
+  KvPagePool& pool() const { return pool_; }
+  KvSequence& kv() { return kv_; }
+  const KvSequence& kv() const { return kv_; }
+  // Makes the KV rows of the next `n` positions writable (pages mapped, shared ones copied).
+  void prepare_append(int64_t n) { kv_.prepare_write(position, n); }
 
   // By layer index (-1 for layers of the other kind).
-  Tensor k_cache(int64_t layer) const;
-  Tensor v_cache(int64_t layer) const;
-  float* conv_state(int64_t layer) const;       // [(K-1), channels]
-  float* recurrent_state(int64_t layer) const;  // [v_heads, dk, dv]
+  Tensor k_cache(int64_t layer) const { return kv_.k(index_[static_cast<size_t>(layer)]); }
+  Tensor v_cache(int64_t layer) const { return kv_.v(index_[static_cast<size_t>(layer)]); }
+  float* conv_state(int64_t layer) const { return conv_[static_cast<size_t>(index_[static_cast<size_t>(layer)])].floats(); }
+  float* recurrent_state(int64_t layer) const { return rec_[static_cast<size_t>(index_[static_cast<size_t>(layer)])].floats(); }
 
-  size_t kv_row_floats() const { return static_cast<size_t>(kv_width_); }
-  size_t conv_floats() const { return conv_floats_; }
-  size_t recurrent_floats() const { return recurrent_floats_; }
-  int64_t full_layers() const { return static_cast<int64_t>(k_.size()); }
+  int64_t full_layers() const { return pool_.geometry().layers; }
   int64_t linear_layers() const { return static_cast<int64_t>(conv_.size()); }
-  // The layout of a snapshot of this state at `position` with `logits_floats` logits.
-  SnapshotLayout snapshot_layout(int64_t position, size_t logits_floats) const;
+  // The layout of a full snapshot of this state at `position`.
+  SnapshotLayout snapshot_layout(int64_t position) const;
 
  private:
   friend class Qwen35Snapshot;
   Ops& ops_;
-  int64_t capacity_;
-  int64_t kv_width_;
+  KvPagePool& pool_;
+  KvSequence kv_;
   size_t conv_floats_, recurrent_floats_;
-  std::vector<int64_t> slot_;  // layer → index into k_/v_ or conv_/rec_
-  std::vector<DeviceBuffer> k_, v_, conv_, rec_;
+  std::vector<int64_t> index_;  // layer → index among the layers of its kind
+  std::vector<DeviceBuffer> conv_, rec_;
 };
 
 enum class SnapshotMemory { host, device };
@@ -101,60 +113,48 @@ struct UninitializedAllocator : std::allocator<T> {
 };
 using HostFloats = std::vector<float, UninitializedAllocator<float>>;
 
-// What a snapshot is taken of: the model's live sequence.
-struct SnapshotSource {
-  const void* owner = nullptr;  // the model; only it restores the snapshot
-  const SequenceState* state = nullptr;
-  std::span<const float> logits;          // the last logits, host copy
-  const float* device_logits = nullptr;   // the same logits in the backend's memory
-  SnapshotMemory memory = SnapshotMemory::host;
-};
-
-// Where a snapshot is restored to. Both copies of the logits are written.
-struct SnapshotTarget {
-  SequenceState* state = nullptr;
-  std::vector<float>* logits = nullptr;   // must already have the snapshot's logits size
-  float* device_logits = nullptr;
-};
-
 class Qwen35Snapshot final : public StateSnapshot {
  public:
-  // Copies the source into host memory (downloads) or into new backend memory (device copies only;
-  // host memory after all when the backend cannot allocate the snapshot).
-  static std::unique_ptr<Qwen35Snapshot> save(const SnapshotSource& source);
+  ~Qwen35Snapshot() override;
+  // A paged snapshot of `state` (see above), owned by `owner`. When the backend has no memory left for
+  // the state copy, a host snapshot instead: slower, but the request goes on.
+  static std::unique_ptr<Qwen35Snapshot> save(const SequenceState& state, const void* owner);
   // Reads what write() wrote; the result is a host snapshot owned by `owner`. Sizes are checked
   // against the model only when it is restored.
   static std::unique_ptr<Qwen35Snapshot> read(std::istream& in, const void* owner);
 
   int64_t position() const override { return position_; }
-  size_t device_bytes() const override { return memory_ == SnapshotMemory::device ? bytes() : 0; }
-  size_t host_bytes() const override { return memory_ == SnapshotMemory::host ? bytes() : 0; }
-  SnapshotMemory memory() const { return memory_; }
+  size_t device_bytes() const override { return memory() == SnapshotMemory::device ? own_bytes() : 0; }
+  size_t host_bytes() const override { return memory() == SnapshotMemory::host ? own_bytes() : 0; }
+  // Where the snapshot's own floats are (a paged snapshot's KV pages are in the pool, wherever it is).
+  SnapshotMemory memory() const;
+  bool paged() const { return pool_ != nullptr; }
+  const std::vector<PageId>& pages() const { return pages_; }
   const SnapshotLayout& layout() const { return layout_; }
   const void* owner() const { return owner_; }
 
-  // A host-memory copy (one download of a device snapshot).
+  // A host snapshot with every float (one download of a paged snapshot's pages and state).
   std::unique_ptr<Qwen35Snapshot> to_host() const;
-  // Writes the snapshot back into the target; throws hearth::Error, leaving the target untouched, when
-  // the snapshot's sizes do not match it.
-  void restore_into(const SnapshotTarget& target) const;
-  // Every float of the snapshot in layout order (downloaded when on the device): for comparing states.
+  // Writes the snapshot into `state`; throws hearth::Error, leaving the state untouched, when the
+  // snapshot's sizes do not match it.
+  void restore_into(SequenceState& state) const;
+  // Every float of the snapshot in the full layout's order: for comparing states.
   std::vector<float> flat() const;
   void write(std::ostream& out) const;
 
  private:
   Qwen35Snapshot() = default;
-  size_t bytes() const { return layout_.total_floats() * sizeof(float); }
-  const float* host_part(size_t offset) const { return host_.data() + offset; }
-  const float* device_part(size_t offset) const { return device_.floats() + offset; }
+  size_t own_bytes() const;
 
   const void* owner_ = nullptr;
   int64_t position_ = 0;
-  SnapshotLayout layout_;
-  SnapshotMemory memory_ = SnapshotMemory::host;
-  HostFloats host_;                // host snapshots: layout_.total_floats() floats
-  DeviceBuffer device_;            // device snapshots: the same, in the backend's memory
-  Ops* ops_ = nullptr;             // device snapshots: the backend device_ belongs to
+  SnapshotLayout layout_;          // the full layout (KV rows included)
+  // Paged: the pages (one reference each) and the state copy in the backend's memory.
+  KvPagePool* pool_ = nullptr;
+  std::vector<PageId> pages_;
+  DeviceBuffer state_;             // layout_.state_only()
+  // Host: every float, layout_.
+  HostFloats host_;
 };
 
 }  // namespace hearth::engine

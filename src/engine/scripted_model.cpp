@@ -1,5 +1,6 @@
 #include "engine/scripted_model.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "util/error.h"
@@ -27,72 +28,99 @@ ScriptedModel::ScriptedModel(ScriptedModelOptions options) : options_(std::move(
   if (options_.end_token < 0 || options_.end_token >= options_.vocab_size) {
     throw Error("scripted model: end_token outside the vocabulary", ErrorKind::invalid_request);
   }
+  if (options_.slots < 1) throw Error("scripted model: at least one slot is required", ErrorKind::invalid_request);
   info_.architecture = "scripted";
   info_.vocab_size = options_.vocab_size;
   info_.max_context = options_.max_context;
+  info_.slots = options_.slots;
   info_.description = "scripted model (replies from a script, for tests and demos)";
+  slots_.resize(size_t(options_.slots));
 }
 
-void ScriptedModel::reset() {
-  sequence_.clear();
-  script_valid_ = false;
-  checked_up_to_ = 0;
-}
-
-void ScriptedModel::prefill(std::span<const Token> tokens) {
-  if (tokens.empty()) throw Error("scripted model: prefill needs at least one token", ErrorKind::internal);
-  if (options_.max_context > 0 && int64_t(sequence_.size() + tokens.size()) > options_.max_context) {
-    throw Error("scripted model: sequence would exceed max_context " + std::to_string(options_.max_context),
-                ErrorKind::invalid_request);
+const ScriptedModel::Slot& ScriptedModel::at(SlotId slot) const {
+  if (slot < 0 || slot >= info_.slots) {
+    throw Error("scripted model: slot " + std::to_string(slot) + " does not exist (" + std::to_string(info_.slots) + " slots)",
+                ErrorKind::internal);
   }
-  for (Token t : tokens) {
-    if (t < 0 || t >= options_.vocab_size) throw Error("scripted model: token id out of range", ErrorKind::internal);
+  return slots_[size_t(slot)];
+}
+
+void ScriptedModel::reset_slot(SlotId slot) {
+  Slot& s = at(slot);
+  s.sequence.clear();
+  s.script_valid = false;
+  s.checked_up_to = 0;
+}
+
+void ScriptedModel::forward(std::span<const SlotTokens> batch) {
+  for (const SlotTokens& e : batch) {  // validate everything before touching any slot
+    const Slot& s = at(e.slot);
+    if (e.tokens.empty()) throw Error("scripted model: forward needs at least one token per entry", ErrorKind::internal);
+    if (options_.max_context > 0 && int64_t(s.sequence.size() + e.tokens.size()) > options_.max_context) {
+      throw Error("scripted model: sequence would exceed max_context " + std::to_string(options_.max_context),
+                  ErrorKind::invalid_request);
+    }
+    for (Token t : e.tokens) {
+      if (t < 0 || t >= options_.vocab_size) throw Error("scripted model: token id out of range", ErrorKind::internal);
+    }
+    for (const SlotTokens& other : batch) {
+      if (&other != &e && other.slot == e.slot) throw Error("scripted model: a slot appears twice in one forward", ErrorKind::internal);
+    }
   }
   // A decode step (one token following the script) sleeps like a real model would take time.
-  const bool follows_script = script_valid_ && tokens.size() == 1 && int64_t(sequence_.size()) >= script_start_;
-  sequence_.insert(sequence_.end(), tokens.begin(), tokens.end());
-  if (follows_script && script_.token_delay.count() > 0) std::this_thread::sleep_for(script_.token_delay);
+  std::chrono::milliseconds delay{0};
+  for (const SlotTokens& e : batch) {
+    Slot& s = at(e.slot);
+    const bool follows_script = s.script_valid && e.tokens.size() == 1 && int64_t(s.sequence.size()) >= s.script_start;
+    if (follows_script) delay = std::max(delay, s.script.token_delay);
+    s.sequence.insert(s.sequence.end(), e.tokens.begin(), e.tokens.end());
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
 }
 
 // The reply stays valid while every token appended since it started is the scripted one; otherwise
 // (a new prompt, a sampled token off the script) the responder chooses again from the whole sequence.
-void ScriptedModel::update_script() const {
-  if (script_valid_) {
-    for (int64_t i = std::max(checked_up_to_, script_start_); i < int64_t(sequence_.size()); ++i) {
-      const int64_t offset = i - script_start_;
-      if (offset >= int64_t(script_.tokens.size()) || sequence_[size_t(i)] != script_.tokens[size_t(offset)]) {
-        script_valid_ = false;
+void ScriptedModel::update_script(Slot& s) const {
+  if (s.script_valid) {
+    for (int64_t i = std::max(s.checked_up_to, s.script_start); i < int64_t(s.sequence.size()); ++i) {
+      const int64_t offset = i - s.script_start;
+      if (offset >= int64_t(s.script.tokens.size()) || s.sequence[size_t(i)] != s.script.tokens[size_t(offset)]) {
+        s.script_valid = false;
         break;
       }
     }
   }
-  if (!script_valid_) {
+  if (!s.script_valid) {
     ++responder_calls_;
-    script_ = options_.responder(sequence_);
-    script_start_ = int64_t(sequence_.size());
-    script_valid_ = true;
+    s.script = options_.responder(s.sequence);
+    s.script_start = int64_t(s.sequence.size());
+    s.script_valid = true;
   }
-  checked_up_to_ = int64_t(sequence_.size());
+  s.checked_up_to = int64_t(s.sequence.size());
 }
 
-std::span<const float> ScriptedModel::logits() const {
-  if (sequence_.empty()) throw Error("scripted model: logits() before any prefill", ErrorKind::internal);
-  update_script();
-  const int64_t offset = int64_t(sequence_.size()) - script_start_;
-  const Token next = offset < int64_t(script_.tokens.size()) ? script_.tokens[size_t(offset)] : options_.end_token;
-  logits_.assign(size_t(options_.vocab_size), 0.0f);
-  if (next >= 0 && next < options_.vocab_size) logits_[size_t(next)] = 30.0f;  // all but certain at T=1
-  return logits_;
+std::span<const float> ScriptedModel::slot_logits(SlotId slot) const {
+  Slot& s = slots_[size_t(&at(slot) - slots_.data())];
+  if (s.sequence.empty()) throw Error("scripted model: logits before any prefill", ErrorKind::internal);
+  update_script(s);
+  const int64_t offset = int64_t(s.sequence.size()) - s.script_start;
+  const Token next = offset < int64_t(s.script.tokens.size()) ? s.script.tokens[size_t(offset)] : options_.end_token;
+  s.logits.assign(size_t(options_.vocab_size), 0.0f);
+  if (next >= 0 && next < options_.vocab_size) s.logits[size_t(next)] = 30.0f;  // all but certain at T=1
+  return s.logits;
 }
 
-std::unique_ptr<StateSnapshot> ScriptedModel::save_state() const { return std::make_unique<ScriptedSnapshot>(sequence_); }
+std::unique_ptr<StateSnapshot> ScriptedModel::save_slot(SlotId slot) const {
+  return std::make_unique<ScriptedSnapshot>(at(slot).sequence);
+}
 
-void ScriptedModel::restore_state(const StateSnapshot& snapshot) {
-  const auto* s = dynamic_cast<const ScriptedSnapshot*>(&snapshot);
-  if (!s) throw Error("scripted model: snapshot made by another model", ErrorKind::internal);
-  sequence_ = s->sequence();
-  script_valid_ = false;
-  checked_up_to_ = 0;
+void ScriptedModel::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
+  const auto* snap = dynamic_cast<const ScriptedSnapshot*>(&snapshot);
+  if (!snap) throw Error("scripted model: snapshot made by another model", ErrorKind::internal);
+  Slot& s = at(slot);
+  s.sequence = snap->sequence();
+  s.script_valid = false;
+  s.checked_up_to = 0;
 }
 
 }  // namespace hearth::engine

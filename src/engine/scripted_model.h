@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "engine/model.h"
@@ -23,6 +24,7 @@ using ScriptResponder = std::function<ScriptedReply(std::span<const Token> seque
 struct ScriptedModelOptions {
   int64_t vocab_size = 0;
   int64_t max_context = 32768;
+  int32_t slots = 1;            // sequences held at once (each follows its own script)
   Token end_token = 0;          // favoured once the reply is exhausted (e.g. <|im_end|>)
   ScriptResponder responder;
 };
@@ -32,27 +34,34 @@ class ScriptedModel : public Model {
   explicit ScriptedModel(ScriptedModelOptions options);
 
   const ModelInfo& info() const override { return info_; }
-  void reset() override;
-  void prefill(std::span<const Token> tokens) override;
-  std::span<const float> logits() const override;
-  int64_t position() const override { return int64_t(sequence_.size()); }
-  std::unique_ptr<StateSnapshot> save_state() const override;
-  void restore_state(const StateSnapshot& snapshot) override;
+  void reset_slot(SlotId slot) override;
+  // A call whose entries include a decode step on the script sleeps the script's token_delay once, the
+  // way one batched step of a real model takes one step's time whatever the batch.
+  void forward(std::span<const SlotTokens> batch) override;
+  std::span<const float> slot_logits(SlotId slot) const override;
+  int64_t slot_position(SlotId slot) const override { return int64_t(at(slot).sequence.size()); }
+  std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override;
+  void restore_slot(SlotId slot, const StateSnapshot& snapshot) override;
 
   int64_t responder_calls() const { return responder_calls_; }
 
  private:
-  void update_script() const;
+  struct Slot {
+    std::vector<Token> sequence;
+    // The reply in progress starts at script_start; script_valid until the sequence leaves it.
+    ScriptedReply script;
+    int64_t script_start = 0;
+    bool script_valid = false;
+    int64_t checked_up_to = 0;  // sequence prefix already compared against the script
+    std::vector<float> logits;
+  };
+  const Slot& at(SlotId slot) const;
+  Slot& at(SlotId slot) { return const_cast<Slot&>(std::as_const(*this).at(slot)); }
+  void update_script(Slot& s) const;
 
   ScriptedModelOptions options_;
   ModelInfo info_;
-  std::vector<Token> sequence_;
-  // The reply in progress starts at script_start_; script_valid_ until the sequence leaves it.
-  mutable ScriptedReply script_;
-  mutable int64_t script_start_ = 0;
-  mutable bool script_valid_ = false;
-  mutable int64_t checked_up_to_ = 0;       // sequence prefix already compared against the script
-  mutable std::vector<float> logits_;
+  mutable std::vector<Slot> slots_;
   mutable int64_t responder_calls_ = 0;
 };
 

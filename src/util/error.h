@@ -13,6 +13,7 @@ enum class ErrorKind {
   prompt_too_long,   // prompt over the context limit (400, Claude Code's compaction text)
   unsupported,       // a model/format hearth does not handle
   io,                // files, sockets
+  out_of_memory,     // the engine's memory for sequences (KV pages) is exhausted for now (529)
   internal,          // a bug
 };
 

@@ -48,12 +48,17 @@ class FakeModel : public engine::Model {
     reset();
   }
   const engine::ModelInfo& info() const override { return info_; }
-  void reset() override {
+  // One slot: the prompt cache's tests need one sequence.
+  void reset_slot(engine::SlotId slot) override {
+    check_slot(slot);
     tokens_.clear();
     hash_ = 0x9e3779b97f4a7c15ULL ^ options_.salt;
     fill_logits();
   }
-  void prefill(std::span<const engine::Token> tokens) override {
+  void forward(std::span<const engine::SlotTokens> batch) override {
+    if (batch.size() != 1) throw Error("fake: one entry per forward", ErrorKind::internal);
+    check_slot(batch[0].slot);
+    const std::span<const engine::Token> tokens = batch[0].tokens;
     if (tokens.empty()) throw Error("fake: empty prefill", ErrorKind::internal);
     for (engine::Token t : tokens) {
       tokens_.push_back(t);
@@ -64,10 +69,17 @@ class FakeModel : public engine::Model {
     prefill_ends.push_back(position());
     fill_logits();
   }
-  std::span<const float> logits() const override { return logits_; }
-  int64_t position() const override { return static_cast<int64_t>(tokens_.size()); }
+  std::span<const float> slot_logits(engine::SlotId slot) const override {
+    check_slot(slot);
+    return logits_;
+  }
+  int64_t slot_position(engine::SlotId slot) const override {
+    check_slot(slot);
+    return static_cast<int64_t>(tokens_.size());
+  }
 
-  std::unique_ptr<engine::StateSnapshot> save_state() const override {
+  std::unique_ptr<engine::StateSnapshot> save_slot(engine::SlotId slot) const override {
+    check_slot(slot);
     auto s = std::make_unique<FakeSnapshot>();
     s->tokens = tokens_;
     s->hash = hash_;
@@ -76,7 +88,8 @@ class FakeModel : public engine::Model {
     ++saves;
     return s;
   }
-  void restore_state(const engine::StateSnapshot& snapshot) override {
+  void restore_slot(engine::SlotId slot, const engine::StateSnapshot& snapshot) override {
+    check_slot(slot);
     const auto& s = dynamic_cast<const FakeSnapshot&>(snapshot);
     tokens_ = s.tokens;
     hash_ = s.hash;
@@ -125,6 +138,9 @@ class FakeModel : public engine::Model {
   int64_t restores = 0;
 
  private:
+  static void check_slot(engine::SlotId slot) {
+    if (slot != 0) throw Error("fake: only slot 0 exists", ErrorKind::internal);
+  }
   static uint64_t mix(uint64_t x) {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;

@@ -1,5 +1,7 @@
 #include "engine/cpu/cpu_ops.h"
 
+#include "engine/cpu/cpu_page_memory.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -51,6 +53,8 @@ void* CpuOps::alloc(size_t bytes) {
   std::memcpy(base, header, sizeof(header));
   return base + kHeader;
 }
+
+std::unique_ptr<PageMemory> CpuOps::make_page_memory() { return std::make_unique<CpuPageMemory>(); }
 
 void CpuOps::release(void* ptr) {
   if (!ptr) return;

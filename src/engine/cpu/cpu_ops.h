@@ -30,6 +30,7 @@ class CpuOps : public Ops {
   void copy(void* dst, const void* src, size_t bytes) override;
   void zero(void* dst, size_t bytes) override;
   WeightMatrix place_weight(const WeightMatrix& host) override { return host; }
+  std::unique_ptr<PageMemory> make_page_memory() override;
 
   void embed(const EmbedArgs& a) override;
   void matmul(const MatmulArgs& a) override { cpu::matmul(pool_, a); }

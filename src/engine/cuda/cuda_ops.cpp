@@ -1,4 +1,5 @@
 #include "engine/cuda/cuda_ops.h"
+#include "engine/cuda/cuda_page_memory.h"
 
 
 #include <algorithm>
@@ -134,7 +135,11 @@ CudaOps::~CudaOps() {
 
 void CudaOps::track(size_t& counter, int64_t delta) {
   counter = static_cast<size_t>(static_cast<int64_t>(counter) + delta);
-  stats_.peak_total = std::max(stats_.peak_total, stats_.weights + stats_.allocations + stats_.workspace);
+  stats_.peak_total = std::max(stats_.peak_total, stats_.weights + stats_.allocations + stats_.workspace + stats_.kv_pages);
+}
+
+std::unique_ptr<PageMemory> CudaOps::make_page_memory() {
+  return std::make_unique<CudaPageMemory>(options_.device, [this](int64_t delta) { track(stats_.kv_pages, delta); });
 }
 
 namespace {

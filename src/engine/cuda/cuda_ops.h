@@ -44,7 +44,8 @@ struct MemoryStats {
   size_t weights = 0;       // weight arena in use
   size_t allocations = 0;   // alloc() in use (activations, state, KV cache)
   size_t workspace = 0;     // scratch of the MoE and attention kernels (all sizes ever reserved)
-  size_t peak_total = 0;    // largest weights + allocations + workspace seen
+  size_t kv_pages = 0;      // the KV page pool (engine/kv_pages.h)
+  size_t peak_total = 0;    // largest weights + allocations + workspace + KV pages seen
 };
 
 // One row of the per-op timing profile (eager runs only: recorded graphs are not profiled).
@@ -73,6 +74,7 @@ class CudaOps final : public Ops {
   void synchronize() override;
   bool memory_is_host() const override { return false; }
   WeightMatrix place_weight(const WeightMatrix& host) override;
+  std::unique_ptr<PageMemory> make_page_memory() override;
 
   void embed(const EmbedArgs& a) override;
   void matmul(const MatmulArgs& a) override;
