@@ -111,10 +111,14 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   g.row_floats = static_cast<int64_t>(kv_width);
   // Host pages of at least 256 KiB keep the mapping count low; a device's granularity (2 MiB) is its own floor.
   const size_t min_chunk = o.memory_is_host() ? (size_t{256} << 10) : memory->granularity();
-  g.page_tokens = options_.kv_page_tokens > 0 ? options_.kv_page_tokens
-                                              : choose_page_tokens(g.row_bytes(), memory->granularity(), min_chunk);
+  // A requested page size is rounded up to the next size the memory's granularity allows.
+  const size_t wanted = options_.kv_page_tokens > 0 ? static_cast<size_t>(options_.kv_page_tokens) * g.row_bytes() : min_chunk;
+  g.page_tokens = choose_page_tokens(g.row_bytes(), memory->granularity(), wanted);
   g.capacity = (options_.max_context + g.page_tokens - 1) / g.page_tokens * g.page_tokens;
-  const int64_t pool_tokens = options_.kv_pool_tokens > 0 ? options_.kv_pool_tokens : (options_.slots + 1) * g.capacity;
+  // By default every slot can fill its context and one more context's worth is left to the checkpoints of
+  // branches; host memory is sparse (untouched pages cost nothing), so a host backend gets four times that.
+  const int64_t default_tokens = (options_.slots + 1) * g.capacity * (o.memory_is_host() ? 4 : 1);
+  const int64_t pool_tokens = options_.kv_pool_tokens > 0 ? options_.kv_pool_tokens : default_tokens;
   pool_ = std::make_unique<KvPagePool>(o, std::move(memory), g, g.layers > 0 ? g.pages_for(pool_tokens) : 0);
   for (int32_t i = 0; i < options_.slots; ++i) slots_.push_back(std::make_unique<SequenceState>(o, c, *pool_, vocab));
 }
@@ -592,7 +596,8 @@ void Qwen35Model::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
 
 std::unique_ptr<StateSnapshot> Qwen35Model::offload_state(const StateSnapshot& snapshot) const {
   const Qwen35Snapshot& s = own_snapshot(snapshot, "offload_state");
-  if (!s.paged()) return nullptr;  // a host copy already (model.h: nothing to offload)
+  // A host copy already, or a host backend whose pages are host memory: nothing to offload (model.h).
+  if (!s.paged() || s.memory() == SnapshotMemory::host) return nullptr;
   return s.to_host();
 }
 

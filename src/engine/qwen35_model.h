@@ -26,7 +26,7 @@ struct Qwen35Options {
   int64_t max_context = 32768;  // positions one sequence can hold
   int64_t max_chunk = 256;      // tokens per forward pass, all slots together; more are split
   int32_t slots = 1;            // sequences held at once
-  int64_t kv_page_tokens = 0;   // positions per KV page; 0: the smallest that suits the backend's memory
+  int64_t kv_page_tokens = 0;   // positions per KV page (rounded up to what the backend's memory allows); 0: auto
   int64_t kv_pool_tokens = 0;   // positions the KV page pool holds in all; 0: (slots + 1) full contexts
 };
 
@@ -47,7 +47,7 @@ class Qwen35Model final : public Model {
   std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override;
   void restore_slot(SlotId slot, const StateSnapshot& snapshot) override;
   // A host copy holding every float (the KV rows out of the pages), or nullptr for a snapshot that is
-  // a host copy already. Every snapshot must be destroyed before this model.
+  // a host copy already or lives in host memory anyway (the CPU backend). Every snapshot must be destroyed before this model.
   std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const override;
   void serialize_state(const StateSnapshot& snapshot, std::ostream& out) const override;
   std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const override;

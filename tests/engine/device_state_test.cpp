@@ -1,7 +1,7 @@
 // State snapshots on a device backend (qwen35_state.h), checked on the CPU through FakeDeviceOps: a
-// snapshot is made and restored with device-to-device copies only, holds exactly the floats of a host
-// snapshot of the same sequence, is offloaded to an identical host copy, and every form of it (device,
-// offloaded, serialised) restores to bit-identical logits and continuation.
+// snapshot shares the sequence's KV pages and copies only the recurrent state (device-to-device), holds
+// exactly the floats of a host snapshot of the same sequence, is offloaded to an identical host copy,
+// and every form of it (paged, offloaded, serialised) restores to bit-identical logits and continuation.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -23,8 +23,15 @@ using testing::tiny_model_on_fake_device;
 
 const char* const kHybrid = "moe-hf-bf16-sharded";  // linear and full attention layers
 
-// One copy per K, V, conv and recurrent part, plus the logits.
-int64_t parts(const ModelConfig& c) { return 2 * static_cast<int64_t>(c.layer_types.size()) + 1; }
+// One copy per K, V, conv and recurrent part (a host snapshot's restore).
+int64_t parts(const ModelConfig& c) { return 2 * static_cast<int64_t>(c.layer_types.size()); }
+int64_t full_layers(const ModelConfig& c) {
+  int64_t full = 0;
+  for (LayerKind kind : c.layer_types) full += kind == LayerKind::full_attention;
+  return full;
+}
+// The copies of a paged snapshot: conv and recurrent state of each linear-attention layer.
+int64_t state_parts(const ModelConfig& c) { return 2 * (static_cast<int64_t>(c.layer_types.size()) - full_layers(c)); }
 
 const Qwen35Snapshot& as_qwen(const StateSnapshot& s) { return dynamic_cast<const Qwen35Snapshot&>(s); }
 
@@ -42,19 +49,25 @@ class DeviceSnapshot : public ::testing::Test {
   FakeDeviceModel dev_;
 };
 
-TEST_F(DeviceSnapshot, IsMadeWithDeviceCopiesIntoOneAllocationWithoutAnyTransfer) {
+TEST_F(DeviceSnapshot, SharesTheKvPagesAndCopiesOnlyTheRecurrentStateIntoOneAllocation) {
   model().prefill(prompt().first(60));
   traffic() = {};
   auto snap = model().save_state();
+  const ModelConfig& c = model().config();
   EXPECT_EQ(traffic().downloads, 0);
-  EXPECT_EQ(traffic().uploads, 0);
+  EXPECT_EQ(traffic().uploads, 1);  // the logits, from their host copy
   EXPECT_EQ(traffic().allocs, 1);
-  EXPECT_EQ(traffic().copies, parts(model().config()));
-  EXPECT_EQ(traffic().copy_bytes, testing::expected_snapshot_bytes(model().config(), 60));
+  EXPECT_EQ(traffic().copies, state_parts(c));
+  const size_t logits_bytes = sizeof(float) * static_cast<size_t>(c.vocab_size);
+  EXPECT_EQ(traffic().copy_bytes + logits_bytes, testing::expected_snapshot_bytes(c, 0));
   EXPECT_EQ(snap->position(), 60);
-  EXPECT_EQ(snap->device_bytes(), testing::expected_snapshot_bytes(model().config(), 60));
+  EXPECT_EQ(snap->device_bytes(), testing::expected_snapshot_bytes(c, 0));  // no KV rows of its own
   EXPECT_EQ(snap->host_bytes(), 0u);
   EXPECT_EQ(as_qwen(*snap).memory(), SnapshotMemory::device);
+  EXPECT_TRUE(model().holds_pages(*snap));
+  EXPECT_EQ(as_qwen(*snap).pages(), std::vector<PageId>(model().slot_state(0).kv().pages().begin(),
+                                                       model().slot_state(0).kv().pages().begin() +
+                                                           model().kv_pool().geometry().pages_for(60)));
 }
 
 TEST_F(DeviceSnapshot, HoldsExactlyTheFloatsOfAHostSnapshotOfTheSameSequence) {
@@ -68,17 +81,15 @@ TEST_F(DeviceSnapshot, HoldsExactlyTheFloatsOfAHostSnapshotOfTheSameSequence) {
   EXPECT_EQ(as_qwen(*on_device).flat(), as_qwen(*on_host).flat());
 }
 
-TEST_F(DeviceSnapshot, KvPartGrowsWithThePositionNotWithTheContextCapacity) {
+TEST_F(DeviceSnapshot, CostsTheRecurrentStateWhateverThePositionWhileItsFloatsCoverThePosition) {
   model().prefill(prompt().first(10));
   auto at10 = model().save_state();
   model().prefill(prompt().subspan(10, 30));
   auto at40 = model().save_state();
   const ModelConfig& c = model().config();
-  int64_t full = 0;
-  for (LayerKind kind : c.layer_types) full += kind == LayerKind::full_attention;
-  const size_t kv_row_bytes = sizeof(float) * static_cast<size_t>(c.num_kv_heads * c.head_dim);
-  EXPECT_EQ(at40->device_bytes() - at10->device_bytes(), 2 * static_cast<size_t>(full) * 30 * kv_row_bytes);
-  EXPECT_LT(at40->device_bytes(), 2 * static_cast<size_t>(full) * 256 * kv_row_bytes);  // capacity 256
+  const size_t kv_row_floats = static_cast<size_t>(c.num_kv_heads * c.head_dim);
+  EXPECT_EQ(at40->device_bytes(), at10->device_bytes());
+  EXPECT_EQ(as_qwen(*at40).flat().size() - as_qwen(*at10).flat().size(), 2 * static_cast<size_t>(full_layers(c)) * 30 * kv_row_floats);
 }
 
 TEST_F(DeviceSnapshot, RestoreIsDeviceCopiesPlusTheLogitsAndContinuesBitIdentically) {
@@ -92,7 +103,7 @@ TEST_F(DeviceSnapshot, RestoreIsDeviceCopiesPlusTheLogitsAndContinuesBitIdentica
   traffic() = {};
   model().restore_state(*snap);
   EXPECT_EQ(traffic().uploads, 0);
-  EXPECT_EQ(traffic().copies, parts(model().config()));
+  EXPECT_EQ(traffic().copies, state_parts(model().config()));  // the KV pages are mapped, not copied
   EXPECT_EQ(traffic().downloads, 1);  // the host copy of the logits, which logits() returns
   EXPECT_EQ(traffic().download_bytes, sizeof(float) * static_cast<size_t>(model().config().vocab_size));
   EXPECT_EQ(model().position(), 100);
@@ -139,11 +150,13 @@ TEST_F(DeviceSnapshot, OffloadMakesAHostCopyWithIdenticalContentsInOneDownload) 
   traffic() = {};
   auto host = model().offload_state(*snap);
   ASSERT_NE(host, nullptr);
-  EXPECT_EQ(traffic().downloads, 1);
-  EXPECT_EQ(traffic().download_bytes, snap->device_bytes());
+  const ModelConfig& c = model().config();
+  EXPECT_EQ(traffic().downloads, 2 * full_layers(c) + 1);  // K and V rows out of the pages, then the state
+  EXPECT_EQ(traffic().download_bytes, testing::expected_snapshot_bytes(c, 70));
   EXPECT_EQ(host->position(), 70);
   EXPECT_EQ(host->device_bytes(), 0u);
-  EXPECT_EQ(host->host_bytes(), snap->device_bytes());
+  EXPECT_EQ(host->host_bytes(), testing::expected_snapshot_bytes(c, 70));
+  EXPECT_FALSE(model().holds_pages(*host));
   EXPECT_EQ(as_qwen(*host).memory(), SnapshotMemory::host);
   EXPECT_EQ(as_qwen(*host).flat(), as_qwen(*snap).flat());
   // Already on the host: nothing to offload (model.h's contract).
@@ -182,7 +195,7 @@ TEST_F(DeviceSnapshot, SerialisedFormIsTheSameForDeviceAndOffloadedAndReadsBackA
   model().reset();
   auto back = model().deserialize_state(from_device);
   EXPECT_EQ(back->device_bytes(), 0u);
-  EXPECT_EQ(back->host_bytes(), snap->device_bytes());
+  EXPECT_EQ(back->host_bytes(), testing::expected_snapshot_bytes(model().config(), 64));
   model().restore_state(*back);
   EXPECT_EQ(decode_each(model(), prompt().subspan(64, 12)), continuation);
 }
@@ -203,7 +216,8 @@ TEST(HostBackendSnapshot, StaysInHostMemoryAndIsNeverOffloaded) {
   model->prefill(std::span(&t, 1));
   auto snap = model->save_state();
   EXPECT_EQ(snap->device_bytes(), 0u);
-  EXPECT_EQ(snap->host_bytes(), testing::expected_snapshot_bytes(model->config(), 1));
+  EXPECT_EQ(snap->host_bytes(), testing::expected_snapshot_bytes(model->config(), 0));  // pages are shared
+  EXPECT_TRUE(model->holds_pages(*snap));
   EXPECT_EQ(model->offload_state(*snap), nullptr);
 }
 

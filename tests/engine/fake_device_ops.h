@@ -74,7 +74,8 @@ class FakeDeviceOps final : public cpu::CpuOps {
   size_t live_bytes_ = 0;
 };
 
-// A tiny model (testdata/tiny/<name>) on the given backend.
+// A tiny model (testdata/tiny/<name>) on the given backend. KV pages of 32 positions on every backend,
+// so that sequences span several pages and backends page alike.
 inline std::unique_ptr<Qwen35Model> tiny_model_on(const std::string& name, std::unique_ptr<Ops> ops,
                                                   int64_t max_context = 256) {
   const auto dir = tiny_model_dir(name);
@@ -82,6 +83,7 @@ inline std::unique_ptr<Qwen35Model> tiny_model_on(const std::string& name, std::
   ModelWeights weights = load_safetensors_weights(dir, config);
   Qwen35Options options;
   options.max_context = max_context;
+  options.kv_page_tokens = 32;
   return std::make_unique<Qwen35Model>(std::move(config), std::move(weights), std::move(ops), options);
 }
 
