@@ -38,6 +38,8 @@ constexpr const char* kUsage =
     "  --decode-steps N           timed decode steps per context (default 64)\n"
     "  --profile 0,8192           also time each op of eager decode steps (GPU) at these contexts\n"
     "  --profile-prefill N        also time each op of one prefill of N tokens (GPU)\n"
+    "  --batch N,...              also decode N sequences together (one slot each), aggregate tokens/s\n"
+    "  --batch-context N          tokens each of those sequences holds first (default 1024)\n"
     "  --json FILE                write the results as JSON\n"
     "  --seed N                   dummy weights and prompt tokens (default 1)\n"
     "  --threads N                CPU threads (cpu device)\n"
@@ -52,6 +54,8 @@ struct Options {
   int64_t decode_steps = 64;
   std::vector<int64_t> profile_contexts;
   int64_t profile_prefill = 0;
+  std::vector<int64_t> batches;   // sequences decoded together (--batch); empty: none
+  int64_t batch_context = 1024;
   std::string json_path;
   uint64_t seed = 1;
   int threads = 0;
@@ -134,6 +138,45 @@ double decode(Model& m, int64_t steps) {
   return seconds_since(t0);
 }
 
+// Continuous batching's decode side: N sequences, each prefilled with batch_context tokens, decoded
+// together one token each per forward(); aggregate and per-sequence tokens/s.
+nlohmann::json batched_decode(Model& m, const Options& opt, int64_t vocab, std::mt19937_64& rng) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::printf("\nbatched decode at context %lld:\n%-9s %14s %16s %10s\n", static_cast<long long>(opt.batch_context), "sequences",
+              "aggregate t/s", "per sequence t/s", "ms/step");
+  for (int64_t n : opt.batches) {
+    std::vector<Token> next(static_cast<size_t>(n));
+    for (SlotId s = 0; s < n; ++s) {
+      m.reset_slot(s);
+      const auto prompt = random_tokens(std::max<int64_t>(1, opt.batch_context), vocab, rng);
+      const SlotTokens entry{s, prompt};
+      m.forward(std::span(&entry, 1));
+    }
+    auto step = [&](int64_t count) {
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<SlotTokens> batch(static_cast<size_t>(n));
+      for (int64_t i = 0; i < count; ++i) {
+        for (SlotId s = 0; s < n; ++s) {
+          const auto l = m.slot_logits(s);
+          next[static_cast<size_t>(s)] = static_cast<Token>(std::max_element(l.begin(), l.end()) - l.begin());
+          batch[static_cast<size_t>(s)] = {s, std::span(&next[static_cast<size_t>(s)], 1)};
+        }
+        m.forward(batch);
+      }
+      return seconds_since(t0);
+    };
+    step(3);  // warm-up: the eager step and the recording of this set of slots
+    const double s = step(opt.decode_steps);
+    const double per_step = s / static_cast<double>(opt.decode_steps);
+    std::printf("%-9lld %14.1f %16.1f %10.3f\n", static_cast<long long>(n), static_cast<double>(n) / per_step, 1.0 / per_step,
+                per_step * 1e3);
+    std::fflush(stdout);
+    rows.push_back({{"sequences", n}, {"context", opt.batch_context}, {"aggregate_tokens_per_s", static_cast<double>(n) / per_step},
+                    {"per_sequence_tokens_per_s", 1.0 / per_step}, {"ms_per_step", per_step * 1e3}});
+  }
+  return rows;
+}
+
 Options parse(int argc, char** argv, bool& help) {
   Options o;
   hearth::app::ArgCursor args(argc, argv);
@@ -166,6 +209,10 @@ Options parse(int argc, char** argv, bool& help) {
       o.profile_contexts = parse_list(args.value());
     } else if (arg == "--profile-prefill") {
       o.profile_prefill = parse_list(args.value()).at(0);
+    } else if (arg == "--batch") {
+      o.batches = parse_list(args.value());
+    } else if (arg == "--batch-context") {
+      o.batch_context = parse_list(args.value()).at(0);
     } else if (arg == "--json") {
       o.json_path = args.value();
     } else if (arg == "--seed") {
@@ -183,6 +230,9 @@ Options parse(int argc, char** argv, bool& help) {
   if (!o.config.empty() && o.format != LoadFormat::dummy)
     throw Error("--config runs random weights: add --load-format dummy", ErrorKind::invalid_request);
   if (o.decode_steps < 1) throw Error("--decode-steps must be at least 1", ErrorKind::invalid_request);
+  for (int64_t n : o.batches) {
+    if (n < 1 || n > 64) throw Error("--batch sizes must be 1..64", ErrorKind::invalid_request);
+  }
   return o;
 }
 
@@ -205,6 +255,10 @@ int run_bench_engine(int argc, char** argv) {
   lo.max_context = std::max(longest, kWarmupPrompt + kWarmupSteps) + opt.decode_steps + 16;
   lo.threads = opt.threads;
   lo.dummy_seed = opt.seed;
+  for (int64_t n : opt.batches) {
+    lo.slots = std::max<int32_t>(lo.slots, static_cast<int32_t>(n));
+    lo.max_context = std::max(lo.max_context, opt.batch_context + opt.decode_steps + 16);
+  }
   lo.precision = opt.precision;
 
   double copy_gbs = 0;
@@ -296,6 +350,7 @@ int run_bench_engine(int argc, char** argv) {
   }
   out["prefill"] = prefill_rows;
   out["decode"] = decode_rows;
+  if (!opt.batches.empty()) out["batched_decode"] = batched_decode(*model, opt, cfg.vocab_size, rng);
 
 #ifdef HEARTH_HAVE_CUDA
   if (auto* ops = dynamic_cast<cuda::CudaOps*>(&qwen->ops())) {

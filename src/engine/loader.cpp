@@ -50,6 +50,7 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
                                                              : load_safetensors_weights(options.model_dir, config);
   Qwen35Options model_options;
   model_options.max_context = options.max_context;
+  model_options.slots = options.slots;
   std::unique_ptr<Ops> ops;
 #ifdef HEARTH_HAVE_CUDA
   if (cuda) {
@@ -59,6 +60,7 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
     model_options.max_chunk = options.precision == Precision::fast ? 4096 : 1024;
     cuda::CudaBackendOptions co;
     co.max_context = options.max_context;
+    co.slots = options.slots;
     co.max_chunk = model_options.max_chunk;
     co.random_weights = options.format == LoadFormat::dummy;
     co.seed = options.dummy_seed;

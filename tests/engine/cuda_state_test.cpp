@@ -49,7 +49,9 @@ TEST_F(CudaStateSnapshot, LivesInDeviceMemoryThatIsGivenBackWhenItIsDestroyed) {
   model_->prefill(prompt().first(100));
   const size_t before = ops_->memory_stats().allocations;
   auto snap = model_->save_state();
-  EXPECT_EQ(snap->device_bytes(), testing::expected_snapshot_bytes(qwen_->config(), 100));
+  // Its own memory is the recurrent state and the logits; the KV rows stay in the shared pages.
+  EXPECT_EQ(snap->device_bytes(), testing::expected_snapshot_bytes(qwen_->config(), 0));
+  EXPECT_TRUE(model_->holds_pages(*snap));
   EXPECT_EQ(snap->host_bytes(), 0u);
   EXPECT_EQ(ops_->memory_stats().allocations, before + snap->device_bytes());
   snap.reset();
@@ -75,7 +77,7 @@ TEST_F(CudaStateSnapshot, OffloadedAndSerialisedCopiesEqualTheDeviceSnapshotAndR
   auto host = model_->offload_state(*snap);
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(host->device_bytes(), 0u);
-  EXPECT_EQ(host->host_bytes(), snap->device_bytes());
+  EXPECT_EQ(host->host_bytes(), testing::expected_snapshot_bytes(qwen_->config(), 80));  // KV rows included
   EXPECT_EQ(as_qwen(*host).flat(), as_qwen(*snap).flat());
   EXPECT_EQ(model_->offload_state(*host), nullptr);
   std::stringstream from_device, from_host;
@@ -95,7 +97,7 @@ TEST_F(CudaStateSnapshot, OffloadedAndSerialisedCopiesEqualTheDeviceSnapshotAndR
 TEST_F(CudaStateSnapshot, StoreWithASmallDeviceBudgetDemotesToHostCopiesThatRestoreExactly) {
   const std::vector<int64_t> positions = {30, 60, 90};
   cache::StoreConfig config;
-  config.device_budget_bytes = testing::expected_snapshot_bytes(qwen_->config(), 90);
+  config.device_budget_bytes = testing::expected_snapshot_bytes(qwen_->config(), 0);  // one paged snapshot
   config.host_budget_bytes = size_t(64) << 20;
   cache::CheckpointStore store(*model_, config);
   std::vector<std::vector<std::vector<float>>> continuations;

@@ -2,7 +2,8 @@
 # Runs the CUDA backend's GPU tests and the engine benchmarks on the GPU machine, from binaries built
 # on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
 #
-#   tools/device/gpu_suite.sh [tests] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35] [attention-bench] [matvec-bench] [delta-bench] [moe-bench]
+#   tools/device/gpu_suite.sh [tests] [tests-paging] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35]
+#                             [batch35] [batch27] [context262k] [attention-bench] [matvec-bench] [delta-bench] [moe-bench]
 #
 # Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
 # bench-<model>.log/.json. A short summary is printed last.
@@ -26,10 +27,14 @@ if [ ! -e /work/main/testdata ]; then mkdir -p /work && ln -sfn "$ROOT" /work/ma
 SUMMARY="$OUT/summary.txt"
 : > "$SUMMARY"
 
-run_tests() {
+ALL_TESTS="engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test engine_cuda_slots_test \
+           engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test"
+# The tests that the engine state (slots, KV pages, snapshots) reaches; kernels-only tests left out.
+PAGING_TESTS="engine_cuda_slots_test engine_cuda_state_test engine_cuda_model_test engine_cuda_ops_test engine_cuda_fused_test"
+
+run_tests() {  # test binaries...
   : > "$OUT/tests.log"
-  for t in engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test \
-           engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test; do
+  for t in "$@"; do
     echo "=== $t" >> "$OUT/tests.log"
     timeout 200 "$BIN/$t" --gtest_color=no >> "$OUT/tests.log" 2>&1
     local rc=$?
@@ -78,7 +83,8 @@ run_cache() {  # issue 6: an agent session growing to ~40k tokens in 20 turns of
 
 for step in "$@"; do
   case "$step" in
-    tests) run_tests ;;
+    tests) run_tests $ALL_TESTS ;;
+    tests-paging) run_tests $PAGING_TESTS ;;
     sanitize) run_sanitize ;;
     bench35-short) run_bench 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 512,8192 \
                      --contexts 0,8192 --profile 0 ;;
@@ -87,6 +93,14 @@ for step in "$@"; do
                --profile-prefill 8192 ;;
     bench27-full) run_bench 27b bench/shapes/qwen3.6-27b-4bit.config.json --profile 0 ;;
     cache35) run_cache ;;
+    # Sequences decoded together (continuous batching's decode side): aggregate and per-sequence tokens/s.
+    batch35) run_bench batch-35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 8192 --contexts 0,32768 \
+               --batch 1,2,4,8,16 --batch-context 1024 ;;
+    batch27) run_bench batch-27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 8192 --contexts 0 \
+               --batch 1,2,4,8 --batch-context 1024 ;;
+    # The model's whole context on one GPU: peak memory with the weights (issue 11).
+    context262k) run_bench context262k-35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 262144 \
+                   --contexts 262144 --decode-steps 16 ;;
     attention-bench) run_micro attention-bench engine_cuda_attention_bench 0.5 '^BM_' ;;  # decode attention, 35B-A3B layout, 10 layers
     matvec-bench) run_micro matvec-bench engine_cuda_matvec_bench 0.05 '^(matvec|deltanet_inputs)/' ;;  # CUDA-core vs tensor-core, TB/s
     delta-bench) run_micro delta-bench engine_cuda_delta_bench 0.2 '^BM_' ;;  # chunked vs token-by-token delta rule

@@ -30,6 +30,7 @@ MemoryPlan plan_memory(const ModelConfig& config, const ModelWeights& weights, i
 
 struct CudaBackendOptions {
   int64_t max_context = 32768;
+  int32_t slots = 1;            // sequences held at once: the KV page pool is planned for slots + 1 contexts
   int64_t max_chunk = 256;
   bool random_weights = false;  // --load-format dummy: weights generated on the GPU
   uint64_t seed = 1;

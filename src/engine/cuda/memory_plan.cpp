@@ -95,13 +95,16 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
 std::unique_ptr<Ops> make_cuda_backend(const ModelConfig& config, const ModelWeights& weights,
                                        const CudaBackendOptions& options) {
   if (!device_available()) throw Error("--device cuda: no CUDA device is available", ErrorKind::unsupported);
-  const MemoryPlan plan = plan_memory(config, weights, options.max_context, options.max_chunk, options.precision);
+  MemoryPlan plan = plan_memory(config, weights, options.max_context, options.max_chunk, options.precision);
+  // The KV page pool holds slots + 1 contexts (qwen35_model.cpp); each slot has its linear state.
+  plan.kv_cache *= static_cast<size_t>(options.slots) + 1;
+  plan.linear_state *= static_cast<size_t>(options.slots);
   size_t free_b = 0, total_b = 0;
   HEARTH_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
   if (plan.total() > free_b) {
     throw Error("the model does not fit on the GPU: it needs " + plan.describe() + " for a context of " +
-                    std::to_string(options.max_context) + " tokens, and the device has " + gib(free_b) + " free of " +
-                    gib(total_b) + ". Lower --max-context, or use a smaller model or quantization.",
+                    std::to_string(options.max_context) + " tokens in " + std::to_string(options.slots) + " slot(s), and the device has " + gib(free_b) + " free of " +
+                    gib(total_b) + ". Lower --max-context or --parallel, or use a smaller model or quantization.",
                 ErrorKind::unsupported);
   }
   CudaOptions o;
