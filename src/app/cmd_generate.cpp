@@ -162,6 +162,8 @@ int run_generate(int argc, char** argv) {
       if (auto id = tokenizer->token_id(stop)) params.stop_tokens.push_back(*id);
     }
   }
+  // A padded embedding (rows past the tokenizer's vocabulary) must not produce ids the decoder lacks.
+  if (tokenizer) params.sampling.vocab_limit = tokenizer->vocab_size();
   params.max_new_tokens = max_tokens;
   std::unique_ptr<hearth::chat::StreamDecoder> decoder;
   if (tokenizer) decoder = std::make_unique<hearth::chat::StreamDecoder>(*tokenizer);
