@@ -23,6 +23,7 @@
 #include "chat/completion.h"
 #include "chat/scripted_responder.h"
 #include "chat/tokenizer.h"
+#include "hub/hf_cache.h"
 #include "metrics/metrics_log.h"
 #include "metrics/server_metrics.h"
 #include "util/error.h"
@@ -52,7 +53,9 @@ class Settings {
     add("--host", "HEARTH_HOST", "127.0.0.1", "address to listen on");
     add("--port", "HEARTH_PORT", "8080", "port to listen on (0: any free port, printed at start)");
     add("--model", "HEARTH_MODEL", "",
-        "model directory (config.json, safetensors, tokenizer.json); without it and --scripted: the built-in demo model");
+        "model directory (config.json, safetensors, tokenizer.json), or a Hugging Face repository id ORG/NAME[@REVISION] "
+        "already in the local hub cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub); without it and --scripted: "
+        "the built-in demo model");
     add("--scripted", "HEARTH_SCRIPTED", "", "serve the scripted model from this JSON script instead (tests, demos)");
     add("--tokenizer", "HEARTH_TOKENIZER", "",
         "tokenizer.json or its directory (default: the model directory; for --scripted and the demo model, the source tree's .deps/qwen3-tokenizer)");
@@ -307,13 +310,17 @@ int run_serve(int argc, char** argv) {
                 ErrorKind::invalid_request);
   }
 
-  const std::string model_dir = settings.text("--model");
+  const std::string model_argument = settings.text("--model");
   const std::string script_path = settings.text("--scripted");
-  if (!model_dir.empty() && !script_path.empty()) {
+  if (!model_argument.empty() && !script_path.empty()) {
     throw Error("give --model DIR (HEARTH_MODEL) or --scripted SCRIPT.json, not both", ErrorKind::invalid_request);
   }
   // Neither: the built-in demo model (random weights, the real tokenizer), to try the server anywhere.
-  const bool demo = model_dir.empty() && script_path.empty();
+  const bool demo = model_argument.empty() && script_path.empty();
+  // A directory, or a repository id found in the local Hugging Face cache.
+  std::optional<hub::ModelLocation> location;
+  if (!model_argument.empty()) location = hub::locate_model(model_argument);
+  const std::string model_dir = location ? location->dir.string() : std::string();
   std::string tokenizer_path = settings.text("--tokenizer");
   if (tokenizer_path.empty()) tokenizer_path = model_dir.empty() ? default_tokenizer_dir() : model_dir;
   if (tokenizer_path.empty()) {
@@ -387,9 +394,16 @@ int run_serve(int argc, char** argv) {
 #else
     throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
-    default_name = std::filesystem::path(model_dir).filename().string();
-    if (default_name.empty()) default_name = std::filesystem::path(model_dir).parent_path().filename().string();
-    source = model_dir;
+    if (location->from_hub) {
+      // The snapshot directory is named by its commit: the repository's name says more.
+      const std::string& repo = location->from_hub->repo;
+      default_name = repo.substr(repo.find('/') + 1);
+      source = location->from_hub->describe() + " in " + model_dir;
+    } else {
+      default_name = std::filesystem::path(model_dir).filename().string();
+      if (default_name.empty()) default_name = std::filesystem::path(model_dir).parent_path().filename().string();
+      source = model_dir;
+    }
   }
   completion.format = chat::chat_format_for_model_type(chat_format);
   const std::string description = model->info().description;
