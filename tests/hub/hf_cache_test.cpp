@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "hub/hf_cache.h"
 #include "util/error.h"
@@ -70,29 +73,43 @@ TEST(ParseRepoRef, PathsAndMalformedIdsAreNotRepositoryIds) {
   }
 }
 
-TEST(HubCacheDir, FollowsHuggingFaceHubsOrderOfVariables) {
-  struct Saved {
-    const char* name;
-    std::optional<std::string> value;
-  };
-  std::vector<Saved> saved;
-  for (const char* name : {"HF_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "HOME"}) {
-    const char* v = std::getenv(name);
-    saved.push_back({name, v ? std::optional<std::string>(v) : std::nullopt});
+// Sets environment variables for one test and puts the old values back afterwards.
+class ScopedEnv {
+ public:
+  void set(const char* name, const std::string& value) {
+    remember(name);
+    setenv(name, value.c_str(), 1);
+  }
+  void unset(const char* name) {
+    remember(name);
     unsetenv(name);
   }
-  setenv("HOME", "/home/u", 1);
-  EXPECT_EQ(hub_cache_dir(), fs::path("/home/u/.cache/huggingface/hub"));
-  setenv("XDG_CACHE_HOME", "/xdg", 1);
-  EXPECT_EQ(hub_cache_dir(), fs::path("/xdg/huggingface/hub"));
-  setenv("HF_HOME", "/hf", 1);
-  EXPECT_EQ(hub_cache_dir(), fs::path("/hf/hub"));
-  setenv("HF_HUB_CACHE", "/hub-cache", 1);
-  EXPECT_EQ(hub_cache_dir(), fs::path("/hub-cache"));
-  for (const Saved& s : saved) {
-    if (s.value) setenv(s.name, s.value->c_str(), 1);
-    else unsetenv(s.name);
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
+      else unsetenv(it->first.c_str());
+    }
   }
+
+ private:
+  void remember(const char* name) {
+    const char* v = std::getenv(name);
+    saved_.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+TEST(HubCacheDir, FollowsHuggingFaceHubsOrderOfVariables) {
+  ScopedEnv env;
+  for (const char* name : {"HF_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME"}) env.unset(name);
+  env.set("HOME", "/home/u");
+  EXPECT_EQ(hub_cache_dir(), fs::path("/home/u/.cache/huggingface/hub"));
+  env.set("XDG_CACHE_HOME", "/xdg");
+  EXPECT_EQ(hub_cache_dir(), fs::path("/xdg/huggingface/hub"));
+  env.set("HF_HOME", "/hf");
+  EXPECT_EQ(hub_cache_dir(), fs::path("/hf/hub"));
+  env.set("HF_HUB_CACHE", "/hub-cache");
+  EXPECT_EQ(hub_cache_dir(), fs::path("/hub-cache"));
 }
 
 TEST_F(FakeCache, NoRevisionMeansMainThroughItsRef) {
@@ -128,20 +145,21 @@ TEST_F(FakeCache, ARefThatHoldsNoCommitIsAClearError) {
 }
 
 TEST_F(FakeCache, LocateModelPrefersAnExistingPathThenTheCache) {
-  const char* saved = std::getenv("HF_HUB_CACHE");
-  const std::optional<std::string> old = saved ? std::optional<std::string>(saved) : std::nullopt;
-  setenv("HF_HUB_CACHE", root.c_str(), 1);
+  ScopedEnv env;
+  env.set("HF_HUB_CACHE", root.string());
   const ModelLocation hub = locate_model("mlx-community/Qwen3.6-35B-A3B-4bit@v1");
   ASSERT_TRUE(hub.from_hub);
   EXPECT_EQ(hub.dir, repo / "snapshots" / kOld);
   EXPECT_EQ(hub.from_hub->revision, "v1");
   // A directory that exists is a path, even when it reads like a repository id.
-  const ModelLocation path = locate_model((repo / "snapshots").string());
+  fs::create_directories(root / "work" / "mlx-community" / "Qwen3.6-35B-A3B-4bit");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(root / "work");
+  const ModelLocation path = locate_model("mlx-community/Qwen3.6-35B-A3B-4bit");
+  fs::current_path(cwd);
   EXPECT_FALSE(path.from_hub);
-  EXPECT_EQ(path.dir, repo / "snapshots");
+  EXPECT_EQ(path.dir, fs::path("mlx-community/Qwen3.6-35B-A3B-4bit"));
   EXPECT_THROW(locate_model("/no/such/model/dir"), Error);
-  if (old) setenv("HF_HUB_CACHE", old->c_str(), 1);
-  else unsetenv("HF_HUB_CACHE");
 }
 
 }  // namespace
