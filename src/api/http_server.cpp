@@ -145,8 +145,8 @@ struct HttpServer::Impl {
     return r;
   };
 
-  // The methods the routes matching `path` answer, as an `Allow` header lists them ("" when none matches).
-  std::string allowed_methods(const std::string& path) const {
+  // The methods the routes matching `path` answer (none when no route matches).
+  std::vector<std::string> allowed_methods(const std::string& path) const {
     std::vector<std::string> methods;
     auto add = [&](const std::string& m) {
       if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
@@ -156,23 +156,22 @@ struct HttpServer::Impl {
       add(r.method);
       if (r.method == "GET") add("HEAD");
     }
-    if (methods.empty()) return {};
-    if (cors.enabled()) add("OPTIONS");
-    std::string list;
-    for (const std::string& m : methods) list += (list.empty() ? "" : ", ") + m;
-    return list;
+    if (!methods.empty() && cors.enabled()) add("OPTIONS");
+    return methods;
   }
 
   // Before routing: CORS preflights and methods the path has no route for (httplib itself would answer
   // those 404 or 400, which tells a client nothing).
   httplib::Server::HandlerResponse screen_method(const httplib::Request& req, httplib::Response& res) {
-    const std::string allow = allowed_methods(req.path);
-    if (allow.empty()) {
+    const std::vector<std::string> methods = allowed_methods(req.path);
+    if (methods.empty()) {
       // Unknown path: httplib answers 404 itself, but for PUT, PATCH, DELETE, ... only after waiting
       // for a body that a bodiless request never sends.
       if (req.method == "GET" || req.method == "HEAD" || req.method == "POST") return httplib::Server::HandlerResponse::Unhandled;
       return refuse(req, res, formatter(404, "not found"));
     }
+    std::string allow;  // as the `Allow` header lists them
+    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
     const std::string origin = req.get_header_value("Origin");
     if (req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method") && cors.allows(origin)) {
       res.status = 204;
@@ -182,8 +181,8 @@ struct HttpServer::Impl {
       }
       return httplib::Server::HandlerResponse::Handled;
     }
-    const std::string listed = ", " + allow + ",";
-    const bool routed = listed.find(", " + req.method + ",") != std::string::npos && req.method != "OPTIONS";
+    // OPTIONS is listed for preflights only; a route handles every other method listed.
+    const bool routed = req.method != "OPTIONS" && std::find(methods.begin(), methods.end(), req.method) != methods.end();
     if (routed) return httplib::Server::HandlerResponse::Unhandled;
     std::string message = "method " + req.method + " is not allowed on " + req.path + " (allowed: " + allow + ")";
     if (req.method == "OPTIONS" && !origin.empty()) {
