@@ -395,9 +395,7 @@ int run_serve(int argc, char** argv) {
     throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
     if (location->from_hub) {
-      // The snapshot directory is named by its commit: the repository's name says more.
-      const std::string& repo = location->from_hub->repo;
-      default_name = repo.substr(repo.find('/') + 1);
+      default_name = location->from_hub->name();
       source = location->from_hub->describe() + " in " + model_dir;
     } else {
       default_name = std::filesystem::path(model_dir).filename().string();

@@ -96,6 +96,8 @@ fs::path hub_cache_dir() {
 
 std::string CachedModel::describe() const { return repo + "@" + revision + " (commit " + commit + ")"; }
 
+std::string CachedModel::name() const { return repo.substr(repo.find('/') + 1); }
+
 CachedModel resolve_in_cache(const RepoRef& ref, const fs::path& cache_dir) {
   CachedModel out;
   out.repo = ref.repo;

@@ -34,6 +34,7 @@ struct CachedModel {
   std::string revision;       // as asked ("main" when none was)
   std::string commit;         // the snapshot's commit hash
   std::string describe() const;  // "ORG/NAME@main (commit 0123abcd...)"
+  std::string name() const;      // "NAME": what to serve it as (the snapshot directory is only a hash)
 };
 
 // Finds `ref` in the cache at `cache_dir`. Throws hearth::Error(not_found) naming what is missing

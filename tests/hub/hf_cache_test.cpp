@@ -118,6 +118,7 @@ TEST_F(FakeCache, NoRevisionMeansMainThroughItsRef) {
   EXPECT_EQ(m.revision, "main");
   EXPECT_EQ(m.commit, kMain);
   EXPECT_EQ(m.describe(), "mlx-community/Qwen3.6-35B-A3B-4bit@main (commit " + kMain + ")");
+  EXPECT_EQ(m.name(), "Qwen3.6-35B-A3B-4bit");
 }
 
 TEST_F(FakeCache, TagsAndCommitHashesPickTheirSnapshot) {
