@@ -7,6 +7,8 @@
 
 #include "chat/completion.h"
 #include "chat/scripted_responder.h"
+#include "engine/loader.h"
+#include "tokenizer_test_util.h"
 
 namespace hearth::chat {
 namespace {
@@ -81,6 +83,37 @@ TEST(PaddedVocabulary, ReplyComesFromRealTokensAtAnyTemperature) {
                           settings);
     EXPECT_EQ(reply_text(completion, ask("hi")), "Only real tokens here.") << "temperature " << temperature;
   }
+}
+
+// The reported case on the real CPU engine: a tiny Qwen3.5 model with random weights whose embedding
+// (512 rows) is far larger than its tokenizer (the 256 byte tokens, a few merges and the chat specials),
+// so that roughly half of what it would sample lies past the tokenizer.
+TEST(PaddedVocabulary, TinyModelWithASmallerTokenizerRepliesWithoutLeavingTheVocabulary) {
+  testing::MiniTokenizer mini({{"h", "i"}, {"t", "h"}, {"th", "e"}});
+  for (const char* special : {"<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<tool_call>",
+                              "</tool_call>", "<tool_response>", "</tool_response>"}) {
+    mini.add_token(special);
+  }
+  std::shared_ptr<const Tokenizer> tokenizer = Tokenizer::load(mini.write());
+  engine::LoadOptions load;
+  load.model_dir = std::string(HEARTH_TESTDATA_DIR) + "/tiny/dense-hf-bf16";
+  load.max_context = 1024;
+  load.threads = 1;
+  auto model = engine::load_model(load);
+  ASSERT_GT(model->info().vocab_size, tokenizer->vocab_size() + 200);
+
+  CompletionSettings settings;
+  settings.enable_thinking = false;
+  settings.sampling.temperature = 1.0f;  // the whole (real) vocabulary is in play
+  settings.sampling.top_k = 0;
+  settings.sampling.top_p = 1.0f;
+  Completion completion(tokenizer, std::move(model), settings);
+  api::MessagesRequest request = ask("hi");
+  request.max_tokens = 300;
+  auto prepared = completion.prepare(request);
+  api::GenerationHooks hooks;
+  const api::GenerationOutcome outcome = completion.generate(*prepared, hooks);
+  EXPECT_GT(outcome.usage.output_tokens, 0);
 }
 
 }  // namespace
