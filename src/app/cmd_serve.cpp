@@ -269,6 +269,22 @@ std::string prompt_cache_tiers(const cache::PromptCacheConfig& cache, bool on_gp
   return tiers;
 }
 
+// hearth_model_info's labels: the served name, where the weights came from, and their identity hash.
+metrics::ModelArtifact model_artifact(const std::string& name, const std::optional<hub::ModelLocation>& location,
+                                      const std::string& identity) {
+  metrics::ModelArtifact artifact;
+  artifact.name = name;
+  artifact.identity = identity;
+  if (!location) return artifact;
+  artifact.path = location->dir.string();
+  if (const auto& hub = location->from_hub) {
+    artifact.repository = hub->repo;
+    artifact.revision = hub->revision;
+    artifact.commit = hub->commit;
+  }
+  return artifact;
+}
+
 // Stops the server on SIGINT/SIGTERM: the signals are blocked in every thread and taken by this one.
 class SignalStopper {
  public:
@@ -424,6 +440,8 @@ int run_serve(int argc, char** argv) {
     metrics_log = std::make_unique<metrics::MetricsLog>(path);
   }
   config.metrics = &server_metrics;
+  server_metrics.set_model(model_artifact(config.served_model_names.front(), location,
+                                          completion.prompt_cache.store.persist.model_identity));
   config.metrics_log = metrics_log.get();
   config.refresh_metrics = [&backend](metrics::ServerMetrics& m) {
     const cache::StoreStats s = backend.prompt_cache().stats();
