@@ -176,6 +176,7 @@ TEST(ApiRoutes, FullQueueIs529OverloadedAndHealthShowsDepth) {
   HttpResponse refused = routes.messages(post(kBody));
   EXPECT_EQ(refused.status, 529);
   EXPECT_EQ(error_json(refused)["error"]["type"], "overloaded_error");
+  EXPECT_EQ(header(refused, "x-should-retry"), "true");  // a busy server may take it later
   Json health = Json::parse(routes.health(HttpRequest{}).body);
   EXPECT_EQ(health["queue"]["running"], 1);
   EXPECT_EQ(health["queue"]["waiting"], 1);
@@ -250,23 +251,6 @@ TEST(ApiRoutes, ErrorsSayWhetherRetryingCanHelpAsTheApiDoes) {
   EXPECT_EQ(header(routes.boundary_error(500, "oops"), "x-should-retry"), "true");
   // A success carries no such header.
   EXPECT_EQ(header(routes.messages(post(kBody, "tok")), "x-should-retry"), "(absent)");
-}
-
-TEST(ApiRoutes, OverloadedIsWorthRetrying) {
-  FakeBackend backend;
-  backend.events = text_reply({"a"});
-  ApiRoutes routes(config(), backend);  // queue_size 1
-  auto hold = const_cast<RequestQueue&>(routes.queue()).try_enter();
-  hold->wait_turn({});
-  HttpResponse waiting = routes.messages(post(kStreamBody));
-  ASSERT_EQ(waiting.status, 200);
-  HttpResponse refused = routes.messages(post(kBody));
-  ASSERT_EQ(refused.status, 529);
-  EXPECT_EQ(header(refused, "x-should-retry"), "true");
-  CapturedStream out;
-  std::thread t([&] { waiting.stream(out); });
-  hold.reset();
-  t.join();
 }
 
 TEST(ApiRoutes, MaxTokensOverTheServerLimitIsRefusedInTheApisWords) {
