@@ -11,6 +11,7 @@ add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/response_encoding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/message_composer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/request_queue.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/auth.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_names.cpp

@@ -17,11 +17,13 @@
 namespace hearth::api {
 namespace {
 
-HttpResponse error_response(const ApiError& error, const std::string& request_id) {
+// `status` is the error type's own unless the HTTP boundary produced a more specific one (405, 414).
+HttpResponse error_response(const ApiError& error, const std::string& request_id, int status = 0) {
   HttpResponse response;
-  response.status = error.status();
+  response.status = status > 0 ? status : error.status();
   response.body = error_body(error.type(), error.what(), request_id);
   response.headers.emplace_back("request-id", request_id);
+  response.headers.emplace_back("x-should-retry", should_retry(response.status) ? "true" : "false");
   if (error.type() == ErrorType::authentication_error) response.headers.emplace_back("www-authenticate", "Bearer");
   return response;
 }
@@ -146,6 +148,12 @@ MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind 
   if (!served_.accepts(request.model)) {
     throw ApiError(ErrorType::not_found_error,
                    "model: unknown model '" + request.model + "'; this server serves " + served_.describe());
+  }
+  if (kind == RequestKind::messages && config_.max_output_tokens > 0 && request.max_tokens > config_.max_output_tokens) {
+    // Word for word what the Anthropic API answers (Claude Code parses the limit out of it).
+    throw ApiError(ErrorType::invalid_request_error,
+                   "max_tokens: " + std::to_string(request.max_tokens) + " > " + std::to_string(config_.max_output_tokens) +
+                       ", which is the maximum allowed number of output tokens for " + request.model);
   }
   request.session_id = http.header("x-claude-code-session-id");
   drop_unverified_thinking(request, signer_);
@@ -362,9 +370,8 @@ HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) c
     default:
       if (status >= 400 && status < 500) type = ErrorType::invalid_request_error;
   }
-  HttpResponse response = error_response(ApiError(type, message), new_id("req_"));
-  response.status = status;  // keep the boundary's status (e.g. 405, 414) even where the type is generic
-  return response;
+  // The boundary's status stays (e.g. 405, 414) even where the type is generic.
+  return error_response(ApiError(type, message), new_id("req_"), status);
 }
 
 ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)

@@ -25,6 +25,10 @@ struct ApiConfig {
   int disconnect_poll_ms = 20;                  // how often a generating request checks its client
   int ping_interval_ms = 10000;                 // SSE ping every this long a stream is otherwise silent
   bool log_requests = true;                     // one summary line per generation on stderr
+  // The most output tokens a request may ask for (0: no limit here). A larger max_tokens is refused
+  // in the API's own words, which Claude Code reads to resend with max_tokens at the limit (when it
+  // is at least 4096), so that a cut reply is reported against the limit the server really applied.
+  int64_t max_output_tokens = 0;
   // Metrics (both optional): a JSON line per /v1/messages request, and the GET /metrics registry
   // (404 without), refreshed by refresh_metrics (e.g. with the prompt cache's memory) before rendering.
   metrics::MetricsLog* metrics_log = nullptr;

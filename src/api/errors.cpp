@@ -21,6 +21,8 @@ int http_status(ErrorType type) {
   return 500;
 }
 
+bool should_retry(int status) { return status == 408 || status == 409 || status == 429 || status >= 500; }
+
 std::string_view error_type_name(ErrorType type) {
   switch (type) {
     case ErrorType::invalid_request_error: return "invalid_request_error";

@@ -22,6 +22,11 @@ enum class ErrorType {
 };
 
 int http_status(ErrorType type);
+// What the `x-should-retry` header of an error response says, as the Anthropic API sends it: true where
+// the same request may succeed later (408 timeout, 409, 429 rate limit, 5xx, 529 overloaded), false
+// where only a different request can (400, 401, 403, 404, 405, 413, ...). Clients that honour it (the
+// SDKs, Claude Code) stop at once on a wrong API key instead of retrying for minutes.
+bool should_retry(int status);
 std::string_view error_type_name(ErrorType type);
 
 class ApiError : public std::runtime_error {

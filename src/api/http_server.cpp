@@ -5,14 +5,17 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <regex>
 
 #include <httplib.h>
 
+#include "api/cors.h"
 #include "util/error.h"
 
 namespace hearth::api {
@@ -128,6 +131,12 @@ std::string HttpRequest::header(std::string_view lowercase_name) const {
 struct HttpServer::Impl {
   HttpServerOptions options;
   httplib::Server server;
+  CorsPolicy cors;
+  struct Route {
+    std::string method;
+    std::regex pattern;
+  };
+  std::vector<Route> routes;
   HttpErrorFormatter formatter = [](int status, const std::string& message) {
     HttpResponse r;
     r.status = status;
@@ -135,6 +144,63 @@ struct HttpServer::Impl {
     r.body = message;
     return r;
   };
+
+  // The methods the routes matching `path` answer (none when no route matches).
+  std::vector<std::string> allowed_methods(const std::string& path) const {
+    std::vector<std::string> methods;
+    auto add = [&](const std::string& m) {
+      if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
+    };
+    for (const Route& r : routes) {
+      if (!std::regex_match(path, r.pattern)) continue;
+      add(r.method);
+      if (r.method == "GET") add("HEAD");
+    }
+    if (!methods.empty() && cors.enabled()) add("OPTIONS");
+    return methods;
+  }
+
+  // Before routing: CORS preflights and methods the path has no route for (httplib itself would answer
+  // those 404 or 400, which tells a client nothing).
+  httplib::Server::HandlerResponse screen_method(const httplib::Request& req, httplib::Response& res) {
+    const std::vector<std::string> methods = allowed_methods(req.path);
+    if (methods.empty()) {
+      // Unknown path: httplib answers 404 itself, but for PUT, PATCH, DELETE, ... only after waiting
+      // for a body that a bodiless request never sends.
+      if (req.method == "GET" || req.method == "HEAD" || req.method == "POST") return httplib::Server::HandlerResponse::Unhandled;
+      return refuse(req, res, formatter(404, "not found"));
+    }
+    std::string allow;  // as the `Allow` header lists them
+    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+    const std::string origin = req.get_header_value("Origin");
+    if (req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method") && cors.allows(origin)) {
+      res.status = 204;
+      for (const auto& [name, value] :
+           cors.preflight_headers(origin, allow, req.get_header_value("Access-Control-Request-Headers"))) {
+        res.set_header(name, value);
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // OPTIONS is listed for preflights only; a route handles every other method listed.
+    const bool routed = req.method != "OPTIONS" && std::find(methods.begin(), methods.end(), req.method) != methods.end();
+    if (routed) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message = "method " + req.method + " is not allowed on " + req.path + " (allowed: " + allow + ")";
+    if (req.method == "OPTIONS" && !origin.empty()) {
+      message += cors.enabled() ? "; origin " + origin + " is not in the server's CORS allow-list"
+                                : "; cross-origin requests are off (hearth serve --cors-origin)";
+    }
+    HttpResponse refusal = formatter(405, message);
+    refusal.headers.emplace_back("Allow", allow);
+    return refuse(req, res, refusal);
+  }
+
+  // Answers before the body was read.
+  httplib::Server::HandlerResponse refuse(const httplib::Request& req, httplib::Response& res, const HttpResponse& refusal) {
+    apply(refusal, res, nullptr);
+    // A body the handler never read may still be on the wire.
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  }
 
   void apply(const HttpResponse& from, httplib::Response& to, std::shared_ptr<DisconnectProbe> probe) {
     to.status = from.status;
@@ -221,6 +287,7 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->cors = CorsPolicy(impl_->options.cors_origins);
   Impl* impl = impl_.get();
   auto& server = impl->server;
   const size_t threads = std::max<size_t>(impl->options.threads, 4);
@@ -243,6 +310,12 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
     res.status = 500;
     res.set_content(formatted.body, formatted.content_type);
   });
+  server.set_pre_routing_handler(
+      [impl](const httplib::Request& req, httplib::Response& res) { return impl->screen_method(req, res); });
+  // Every response, errors included, tells an allowed browser origin that it may read it.
+  server.set_post_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [name, value] : impl->cors.response_headers(req.get_header_value("Origin"))) res.set_header(name, value);
+  });
   if (impl->options.access_log) {
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
       std::fprintf(stderr, "hearth: %s %s -> %d\n", req.method.c_str(), req.path.c_str(), res.status);
@@ -255,6 +328,7 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::route(const std::string& method, const std::string& path_pattern, HttpHandler handler) {
   Impl* impl = impl_.get();
   auto& server = impl->server;
+  if (method == "GET" || method == "POST") impl->routes.push_back({method, std::regex(path_pattern)});
   if (method == "GET") {
     server.Get(path_pattern, [impl, handler](const httplib::Request& req, httplib::Response& res) {
       impl->run_handler(handler, req, res, {});

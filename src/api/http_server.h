@@ -55,6 +55,7 @@ struct HttpServerOptions {
   int body_deadline_seconds = 120;       // the whole body must arrive within this (slow bodies: 408)
   size_t threads = 64;                   // connections served at once
   bool access_log = false;               // one line per request on stderr
+  std::vector<std::string> cors_origins; // browser origins allowed to call (api/cors.h); empty: none
 };
 
 class HttpServer {
@@ -65,6 +66,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // `path_pattern` is a regular expression matched against the whole path. GET routes answer HEAD too.
+  // A method no route of a matching path has gets 405 with an `Allow` header; an allowed origin's CORS
+  // preflight (OPTIONS) gets 204.
   void route(const std::string& method, const std::string& path_pattern, HttpHandler handler);
   void set_error_formatter(HttpErrorFormatter formatter);
   // Binds the socket; throws hearth::Error(io) naming host and port on failure. Returns the port.

@@ -16,6 +16,7 @@
 #include "engine/demo_model.h"
 #include "engine/generator.h"
 #include "engine/loader.h"
+#include "hub/hf_cache.h"
 #include "util/error.h"
 
 namespace {
@@ -28,7 +29,8 @@ constexpr const char* kUsage =
     "usage: hearth generate --model DIR [options]\n"
     "Runs one prompt and prints the completion, then prefill and decode tokens per second.\n"
     "  --model DIR            model directory (config.json + safetensors); with --load-format dummy\n"
-    "                         a config.json file or a directory holding one is enough\n"
+    "                         a config.json file or a directory holding one is enough; or a Hugging\n"
+    "                         Face repository id ORG/NAME[@REVISION] in the local hub cache\n"
     "  --demo                 the built-in demo model (small qwen3_5, random weights) instead of --model\n"
     "  --load-format F        safetensors (default) or dummy (random weights of the config's shape)\n"
     "  --prompt TEXT          prompt text (needs a tokenizer.json in DIR, or --tokenizer)\n"
@@ -87,7 +89,7 @@ int run_generate(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (arg == "--model") {
-      load.model_dir = args.value();
+      load.model_dir = hearth::hub::locate_model(args.value()).dir;
     } else if (arg == "--demo") {
       load.model_dir = engine::write_demo_model_dir(std::filesystem::temp_directory_path() / "hearth-demo-model");
       load.format = engine::LoadFormat::dummy;
@@ -162,6 +164,8 @@ int run_generate(int argc, char** argv) {
       if (auto id = tokenizer->token_id(stop)) params.stop_tokens.push_back(*id);
     }
   }
+  // A padded embedding (rows past the tokenizer's vocabulary) must not produce ids the decoder lacks.
+  if (tokenizer) params.sampling.vocab_limit = tokenizer->vocab_size();
   params.max_new_tokens = max_tokens;
   std::unique_ptr<hearth::chat::StreamDecoder> decoder;
   if (tokenizer) decoder = std::make_unique<hearth::chat::StreamDecoder>(*tokenizer);

@@ -23,11 +23,13 @@
 #include "chat/completion.h"
 #include "chat/scripted_responder.h"
 #include "chat/tokenizer.h"
+#include "hub/hf_cache.h"
 #include "metrics/metrics_log.h"
 #include "metrics/server_metrics.h"
 #include "util/error.h"
 #if HEARTH_HAVE_ENGINE
 #include "engine/demo_model.h"
+#include "engine/demo_reply_end.h"
 #include "engine/loader.h"
 #endif
 #include <unistd.h>
@@ -51,7 +53,9 @@ class Settings {
     add("--host", "HEARTH_HOST", "127.0.0.1", "address to listen on");
     add("--port", "HEARTH_PORT", "8080", "port to listen on (0: any free port, printed at start)");
     add("--model", "HEARTH_MODEL", "",
-        "model directory (config.json, safetensors, tokenizer.json); without it and --scripted: the built-in demo model");
+        "model directory (config.json, safetensors, tokenizer.json), or a Hugging Face repository id ORG/NAME[@REVISION] "
+        "already in the local hub cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub); without it and --scripted: "
+        "the built-in demo model");
     add("--scripted", "HEARTH_SCRIPTED", "", "serve the scripted model from this JSON script instead (tests, demos)");
     add("--tokenizer", "HEARTH_TOKENIZER", "",
         "tokenizer.json or its directory (default: the model directory; for --scripted and the demo model, the source tree's .deps/qwen3-tokenizer)");
@@ -85,6 +89,8 @@ class Settings {
     add("--signing-key", "HEARTH_SIGNING_KEY", "",
         "secret for thinking-block signatures (default: random per start; set it to keep signatures valid across restarts)");
     add("--log-requests", "HEARTH_LOG_REQUESTS", "true", "one line per request on stderr", true);
+    add("--cors-origin", "HEARTH_CORS_ORIGINS", "",
+        "comma-separated browser origins allowed to call the API (e.g. http://localhost:5173; '*': any); default: none");
   }
 
   // Returns false for --help.
@@ -140,6 +146,12 @@ class Settings {
       }
     }
     return s.fallback;
+  }
+
+  // True when the flag or its environment variable set the value (not the default).
+  bool given(const std::string& flag) const {
+    const Setting& s = get(flag);
+    return s.value.has_value() || (!s.env.empty() && std::getenv(s.env.c_str()) != nullptr);
   }
 
   int64_t integer(const std::string& flag, int64_t low, int64_t high) const {
@@ -233,6 +245,46 @@ std::string model_type_of(const std::filesystem::path& model_dir) {
   throw Error((model_dir / "config.json").string() + " has no model_type", ErrorKind::invalid_request);
 }
 
+// The demo model's replies end after this many tokens (engine/demo_reply_end.h): a Claude Code turn
+// then takes seconds on a CPU instead of running to its 32000-token limit.
+constexpr int64_t kDemoReplyTokens = 48;
+
+#if HEARTH_HAVE_ENGINE
+engine::DemoReplyEnd demo_reply_end(const chat::Tokenizer& tokenizer) {
+  const auto start = tokenizer.token_id("<|im_start|>");
+  const auto end = tokenizer.token_id("<|im_end|>");
+  if (!start || !end) throw Error("the demo model needs a tokenizer with <|im_start|> and <|im_end|>", ErrorKind::invalid_request);
+  return {*start, *end, kDemoReplyTokens};
+}
+#endif
+
+// The banner's prompt-cache line: only the tiers this server has (no GPU tier when the model runs on
+// the CPU, the disk tier only with --cache-dir).
+std::string prompt_cache_tiers(const cache::PromptCacheConfig& cache, bool on_gpu) {
+  if (!cache.enabled) return "off";
+  std::string tiers;
+  if (on_gpu) tiers = cache::format_byte_size(cache.store.device_budget_bytes) + " GPU + ";
+  tiers += cache::format_byte_size(cache.store.host_budget_bytes) + " host";
+  if (!cache.store.persist.dir.empty()) tiers += ", kept in " + cache.store.persist.dir.string();
+  return tiers;
+}
+
+// hearth_model_info's labels: the served name, where the weights came from, and their identity hash.
+metrics::ModelArtifact model_artifact(const std::string& name, const std::optional<hub::ModelLocation>& location,
+                                      const std::string& identity) {
+  metrics::ModelArtifact artifact;
+  artifact.name = name;
+  artifact.identity = identity;
+  if (!location) return artifact;
+  artifact.path = location->dir.string();
+  if (const auto& hub = location->from_hub) {
+    artifact.repository = hub->repo;
+    artifact.revision = hub->revision;
+    artifact.commit = hub->commit;
+  }
+  return artifact;
+}
+
 // Stops the server on SIGINT/SIGTERM: the signals are blocked in every thread and taken by this one.
 class SignalStopper {
  public:
@@ -274,13 +326,17 @@ int run_serve(int argc, char** argv) {
                 ErrorKind::invalid_request);
   }
 
-  const std::string model_dir = settings.text("--model");
+  const std::string model_argument = settings.text("--model");
   const std::string script_path = settings.text("--scripted");
-  if (!model_dir.empty() && !script_path.empty()) {
+  if (!model_argument.empty() && !script_path.empty()) {
     throw Error("give --model DIR (HEARTH_MODEL) or --scripted SCRIPT.json, not both", ErrorKind::invalid_request);
   }
   // Neither: the built-in demo model (random weights, the real tokenizer), to try the server anywhere.
-  const bool demo = model_dir.empty() && script_path.empty();
+  const bool demo = model_argument.empty() && script_path.empty();
+  // A directory, or a repository id found in the local Hugging Face cache.
+  std::optional<hub::ModelLocation> location;
+  if (!model_argument.empty()) location = hub::locate_model(model_argument);
+  const std::string model_dir = location ? location->dir.string() : std::string();
   std::string tokenizer_path = settings.text("--tokenizer");
   if (tokenizer_path.empty()) tokenizer_path = model_dir.empty() ? default_tokenizer_dir() : model_dir;
   if (tokenizer_path.empty()) {
@@ -306,6 +362,7 @@ int run_serve(int argc, char** argv) {
   std::string chat_format = settings.text("--chat-format");
   auto tokenizer = chat::Tokenizer::load(tokenizer_path);
   std::unique_ptr<engine::Model> model;
+  bool on_gpu = false;  // where the model (and so the prompt cache's first tier) lives
   std::string default_name;
   std::string source;
   if (!script_path.empty()) {
@@ -325,9 +382,13 @@ int run_serve(int argc, char** argv) {
     load.max_context = max_context;
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
-    model = engine::load_model(load);
+    model = engine::end_demo_replies(engine::load_model(load), demo_reply_end(*tokenizer));
+    on_gpu = engine::resolve_device(load.device) == engine::Device::cuda;
     std::filesystem::remove_all(dir);
     completion.prompt_cache.store.persist.dir.clear();  // random weights: nothing worth keeping
+    // Random weights never close <think>: thinking would fill the whole reply. A request can't turn it
+    // back on; --enable-thinking can.
+    if (!settings.given("--enable-thinking")) completion.enable_thinking = false;
 #else
     throw Error("this build of hearth has no model engine; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
@@ -343,14 +404,20 @@ int run_serve(int argc, char** argv) {
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::load_model(load);
+    on_gpu = engine::resolve_device(load.device) == engine::Device::cuda;
     completion.prompt_cache.store.persist.model_identity =
         cache::identity_of_files(model->info().architecture, cache::model_state_files(model_dir));
 #else
     throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
-    default_name = std::filesystem::path(model_dir).filename().string();
-    if (default_name.empty()) default_name = std::filesystem::path(model_dir).parent_path().filename().string();
-    source = model_dir;
+    if (location->from_hub) {
+      default_name = location->from_hub->name();
+      source = location->from_hub->describe() + " in " + model_dir;
+    } else {
+      default_name = std::filesystem::path(model_dir).filename().string();
+      if (default_name.empty()) default_name = std::filesystem::path(model_dir).parent_path().filename().string();
+      source = model_dir;
+    }
   }
   completion.format = chat::chat_format_for_model_type(chat_format);
   const std::string description = model->info().description;
@@ -366,12 +433,15 @@ int run_serve(int argc, char** argv) {
   config.queue_size = size_t(settings.integer("--queue-size", 0, 1 << 20));
   config.signing_key = settings.text("--signing-key");
   config.log_requests = settings.boolean("--log-requests");
+  config.max_output_tokens = completion.max_output_tokens;
   metrics::ServerMetrics server_metrics;
   std::unique_ptr<metrics::MetricsLog> metrics_log;
   if (const std::string path = settings.text("--metrics-log"); !path.empty()) {
     metrics_log = std::make_unique<metrics::MetricsLog>(path);
   }
   config.metrics = &server_metrics;
+  server_metrics.set_model(model_artifact(config.served_model_names.front(), location,
+                                          completion.prompt_cache.store.persist.model_identity));
   config.metrics_log = metrics_log.get();
   config.refresh_metrics = [&backend](metrics::ServerMetrics& m) {
     const cache::StoreStats s = backend.prompt_cache().stats();
@@ -386,6 +456,7 @@ int run_serve(int argc, char** argv) {
   http.read_timeout_seconds = int(settings.integer("--read-timeout", 1, 3600));
   http.body_deadline_seconds = int(settings.integer("--body-timeout", 1, 86400));
   http.threads = size_t(settings.integer("--http-threads", 4, 4096));
+  http.cors_origins = split_names(settings.text("--cors-origin"));
   // Enough connection threads that /health answers while the queue is full.
   http.threads = std::max(http.threads, config.queue_size + 8);
 
@@ -404,15 +475,12 @@ int run_serve(int argc, char** argv) {
               (long long)backend.max_context());
   std::printf("  queue        %zu waiting at most; body limit %zu bytes\n", config.queue_size, http.max_body_bytes);
   std::printf("  auth         %s\n", auth_token.empty() ? "off (no token set)" : "API key required");
-  if (completion.prompt_cache.enabled) {
-    std::printf("  prompt cache %s GPU + %s host%s%s\n",
-                cache::format_byte_size(completion.prompt_cache.store.device_budget_bytes).c_str(),
-                cache::format_byte_size(completion.prompt_cache.store.host_budget_bytes).c_str(),
-                completion.prompt_cache.store.persist.dir.empty() ? "" : ", kept in ",
-                completion.prompt_cache.store.persist.dir.string().c_str());
-  } else {
-    std::printf("  prompt cache off\n");
+  if (demo) {
+    std::printf("  demo         thinking %s, replies end after %lld tokens (random weights never end a turn)\n",
+                completion.enable_thinking ? "on" : "off", (long long)kDemoReplyTokens);
   }
+  std::printf("  prompt cache %s\n", prompt_cache_tiers(completion.prompt_cache, on_gpu).c_str());
+  std::printf("  CORS         %s\n", http.cors_origins.empty() ? "off (no --cors-origin)" : settings.text("--cors-origin").c_str());
   std::printf("  metrics      GET /metrics%s%s\n", metrics_log ? "; log " : "", metrics_log ? metrics_log->path().c_str() : "");
   std::printf("  Claude Code  ANTHROPIC_BASE_URL=%s ANTHROPIC_API_KEY=%s claude --model %s\n", url.c_str(),
               auth_token.empty() ? "any" : "<your token>", config.served_model_names.front().c_str());

@@ -15,22 +15,19 @@
 
 namespace hearth::engine {
 
-namespace {
-
 // Device::automatic picks CUDA when this build has it and a GPU is present.
-bool use_cuda(Device device) {
+Device resolve_device(Device requested) {
 #ifdef HEARTH_HAVE_CUDA
-  return device == Device::cuda || (device == Device::automatic && cuda::device_available());
+  if (requested == Device::automatic) return cuda::device_available() ? Device::cuda : Device::cpu;
+  return requested;
 #else
-  if (device == Device::cuda) {
+  if (requested == Device::cuda) {
     throw Error("this build of hearth has no CUDA backend (nvcc was not found when it was built); use --device cpu",
                 ErrorKind::unsupported);
   }
-  return false;
+  return Device::cpu;
 #endif
 }
-
-}  // namespace
 
 Precision parse_precision(const std::string& text, const std::string& flag) {
   if (text == "fast") return Precision::fast;
@@ -42,7 +39,7 @@ const char* precision_name(Precision p) { return p == Precision::exact ? "exact"
 
 std::unique_ptr<Model> load_model(const LoadOptions& options) {
   if (options.max_context <= 0) throw Error("max_context must be positive", ErrorKind::invalid_request);
-  [[maybe_unused]] const bool cuda = use_cuda(options.device);
+  [[maybe_unused]] const bool cuda = resolve_device(options.device) == Device::cuda;
   ModelConfig config = load_model_config(options.model_dir);
   // Dummy weights on CUDA: the host builder only lays the matrices out (its large matrices are
   // address-space aliases of small pools); the backend fills device memory with random data itself.

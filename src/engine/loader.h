@@ -31,6 +31,10 @@ struct LoadOptions {
   Precision precision = Precision::fast;
 };
 
+// The device load_model() puts a model on: Device::automatic resolved to cuda or cpu. Throws
+// hearth::Error(unsupported) for Device::cuda in a build without CUDA.
+Device resolve_device(Device requested);
+
 // Throws hearth::Error naming the problem (unsupported architecture, missing/bad tensor, ...).
 std::unique_ptr<Model> load_model(const LoadOptions& options);
 

@@ -71,13 +71,17 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
   const float neg_inf = -std::numeric_limits<float>::infinity();
   auto clean = [&](float x) { return std::isnan(x) ? neg_inf : x; };
 
+  // The ids that exist: the logits' rows, cut at the tokenizer's vocabulary when the embedding is padded.
+  size_t vocab = logits.size();
+  if (params.vocab_limit > 0) vocab = std::min(vocab, size_t(params.vocab_limit));
+
   std::vector<Candidate> candidates;
   if (allowed.empty()) {
-    candidates.resize(logits.size());
-    for (size_t i = 0; i < logits.size(); ++i) candidates[i] = {Token(i), clean(logits[i])};
+    candidates.resize(vocab);
+    for (size_t i = 0; i < vocab; ++i) candidates[i] = {Token(i), clean(logits[i])};
   } else {
     for (Token id : allowed) {
-      if (id >= 0 && size_t(id) < logits.size()) candidates.push_back({id, clean(logits[size_t(id)])});
+      if (id >= 0 && size_t(id) < vocab) candidates.push_back({id, clean(logits[size_t(id)])});
     }
     if (candidates.empty()) throw Error("sample_token: no allowed token is inside the vocabulary", ErrorKind::internal);
     std::sort(candidates.begin(), candidates.end(), [](auto& a, auto& b) { return a.id < b.id; });

@@ -16,6 +16,9 @@ struct SamplingParams {
   float repetition_penalty = 1.0f;  // 1: off (CTRL-style: divide positive logits, multiply negative)
   float presence_penalty = 0.0f;    // 0: off (subtract once per distinct token seen)
   uint64_t seed = 0;
+  // Ids >= vocab_limit are never sampled: a model's embedding is often padded past its tokenizer's
+  // vocabulary (to a multiple of 64 or 256), and a padded id has no text. 0: no limit.
+  int64_t vocab_limit = 0;
 };
 
 }  // namespace hearth::engine
@@ -35,6 +38,7 @@ class Rng {
 
 // Picks the next token from `logits`. `history` is the sequence so far (prompt and generated) for the
 // penalties. `allowed`, when non-empty, restricts the choice to those ids (constrained decoding).
+// Only ids below params.vocab_limit (when set) and below logits.size() can be chosen.
 Token sample_token(std::span<const float> logits, const SamplingParams& params, std::span<const Token> history,
                    std::span<const Token> allowed, Rng& rng);
 

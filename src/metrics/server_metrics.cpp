@@ -25,6 +25,7 @@ ServerMetrics::ServerMetrics() {
   r.add_gauge("hearth_cache_checkpoints", "Prompt-cache checkpoints, by tier.");
   r.add_gauge("hearth_cache_evictions", "Checkpoints dropped from memory since start.");
   r.add_gauge("hearth_cache_demotions", "Checkpoints moved from device to host memory since start.");
+  r.add_gauge("hearth_model_info", "The model served (always 1): its name, origin and content identity as labels.");
   r.add_histogram("hearth_time_to_first_token_seconds", "Arrival to first generated token.", kLatencyBuckets);
   r.add_histogram("hearth_request_duration_seconds", "Arrival to the end of the response.", kLatencyBuckets);
   r.add_histogram("hearth_queue_wait_seconds", "Time spent waiting for the model.", kLatencyBuckets);
@@ -45,6 +46,12 @@ void ServerMetrics::record(const RequestRecord& rec) {
   if (rec.output_tokens > 0) r.observe("hearth_time_to_first_token_seconds", {}, rec.ttft_ms / 1000.0);
   r.observe("hearth_request_duration_seconds", {}, rec.total_ms / 1000.0);
   r.observe("hearth_queue_wait_seconds", {}, rec.queue_ms / 1000.0);
+}
+
+void ServerMetrics::set_model(const ModelArtifact& m) {
+  const Labels labels{{"name", m.name},     {"repository", m.repository}, {"revision", m.revision},
+                      {"commit", m.commit}, {"path", m.path},             {"identity", m.identity}};
+  registry_.set("hearth_model_info", labels, 1);
 }
 
 void ServerMetrics::set_queue_depth(int64_t waiting, int64_t running) {

@@ -22,12 +22,25 @@ struct CacheState {
   uint64_t demoted = 0;
 };
 
+// What the server serves, as hearth_model_info's labels: where the weights came from (a Hugging Face
+// repository at a revision and commit, or a directory) and the hash that names their contents.
+struct ModelArtifact {
+  std::string name;        // the served name
+  std::string repository;  // "ORG/NAME" when loaded from the Hugging Face cache, else ""
+  std::string revision;    // as asked ("main", a tag, a commit)
+  std::string commit;
+  std::string path;        // the directory read ("" for the demo model)
+  std::string identity;    // cache::identity_of_files() of the weights ("" when none is computed)
+};
+
 class ServerMetrics {
  public:
   ServerMetrics();
   void record(const RequestRecord& record);
   void set_queue_depth(int64_t waiting, int64_t running);
   void set_cache_state(const CacheState& state);
+  // hearth_model_info{name=...,repository=...,...} 1; called once, when the model is loaded.
+  void set_model(const ModelArtifact& model);
   std::string render() const { return registry_.render(); }
   Registry& registry() { return registry_; }
 

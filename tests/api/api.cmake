@@ -10,6 +10,7 @@ hearth_test(api_test
     ${CMAKE_CURRENT_LIST_DIR}/auth_and_names_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/request_queue_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_routes_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/cors_test.cpp
   LIBS hearth_api)
 hearth_test(api_http_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_server_test.cpp

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/api_server.h"
+#include "api/errors.h"
 #include "api/response_encoding.h"
 #include "fake_backend.h"
 
@@ -47,6 +48,13 @@ ApiConfig config(std::string token = {}) {
 }
 
 Json error_json(const HttpResponse& r) { return Json::parse(r.body); }
+
+std::string header(const HttpResponse& r, std::string_view name) {
+  for (const auto& [key, value] : r.headers) {
+    if (key == name) return value;
+  }
+  return "(absent)";
+}
 
 std::vector<std::string> sse_types(const std::string& data) {
   std::vector<std::string> out;
@@ -168,6 +176,7 @@ TEST(ApiRoutes, FullQueueIs529OverloadedAndHealthShowsDepth) {
   HttpResponse refused = routes.messages(post(kBody));
   EXPECT_EQ(refused.status, 529);
   EXPECT_EQ(error_json(refused)["error"]["type"], "overloaded_error");
+  EXPECT_EQ(header(refused, "x-should-retry"), "true");  // a busy server may take it later
   Json health = Json::parse(routes.health(HttpRequest{}).body);
   EXPECT_EQ(health["queue"]["running"], 1);
   EXPECT_EQ(health["queue"]["waiting"], 1);
@@ -223,6 +232,45 @@ TEST(ApiRoutes, BoundaryErrorsUseAnthropicTypes) {
   EXPECT_EQ(error_json(routes.boundary_error(404, "x"))["error"]["type"], "not_found_error");
   EXPECT_EQ(routes.boundary_error(408, "slow").status, 408);
   EXPECT_EQ(error_json(routes.boundary_error(400, "bad http"))["error"]["type"], "invalid_request_error");
+}
+
+TEST(ApiRoutes, ErrorsSayWhetherRetryingCanHelpAsTheApiDoes) {
+  FakeBackend backend;
+  ApiRoutes routes(config("tok"), backend);
+  // A wrong key, a bad body, an unknown model: only a different request can succeed.
+  EXPECT_EQ(header(routes.messages(post(kBody, "wrong")), "x-should-retry"), "false");
+  EXPECT_EQ(header(routes.messages(post("{nope", "tok")), "x-should-retry"), "false");
+  EXPECT_EQ(header(routes.messages(post(R"({"model":"x","max_tokens":5,"messages":[{"role":"user","content":"x"}]})", "tok")),
+                   "x-should-retry"),
+            "false");
+  EXPECT_EQ(header(routes.boundary_error(413, "big"), "x-should-retry"), "false");
+  EXPECT_EQ(header(routes.boundary_error(405, "no"), "x-should-retry"), "false");
+  EXPECT_EQ(routes.boundary_error(405, "no").status, 405);
+  // A slow body or a server-side failure may pass next time.
+  EXPECT_EQ(header(routes.boundary_error(408, "slow"), "x-should-retry"), "true");
+  EXPECT_EQ(header(routes.boundary_error(500, "oops"), "x-should-retry"), "true");
+  // A success carries no such header.
+  EXPECT_EQ(header(routes.messages(post(kBody, "tok")), "x-should-retry"), "(absent)");
+}
+
+TEST(ApiRoutes, MaxTokensOverTheServerLimitIsRefusedInTheApisWords) {
+  FakeBackend backend;
+  ApiConfig c = config();
+  c.max_output_tokens = 4096;
+  ApiRoutes routes(c, backend);
+  HttpResponse r = routes.messages(post(R"({"model":"m","max_tokens":32000,"messages":[{"role":"user","content":"hi"}]})"));
+  ASSERT_EQ(r.status, 400);
+  EXPECT_EQ(error_json(r)["error"]["message"],
+            "max_tokens: 32000 > 4096, which is the maximum allowed number of output tokens for m");
+  EXPECT_EQ(header(r, "x-should-retry"), "false");
+  // At the limit it generates; count_tokens does not care about max_tokens.
+  EXPECT_EQ(routes.messages(post(R"({"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"hi"}]})")).status, 200);
+  EXPECT_EQ(routes.count_tokens(post(R"({"model":"m","max_tokens":99999,"messages":[{"role":"user","content":"x"}]})")).status, 200);
+}
+
+TEST(ShouldRetry, FollowsTheStatusClass) {
+  for (int status : {400, 401, 403, 404, 405, 413, 414, 422}) EXPECT_FALSE(should_retry(status)) << status;
+  for (int status : {408, 409, 429, 500, 502, 503, 529}) EXPECT_TRUE(should_retry(status)) << status;
 }
 
 }  // namespace

@@ -236,5 +236,81 @@ TEST(HttpServer, HandlerExceptionBecomesFormatted500) {
   EXPECT_NE(r.find("kaboom"), std::string::npos);
 }
 
+// The value of header `name` in a raw response ("" when absent); names compared case-insensitively.
+std::string header_value(const std::string& response, std::string name) {
+  std::string lower = response;
+  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const size_t head_end = lower.find("\r\n\r\n");
+  const size_t at = lower.find("\r\n" + name + ":");
+  if (at == std::string::npos || at > head_end) return {};
+  size_t start = at + 2 + name.size() + 1;
+  while (response[start] == ' ') ++start;
+  return response.substr(start, response.find("\r\n", start) - start);
+}
+
+TEST(HttpServer, MethodWithoutARouteIs405WithAllow) {
+  Server server(small_limits(), echo_routes);
+  std::string r = exchange(server.port(), "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", "}");
+  EXPECT_NE(r.find("405"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Allow"), "POST");
+  EXPECT_NE(r.find("\"formatted\":405"), std::string::npos);
+  EXPECT_EQ(header_value(r, "Connection"), "close");  // the unread body must not be taken for a request
+  r = exchange(server.port(), "DELETE /item/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("405"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Allow"), "GET, HEAD");
+  // Without an allow-list, a preflight is one more method the route lacks.
+  r = exchange(server.port(), "OPTIONS /echo HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\n"
+                              "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("405"), std::string::npos) << r;
+  EXPECT_NE(r.find("--cors-origin"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "");
+  // An unknown path stays 404 whatever the method.
+  r = exchange(server.port(), "PUT /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("404"), std::string::npos) << r;
+}
+
+HttpServerOptions with_cors(std::vector<std::string> origins) {
+  HttpServerOptions o = small_limits();
+  o.cors_origins = std::move(origins);
+  return o;
+}
+
+TEST(HttpServer, PreflightFromAnAllowedOriginIs204WithTheCorsHeaders) {
+  Server server(with_cors({"http://localhost:5173"}), echo_routes);
+  std::string r = exchange(server.port(),
+                           "OPTIONS /echo HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\n"
+                           "Access-Control-Request-Method: POST\r\n"
+                           "Access-Control-Request-Headers: x-api-key,anthropic-dangerous-direct-browser-access\r\n"
+                           "Connection: close\r\n\r\n");
+  EXPECT_NE(r.find("204"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "http://localhost:5173");
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Methods"), "POST, OPTIONS");
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Headers"), "x-api-key,anthropic-dangerous-direct-browser-access");
+  // Another origin gets no permission.
+  r = exchange(server.port(), "OPTIONS /echo HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n"
+                              "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("405"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "");
+  EXPECT_NE(r.find("not in the server's CORS allow-list"), std::string::npos) << r;
+}
+
+TEST(HttpServer, ResponsesToAnAllowedOriginCarryAllowOriginErrorsIncluded) {
+  Server server(with_cors({"http://localhost:5173"}), echo_routes);
+  std::string r = exchange(server.port(), "POST /echo HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\n"
+                                          "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+  EXPECT_NE(r.find("got 3"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "http://localhost:5173");
+  r = exchange(server.port(), "GET /nope HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("404"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "http://localhost:5173");
+  // No Origin (curl, Claude Code) or another origin: no CORS headers.
+  r = exchange(server.port(), "GET /item/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "");
+  r = exchange(server.port(), "GET /item/1 HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("item 1"), std::string::npos) << r;
+  EXPECT_EQ(header_value(r, "Access-Control-Allow-Origin"), "");
+}
+
 }  // namespace
 }  // namespace hearth::api

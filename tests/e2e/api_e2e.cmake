@@ -1,11 +1,13 @@
 # End-to-end tests of `hearth serve` with JavaScript clients from tests/e2e/node_modules (npm): the
 # official Anthropic SDK, the real Claude Code CLI, and a corpus of hostile requests. Each starts its own
-# server on a free loopback port with the scripted model and the Qwen3 test tokenizer.
+# server on a free loopback port with the scripted model (or the demo model) and the Qwen3 test tokenizer.
 set(HEARTH_E2E_ENV "HEARTH_BIN=$<TARGET_FILE:hearth>;HEARTH_TOKENIZER_DIR=${HEARTH_TEST_TOKENIZER_DIR}")
 foreach(e2e
     api_e2e_sdk_conformance:sdk-conformance
     api_e2e_claude_code_cli_write_then_bash_session:claude-code
-    api_e2e_hostile_requests_get_right_errors_and_server_survives:hostile)
+    api_e2e_hostile_requests_get_right_errors_and_server_survives:hostile
+    api_e2e_claude_code_wrong_key_fails_fast_and_server_max_tokens_is_reported:claude-code-limits
+    api_e2e_claude_code_gets_an_answer_from_the_demo_model:claude-code-demo)
   string(REPLACE ":" ";" parts ${e2e})
   list(GET parts 0 name)
   list(GET parts 1 file)

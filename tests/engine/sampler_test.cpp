@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/sampling.h"
+#include "util/error.h"
 
 namespace hearth::engine {
 namespace {
@@ -131,6 +132,76 @@ TEST(Sampler, RepetitionAndPresencePenaltiesDemoteSeenTokens) {
   p.repetition_penalty = 2.0f;
   std::vector<float> negative = {-1.0f, -1.5f};
   EXPECT_EQ(sample_token(negative, p, history, {}, rng), 1);
+}
+
+
+// A padded embedding: ids 3.. exist in the logits but not in the tokenizer, and carry the largest logits,
+// so any path that looked at them would pick one.
+constexpr int64_t kRealVocab = 3;
+std::vector<float> logits_favouring_padding() { return {1.0f, 2.0f, 1.5f, 9.0f, 8.0f}; }
+
+TEST(SamplerVocabLimit, GreedyNeverPicksAPaddedIdEvenWhenItHoldsTheMaximum) {
+  SamplingParams p;
+  p.temperature = 0;
+  Rng rng(1);
+  EXPECT_EQ(sample_token(logits_favouring_padding(), p, {}, {}, rng), 3);  // without the limit: the padding
+  p.vocab_limit = kRealVocab;
+  EXPECT_EQ(sample_token(logits_favouring_padding(), p, {}, {}, rng), 1);
+}
+
+TEST(SamplerVocabLimit, TemperatureTopKTopPAndMinPSampleOnlyRealIds) {
+  SamplingParams p;
+  p.vocab_limit = kRealVocab;
+  p.seed = 3;
+  auto plain = histogram(logits_favouring_padding(), p, 3000);
+  EXPECT_EQ(plain.count(3) + plain.count(4), 0u);
+  EXPECT_EQ(plain[0] + plain[1] + plain[2], 3000);
+  // top-k = 2 keeps the two best real ids (1 and 2), not the two padded ones.
+  p.top_k = 2;
+  auto top_k = histogram(logits_favouring_padding(), p, 3000);
+  EXPECT_EQ(top_k.count(0) + top_k.count(3) + top_k.count(4), 0u);
+  EXPECT_GT(top_k[1], 1000);
+  p.top_k = 0;
+  // top-p and min-p measure mass against the best real id: id 1 alone holds over half of it.
+  p.top_p = 0.4f;
+  auto top_p = histogram(logits_favouring_padding(), p, 1000);
+  EXPECT_EQ(top_p[1], 1000);
+  p.top_p = 1.0f;
+  p.min_p = 0.5f;  // exp(1.5 - 2) = 0.61 stays, exp(1 - 2) = 0.37 goes
+  auto min_p = histogram(logits_favouring_padding(), p, 2000);
+  EXPECT_EQ(min_p.count(0) + min_p.count(3) + min_p.count(4), 0u);
+  EXPECT_GT(min_p[2], 300);
+}
+
+TEST(SamplerVocabLimit, PenaltiesCannotPushTheChoiceIntoThePadding) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.vocab_limit = kRealVocab;
+  p.presence_penalty = 100.0f;  // every real id seen: all fall far below the padded logits
+  Rng rng(1);
+  const std::vector<Token> history = {0, 1, 2};
+  EXPECT_EQ(sample_token(logits_favouring_padding(), p, history, {}, rng), 1);
+  p.temperature = 1.0f;
+  for (int i = 0; i < 200; ++i) EXPECT_LT(sample_token(logits_favouring_padding(), p, history, {}, rng), kRealVocab);
+}
+
+TEST(SamplerVocabLimit, AllowedListDropsPaddedIdsAndFailsClearlyWhenNothingIsLeft) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.vocab_limit = kRealVocab;
+  Rng rng(1);
+  EXPECT_EQ(sample_token(logits_favouring_padding(), p, {}, std::vector<Token>{4, 0, 3}, rng), 0);
+  EXPECT_THROW(sample_token(logits_favouring_padding(), p, {}, std::vector<Token>{3, 4}, rng), hearth::Error);
+}
+
+TEST(SamplerVocabLimit, ZeroOrALimitPastTheLogitsChangesNothing) {
+  SamplingParams p;
+  p.temperature = 0;
+  Rng rng(1);
+  for (int64_t limit : {int64_t(0), int64_t(5), int64_t(1000)}) {
+    p.vocab_limit = limit;
+    EXPECT_EQ(sample_token(logits_favouring_padding(), p, {}, {}, rng), 3) << limit;
+  }
 }
 
 }  // namespace

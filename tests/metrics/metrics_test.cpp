@@ -184,6 +184,18 @@ TEST(ServerMetrics, RequestRecordsFeedTokenCountersAndTheHitRatio) {
   EXPECT_NE(text.find("hearth_time_to_first_token_seconds_count 2\n"), std::string::npos) << text;
 }
 
+TEST(ServerMetrics, ModelInfoCarriesTheArtifactIdentityAsLabels) {
+  ServerMetrics m;
+  m.set_model({"Qwen3.6-35B-A3B-4bit", "mlx-community/Qwen3.6-35B-A3B-4bit", "main", "0123abcd", "/hub/snapshots/0123abcd",
+               "qwen3_5_moe 5e1f"});
+  const std::string text = m.render();
+  EXPECT_NE(text.find("# TYPE hearth_model_info gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("hearth_model_info{name=\"Qwen3.6-35B-A3B-4bit\",repository=\"mlx-community/Qwen3.6-35B-A3B-4bit\","
+                      "revision=\"main\",commit=\"0123abcd\",path=\"/hub/snapshots/0123abcd\",identity=\"qwen3_5_moe 5e1f\"} 1\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(SessionStats, SummarisesEachSessionAndSkipsMalformedLines) {
   std::stringstream log;
   log << to_json(sample("A", false, 1000, 0, 20)).dump() << "\n";

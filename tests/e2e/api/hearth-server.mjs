@@ -1,6 +1,6 @@
-// Starts `hearth serve --scripted` for the end-to-end tests: writes the script to a temp dir, picks a
-// free loopback port (--port 0, read back from the "listening on" line), waits for /health, and stops
-// the process afterwards. HEARTH_BIN and HEARTH_TOKENIZER_DIR come from ctest (tests/e2e/api_e2e.cmake).
+// Starts `hearth serve --scripted` (or the demo model) for the end-to-end tests: writes the script to a
+// temp dir, picks a free loopback port (--port 0, read back from the "listening on" line), waits for
+// /health, and stops the process afterwards. HEARTH_BIN and HEARTH_TOKENIZER_DIR come from ctest (tests/e2e/api_e2e.cmake).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -24,13 +24,18 @@ function cleanEnv(extra) {
   return { ...env, ...extra };
 }
 
+// Without a script: the built-in demo model (random weights).
 export async function startHearth({ script, args = [], env = {}, startTimeoutMs = 60000 } = {}) {
   const dir = tempDir();
-  const scriptPath = join(dir, "script.json");
-  writeFileSync(scriptPath, JSON.stringify(script, null, 2));
+  const model = [];
+  if (script !== undefined) {
+    const scriptPath = join(dir, "script.json");
+    writeFileSync(scriptPath, JSON.stringify(script, null, 2));
+    model.push("--scripted", scriptPath);
+  }
   const proc = spawn(
     HEARTH_BIN,
-    ["serve", "--scripted", scriptPath, "--tokenizer", TOKENIZER_DIR, "--port", "0", ...args],
+    ["serve", ...model, "--tokenizer", TOKENIZER_DIR, "--port", "0", ...args],
     { env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

@@ -165,6 +165,14 @@ const header = (lines, body = "") => `${lines.join("\r\n")}\r\n\r\n${body}`;
 const MB33 = 33 * 1024 * 1024;
 
 // [name, send(), expected status (0: the server closes the connection), expected error type]
+// A 405 names the methods the path has (and never says "retry").
+async function allowsOnly(methods, pending) {
+  const r = await pending;
+  assert.equal(r.headers.allow, methods);
+  assert.equal(r.headers["x-should-retry"], "false");
+  return r;
+}
+
 const HTTP_CASES = [
   // --- authentication
   ["no API key", () => post(valid(), { headers: {} }), 401, "authentication_error"],
@@ -178,8 +186,11 @@ const HTTP_CASES = [
   ["HEAD / (Claude Code's start-up probe) needs no key", () => rawRequest(server.port, [header(["HEAD / HTTP/1.1", "Host: x", "Connection: close"])], { head: true }), 200, null],
   ["health needs no key", () => rawRequest(server.port, [header(["GET /health HTTP/1.1", "Host: x", "Connection: close"])]), 200, null],
   // --- routes and methods
-  ["GET /v1/messages", () => rawRequest(server.port, [header(["GET /v1/messages HTTP/1.1", "Host: x", "Connection: close"])]), 404, "not_found_error"],
-  ["DELETE /v1/messages", () => rawRequest(server.port, [header(["DELETE /v1/messages HTTP/1.1", "Host: x", "Connection: close"])]), 404, "not_found_error"],
+  ["GET /v1/messages", () => allowsOnly("POST", rawRequest(server.port, [header(["GET /v1/messages HTTP/1.1", "Host: x", "Connection: close"])])), 405, "invalid_request_error"],
+  ["DELETE /v1/messages", () => allowsOnly("POST", rawRequest(server.port, [header(["DELETE /v1/messages HTTP/1.1", "Host: x", "Connection: close"])])), 405, "invalid_request_error"],
+  ["OPTIONS preflight without --cors-origin", () => allowsOnly("POST", rawRequest(server.port, [header(["OPTIONS /v1/messages HTTP/1.1", "Host: x", "Origin: https://example.com", "Access-Control-Request-Method: POST", "Connection: close"])])), 405, "invalid_request_error"],
+  ["PUT /health", () => allowsOnly("GET, HEAD", rawRequest(server.port, [header(["PUT /health HTTP/1.1", "Host: x", "Connection: close"])])), 405, "invalid_request_error"],
+  ["PATCH on an unknown path answers at once", () => rawRequest(server.port, [header(["PATCH /v1/nothing HTTP/1.1", "Host: x", "Connection: close"])], { timeoutMs: 3000 }), 404, "not_found_error"],
   ["unknown path", () => post(valid(), { path: "/v1/nothing" }), 404, "not_found_error"],
   ["path traversal", () => rawRequest(server.port, [header(["GET /../../etc/passwd HTTP/1.1", "Host: x", "Connection: close"])]), 404, "not_found_error"],
   ["count_tokens with bad JSON", () => post("{", { path: "/v1/messages/count_tokens" }), 400, "invalid_request_error"],
