@@ -39,34 +39,40 @@ class DemoReplyEndModel : public Model {
   }
 
   const ModelInfo& info() const override { return inner_->info(); }
-  void reset() override {
-    inner_->reset();
-    reply_start_ = -1;
+  void reset_slot(SlotId slot) override {
+    inner_->reset_slot(slot);
+    start(slot) = -1;
   }
-  void prefill(std::span<const Token> tokens) override {
-    const int64_t first = inner_->position();
-    inner_->prefill(tokens);
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      if (tokens[i] == options_.turn_start) reply_start_ = first + int64_t(i);
+  void forward(std::span<const SlotTokens> batch) override {
+    std::vector<int64_t> first;
+    for (const SlotTokens& e : batch) first.push_back(inner_->slot_position(e.slot));
+    inner_->forward(batch);
+    for (size_t b = 0; b < batch.size(); ++b) {
+      for (size_t i = 0; i < batch[b].tokens.size(); ++i) {
+        if (batch[b].tokens[i] == options_.turn_start) start(batch[b].slot) = first[b] + int64_t(i);
+      }
     }
   }
-  std::span<const float> logits() const override {
-    const std::span<const float> real = inner_->logits();
-    if (reply_start_ < 0 || inner_->position() - reply_start_ <= options_.reply_tokens) return real;
+  std::span<const float> slot_logits(SlotId slot) const override {
+    const std::span<const float> real = inner_->slot_logits(slot);
+    const int64_t reply_start = start(slot);
+    if (reply_start < 0 || inner_->slot_position(slot) - reply_start <= options_.reply_tokens) return real;
     ended_.assign(real.begin(), real.end());
     ended_[size_t(options_.turn_end)] = *std::max_element(real.begin(), real.end()) + 100.0f;
     return ended_;
   }
-  int64_t position() const override { return inner_->position(); }
+  int64_t slot_position(SlotId slot) const override { return inner_->slot_position(slot); }
 
-  std::unique_ptr<StateSnapshot> save_state() const override {
-    return std::make_unique<DemoSnapshot>(inner_->save_state(), reply_start_);
+  std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override {
+    return std::make_unique<DemoSnapshot>(inner_->save_slot(slot), start(slot));
   }
-  void restore_state(const StateSnapshot& snapshot) override {
+  void restore_slot(SlotId slot, const StateSnapshot& snapshot) override {
     const DemoSnapshot& demo = as_demo(snapshot);
-    inner_->restore_state(demo.inner());
-    reply_start_ = demo.reply_start();
+    inner_->restore_slot(slot, demo.inner());
+    start(slot) = demo.reply_start();
   }
+  bool holds_pages(const StateSnapshot& snapshot) const override { return inner_->holds_pages(as_demo(snapshot).inner()); }
+  void set_page_reclaimer(std::function<bool()> reclaim) override { inner_->set_page_reclaimer(std::move(reclaim)); }
   std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const override {
     const DemoSnapshot& demo = as_demo(snapshot);
     std::unique_ptr<StateSnapshot> offloaded = inner_->offload_state(demo.inner());
@@ -78,7 +84,12 @@ class DemoReplyEndModel : public Model {
  private:
   std::unique_ptr<Model> inner_;
   DemoReplyEnd options_;
-  int64_t reply_start_ = -1;            // position of the last turn_start in the sequence; -1: none
+  // Per slot: position of the last turn_start in the sequence; -1: none.
+  int64_t& start(SlotId slot) const {
+    if (reply_start_.size() < size_t(inner_->info().slots)) reply_start_.resize(size_t(inner_->info().slots), -1);
+    return reply_start_.at(size_t(slot));
+  }
+  mutable std::vector<int64_t> reply_start_;
   mutable std::vector<float> ended_;    // logits with the end of turn made certain
 };
 

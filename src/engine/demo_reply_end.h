@@ -16,7 +16,7 @@ struct DemoReplyEnd {
   int64_t reply_tokens = 48;   // tokens after turn_start (role line included) before the turn ends
 };
 
-// Wraps `model`; everything but logits() passes through (snapshots carry the reply's start along).
+// Wraps `model`; everything but slot_logits() passes through (snapshots carry the reply's start along).
 std::unique_ptr<Model> end_demo_replies(std::unique_ptr<Model> model, DemoReplyEnd options);
 
 }  // namespace hearth::engine

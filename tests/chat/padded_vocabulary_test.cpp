@@ -23,17 +23,17 @@ class PaddedModel : public engine::Model {
     info_.vocab_size += padding;
   }
   const engine::ModelInfo& info() const override { return info_; }
-  void reset() override { inner_->reset(); }
-  void prefill(std::span<const Token> tokens) override { inner_->prefill(tokens); }
-  std::span<const float> logits() const override {
-    const std::span<const float> real = inner_->logits();
+  void reset_slot(engine::SlotId slot) override { inner_->reset_slot(slot); }
+  void forward(std::span<const engine::SlotTokens> batch) override { inner_->forward(batch); }
+  std::span<const float> slot_logits(engine::SlotId slot) const override {
+    const std::span<const float> real = inner_->slot_logits(slot);
     logits_.assign(real.begin(), real.end());
     logits_.resize(size_t(info_.vocab_size), *std::max_element(real.begin(), real.end()) + 100.0f);
     return logits_;
   }
-  int64_t position() const override { return inner_->position(); }
-  std::unique_ptr<engine::StateSnapshot> save_state() const override { return inner_->save_state(); }
-  void restore_state(const engine::StateSnapshot& snapshot) override { inner_->restore_state(snapshot); }
+  int64_t slot_position(engine::SlotId slot) const override { return inner_->slot_position(slot); }
+  std::unique_ptr<engine::StateSnapshot> save_slot(engine::SlotId slot) const override { return inner_->save_slot(slot); }
+  void restore_slot(engine::SlotId slot, const engine::StateSnapshot& snapshot) override { inner_->restore_slot(slot, snapshot); }
 
  private:
   std::unique_ptr<engine::Model> inner_;

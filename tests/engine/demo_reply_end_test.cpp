@@ -21,22 +21,25 @@ class NeverEndingModel : public Model {
     logits_[kFavourite] = 5.0f;
   }
   const ModelInfo& info() const override { return info_; }
-  void reset() override { position_ = 0; }
-  void prefill(std::span<const Token> tokens) override { position_ += int64_t(tokens.size()); }
-  std::span<const float> logits() const override { return logits_; }
-  int64_t position() const override { return position_; }
+  // One slot.
+  void reset_slot(SlotId) override { position_ = 0; }
+  void forward(std::span<const SlotTokens> batch) override {
+    for (const SlotTokens& e : batch) position_ += int64_t(e.tokens.size());
+  }
+  std::span<const float> slot_logits(SlotId) const override { return logits_; }
+  int64_t slot_position(SlotId) const override { return position_; }
   struct Snapshot : StateSnapshot {
     int64_t at = 0;
     int64_t position() const override { return at; }
     size_t device_bytes() const override { return 0; }
     size_t host_bytes() const override { return sizeof(at); }
   };
-  std::unique_ptr<StateSnapshot> save_state() const override {
+  std::unique_ptr<StateSnapshot> save_slot(SlotId) const override {
     auto s = std::make_unique<Snapshot>();
     s->at = position_;
     return s;
   }
-  void restore_state(const StateSnapshot& s) override { position_ = s.position(); }
+  void restore_slot(SlotId, const StateSnapshot& s) override { position_ = s.position(); }
 
  private:
   ModelInfo info_;
