@@ -205,7 +205,7 @@ void ApiRoutes::run_generation(Generation& g, const std::function<void(const Str
     DisconnectWatch watch(client_gone, std::chrono::milliseconds(config_.disconnect_poll_ms), cancel);
     GenerationHooks hooks;
     hooks.on_start = [&](const Usage& usage) { composer.start(usage); };
-    hooks.on_event = [&](const chat::OutputEvent& event) { return composer.push(event); };
+    hooks.on_event = [&](const ContentEvent& event) { return composer.push(event); };
     hooks.cancel = &cancel;
     outcome = backend_.generate(*g.prepared, hooks);
   } catch (const ApiError& e) {

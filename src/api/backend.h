@@ -1,5 +1,5 @@
 #pragma once
-// What the API layer needs from whatever produces a message (chat/completion.* over a Model): token
+// What the API layer needs from whatever produces a message (serve/completion.* over a Model): token
 // counts and a stream of wire-free content events. api/ never sees token ids, only counts.
 #include <atomic>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "api/types.h"
-#include "chat/events.h"
+#include "util/content_events.h"
 
 namespace hearth::api {
 
@@ -53,7 +53,7 @@ struct GenerationOutcome {
 
 struct GenerationHooks {
   std::function<void(const Usage&)> on_start;              // prompt accounted, before any event
-  std::function<bool(const chat::OutputEvent&)> on_event;  // return false to stop generating
+  std::function<bool(const ContentEvent&)> on_event;  // return false to stop generating
   const std::atomic<bool>* cancel = nullptr;                // checked between model steps
 };
 

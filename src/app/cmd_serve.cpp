@@ -20,7 +20,7 @@
 #include "app/command.h"
 #include "cache/byte_size.h"
 #include "cache/model_identity.h"
-#include "chat/completion.h"
+#include "serve/completion.h"
 #include "chat/scripted_responder.h"
 #include "chat/tokenizer.h"
 #include "metrics/metrics_log.h"
@@ -289,7 +289,7 @@ int run_serve(int argc, char** argv) {
   }
 
   const int64_t max_context = settings.integer("--max-context", 2, int64_t(1) << 24);
-  chat::CompletionSettings completion;
+  serve::CompletionSettings completion;
   completion.enable_thinking = settings.boolean("--enable-thinking");
   completion.max_output_tokens = settings.integer("--max-tokens", 1, int64_t(1) << 24);
   completion.max_context = max_context;
@@ -354,7 +354,7 @@ int run_serve(int argc, char** argv) {
   }
   completion.format = chat::chat_format_for_model_type(chat_format);
   const std::string description = model->info().description;
-  chat::Completion backend(tokenizer, std::move(model), completion);
+  serve::Completion backend(tokenizer, std::move(model), completion);
   for (const std::string& warning : backend.prompt_cache().store().warnings()) {
     std::fprintf(stderr, "hearth: prompt cache: %s\n", warning.c_str());
   }

@@ -165,7 +165,7 @@ TEST(PromptCacheAcceptance, TinyBudgetEvictsYetKeepsOutputsIdenticalAndStaysWith
 TEST(PromptCacheAcceptance, RestartedServerKeepsTheCachedSystemPromptFromTheCacheDirectory) {
   const auto dir = std::filesystem::temp_directory_path() / ("hearth-cache-dir-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  chat::CompletionSettings settings = testing::cache_settings(true);
+  serve::CompletionSettings settings = testing::cache_settings(true);
   settings.prompt_cache.store.persist.dir = dir;
   settings.prompt_cache.store.persist.model_identity = "tiny-test-weights seed 1";
   auto requests = agent_conversation(kSystem, "Find where the parser allocates memory.");

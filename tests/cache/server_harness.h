@@ -11,7 +11,7 @@
 
 #include "api/api_server.h"
 #include "api/thinking_signature.h"
-#include "chat/completion.h"
+#include "serve/completion.h"
 #include "chat/tokenizer.h"
 #include "engine/loader.h"
 #include "metrics/metrics_log.h"
@@ -65,7 +65,7 @@ class TempFile {
 
 class Server {
  public:
-  Server(std::unique_ptr<engine::Model> model, chat::CompletionSettings settings, const std::filesystem::path& metrics_log)
+  Server(std::unique_ptr<engine::Model> model, serve::CompletionSettings settings, const std::filesystem::path& metrics_log)
       : backend_(qwen_tokenizer(), std::move(model), with_defaults(std::move(settings))),
         log_(metrics_log),
         routes_(config(), backend_) {}
@@ -101,11 +101,11 @@ class Server {
     return response.body;
   }
 
-  chat::Completion& backend() { return backend_; }
+  serve::Completion& backend() { return backend_; }
   api::ApiRoutes& routes() { return routes_; }
 
  private:
-  static chat::CompletionSettings with_defaults(chat::CompletionSettings s) {
+  static serve::CompletionSettings with_defaults(serve::CompletionSettings s) {
     s.sampling.temperature = 0;  // greedy: outputs comparable run to run
     s.prefill_chunk = 128;
     return s;
@@ -125,14 +125,14 @@ class Server {
     return c;
   }
 
-  chat::Completion backend_;
+  serve::Completion backend_;
   metrics::MetricsLog log_;
   metrics::ServerMetrics metrics_;
   api::ApiRoutes routes_;
 };
 
-inline chat::CompletionSettings cache_settings(bool enabled, size_t host_budget = size_t(1) << 30) {
-  chat::CompletionSettings s;
+inline serve::CompletionSettings cache_settings(bool enabled, size_t host_budget = size_t(1) << 30) {
+  serve::CompletionSettings s;
   s.prompt_cache.enabled = enabled;
   s.prompt_cache.store.host_budget_bytes = host_budget;
   return s;

@@ -24,10 +24,10 @@
 #include "engine/model.h"
 #include "engine/sampling.h"
 
-namespace hearth::chat {
+namespace hearth::serve {
 
 struct CompletionSettings {
-  ChatFormat format = ChatFormat::qwen3_5;
+  chat::ChatFormat format = chat::ChatFormat::qwen3_5;
   bool enable_thinking = true;          // server switch; false: never think, whatever the request says
   bool preserve_thinking = false;       // Qwen3.6: keep past turns' reasoning in the prompt
   int64_t max_output_tokens = 32000;    // cap on a request's max_tokens
@@ -41,7 +41,7 @@ struct CompletionSettings {
 
 class Completion : public api::Backend {
  public:
-  Completion(std::shared_ptr<const Tokenizer> tokenizer, std::unique_ptr<engine::Model> model,
+  Completion(std::shared_ptr<const chat::Tokenizer> tokenizer, std::unique_ptr<engine::Model> model,
              CompletionSettings settings);
   ~Completion() override;
 
@@ -52,23 +52,23 @@ class Completion : public api::Backend {
 
   int64_t max_context() const { return max_context_; }
   const cache::PromptCache& prompt_cache() const { return *cache_; }
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const chat::Tokenizer& tokenizer() const { return *tokenizer_; }
 
  private:
   struct Plan;
   struct Rendered {
-    std::vector<Token> tokens;
+    std::vector<chat::Token> tokens;
     bool starts_in_thinking = false;
     cache::PromptLayout layout;  // boundaries for the prompt cache
   };
   Rendered render(const api::MessagesRequest& request) const;
 
-  std::shared_ptr<const Tokenizer> tokenizer_;
+  std::shared_ptr<const chat::Tokenizer> tokenizer_;
   std::unique_ptr<engine::Model> model_;
-  std::unique_ptr<Renderer> renderer_;
+  std::unique_ptr<chat::Renderer> renderer_;
   CompletionSettings settings_;
   int64_t max_context_ = 0;
-  std::vector<Token> stop_tokens_;
+  std::vector<chat::Token> stop_tokens_;
   std::mutex model_mutex_;               // generate() is serialised by the caller; this makes sure
   std::unique_ptr<cache::PromptCache> cache_;  // owns the knowledge of what the model's state holds
 };
@@ -77,4 +77,4 @@ class Completion : public api::Backend {
 // call is forced (a forced call starts right after the generation prompt).
 bool thinking_enabled(const api::MessagesRequest& request, const CompletionSettings& settings);
 
-}  // namespace hearth::chat
+}  // namespace hearth::serve

@@ -1,4 +1,4 @@
-#include "chat/completion.h"
+#include "serve/completion.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,7 +9,16 @@
 #include "engine/generator.h"
 #include "util/error.h"
 
-namespace hearth::chat {
+namespace hearth::serve {
+
+using chat::ChatFormat;
+using chat::OutputParser;
+using chat::ParserOptions;
+using chat::RenderedPrompt;
+using chat::RenderOptions;
+using chat::Token;
+using chat::Tokenizer;
+
 namespace {
 
 bool forces_call(const api::MessagesRequest& request) {
@@ -61,7 +70,7 @@ Completion::Completion(std::shared_ptr<const Tokenizer> tokenizer, std::unique_p
                        CompletionSettings settings)
     : tokenizer_(std::move(tokenizer)),
       model_(std::move(model)),
-      renderer_(Renderer::create(settings.format)),
+      renderer_(chat::Renderer::create(settings.format)),
       settings_(std::move(settings)) {
   if (!tokenizer_ || !model_) throw Error("completion: a tokenizer and a model are required", ErrorKind::internal);
   const int64_t model_limit = model_->info().max_context;
@@ -100,7 +109,7 @@ Completion::Rendered Completion::render(const api::MessagesRequest& request) con
   Rendered out;
   out.tokens = tokenizer_->encode(prompt.text);
   out.starts_in_thinking = prompt.generation_starts_in_thinking;
-  out.layout = prompt_layout(prompt, out.tokens, *tokenizer_);
+  out.layout = chat::prompt_layout(prompt, out.tokens, *tokenizer_);
   return out;
 }
 
@@ -166,8 +175,8 @@ api::GenerationOutcome Completion::generate(api::PreparedGeneration& prepared, c
 
   OutputParser parser(*tokenizer_, plan->parser);
   bool sink_stopped = false;
-  auto deliver = [&](const std::vector<OutputEvent>& events) {
-    for (const OutputEvent& e : events) {
+  auto deliver = [&](const std::vector<ContentEvent>& events) {
+    for (const ContentEvent& e : events) {
       if (sink_stopped) return false;
       if (hooks.on_event && !hooks.on_event(e)) sink_stopped = true;
     }
@@ -261,4 +270,4 @@ api::GenerationOutcome Completion::generate(api::PreparedGeneration& prepared, c
   return outcome;
 }
 
-}  // namespace hearth::chat
+}  // namespace hearth::serve
