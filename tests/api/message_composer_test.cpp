@@ -8,10 +8,6 @@
 namespace hearth::api {
 namespace {
 
-using BlockKind;
-using EventType;
-using ContentEvent;
-
 ContentEvent start(BlockKind k, std::string tool = {}) { return {EventType::block_start, k, "", std::move(tool)}; }
 ContentEvent delta(BlockKind k, std::string text) { return {EventType::block_delta, k, std::move(text), ""}; }
 ContentEvent end(BlockKind k) { return {EventType::block_end, k, "", ""}; }
