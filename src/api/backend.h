@@ -69,6 +69,7 @@ struct BackendStatus {
   bool model_loaded = false;
   std::string description;
   int64_t max_context = 0;
+  int32_t parallel = 1;  // requests generated at once (the model's sequence slots)
 };
 
 class Backend {
@@ -78,7 +79,8 @@ class Backend {
   // Thread-safe (no model access). Throw hearth::Error (invalid_request, prompt_too_long, ...).
   virtual int64_t count_tokens(const MessagesRequest& request) const = 0;
   virtual std::unique_ptr<PreparedGeneration> prepare(const MessagesRequest& request) const = 0;
-  // Uses the model: the caller guarantees one call at a time (api/request_queue.h).
+  // Uses the model. Up to status().parallel calls may run at once (api/request_queue.h admits that
+  // many); the backend makes any more wait for a free sequence slot.
   virtual GenerationOutcome generate(PreparedGeneration& prepared, const GenerationHooks& hooks) = 0;
 };
 

@@ -50,6 +50,10 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
                                                              : load_safetensors_weights(options.model_dir, config);
   Qwen35Options model_options;
   model_options.max_context = options.max_context;
+  if (options.slots < 0) throw Error("slots must not be negative", ErrorKind::invalid_request);
+  // Several sequences pay on a GPU (a decode step costs about the same for 1 or 4 of them); the CPU
+  // reference computes each sequence's rows anyway, so one at a time is as fast there.
+  model_options.slots = options.slots > 0 ? options.slots : (cuda ? 4 : 1);
   std::unique_ptr<Ops> ops;
 #ifdef HEARTH_HAVE_CUDA
   if (cuda) {

@@ -3,8 +3,9 @@
 // against a script that would not call), single-call limits, budgets, count_tokens, context limit.
 #include <gtest/gtest.h>
 
-#include "serve/completion.h"
 #include "chat/scripted_responder.h"
+#include "serve/completion.h"
+#include "user_request.h"
 #include "util/error.h"
 
 namespace hearth::serve {
@@ -64,16 +65,7 @@ class CompletionTest : public ::testing::Test {
 };
 
 api::MessagesRequest ask(const std::string& text, int64_t max_tokens = 200) {
-  api::MessagesRequest r;
-  r.model = "m";
-  r.max_tokens = max_tokens;
-  api::Message m;
-  m.role = api::Role::user;
-  api::ContentBlock b;
-  b.text = text;
-  m.content.push_back(b);
-  r.messages.push_back(m);
-  return r;
+  return testing::user_request(text, max_tokens);
 }
 
 api::Tool tool(const std::string& name, const std::string& param) {
