@@ -73,22 +73,11 @@ void Scheduler::submit(std::shared_ptr<SequenceJob> job) {
   wake_.notify_all();
 }
 
-size_t Scheduler::waiting() const {
-  std::lock_guard lock(mutex_);
-  return waiting_.size();
-}
-
-size_t Scheduler::running() const {
-  std::lock_guard lock(mutex_);
-  return published_running_;
-}
-
 bool Scheduler::has_free_slot() const {
   return std::find(slot_busy_.begin(), slot_busy_.end(), false) != slot_busy_.end();
 }
 
 void Scheduler::run() {
-  publish_state();
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -99,7 +88,6 @@ void Scheduler::run() {
     admit_waiting();
     step();
     remove_finished();
-    publish_state();
   }
 }
 
@@ -288,11 +276,6 @@ void Scheduler::fail(Sequence& s, std::exception_ptr error) {
 
 void Scheduler::remove_finished() {
   std::erase_if(running_, [](const std::unique_ptr<Sequence>& s) { return s->done; });
-}
-
-void Scheduler::publish_state() {
-  std::lock_guard lock(mutex_);
-  published_running_ = running_.size();
 }
 
 }  // namespace hearth::serve

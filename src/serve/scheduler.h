@@ -45,9 +45,6 @@ class Scheduler {
   // Queues a job; it starts at the next step boundary with a free slot. Thread-safe.
   void submit(std::shared_ptr<SequenceJob> job);
 
-  size_t waiting() const;  // submitted, not yet in a slot
-  size_t running() const;  // in a slot, as of the last step boundary
-
  private:
   struct Sequence;
   struct Waiting {
@@ -63,16 +60,14 @@ class Scheduler {
   void finish(Sequence& sequence, engine::FinishReason reason);
   void fail(Sequence& sequence, std::exception_ptr error);
   void remove_finished();
-  void publish_state();
 
   engine::Model& model_;
   cache::PromptCache& cache_;
   const SchedulerOptions options_;
 
-  mutable std::mutex mutex_;          // guards waiting_, published_running_ and stopping_
+  std::mutex mutex_;                  // guards waiting_ and stopping_
   std::condition_variable wake_;
   std::deque<Waiting> waiting_;
-  size_t published_running_ = 0;
   bool stopping_ = false;
 
   // Scheduler thread only.
