@@ -6,7 +6,8 @@ foreach(e2e
     api_e2e_sdk_conformance:sdk-conformance
     api_e2e_claude_code_cli_write_then_bash_session:claude-code
     api_e2e_hostile_requests_get_right_errors_and_server_survives:hostile
-    api_e2e_two_parallel_streams_with_scheduler:parallel-streams)
+    api_e2e_two_parallel_streams_with_scheduler:parallel-streams
+    api_e2e_claude_code_two_parallel_subagents_stream_at_once:claude-code-subagents)
   string(REPLACE ":" ";" parts ${e2e})
   list(GET parts 0 name)
   list(GET parts 1 file)

@@ -1,0 +1,105 @@
+// The real Claude Code CLI running two subagents in parallel against `hearth serve --scripted ...
+// --parallel 2`: the scripted main agent calls the Agent tool twice in one turn, Claude Code runs both
+// subagents at once, and each subagent's request streams a slow scripted reply. Both generations must
+// run at the same time on the server (their generation intervals, from the metrics log, overlap),
+// and the main agent must finish with both reports in its prompt.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+
+import { startHearth, tempDir } from "./hearth-server.mjs";
+
+const CLAUDE = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", ".bin", "claude");
+const work = tempDir("hearth-claude-subagents-work-");
+const home = tempDir("hearth-claude-subagents-home-");
+const metricsLog = join(tempDir("hearth-claude-subagents-metrics-"), "requests.jsonl");
+const FINAL = "Both subagents reported.";
+
+const toolCall = (name, params) =>
+  `<tool_call>\n<function=${name}>\n` +
+  Object.entries(params).map(([k, v]) => `<parameter=${k}>\n${v}\n</parameter>\n`).join("") +
+  `</function>\n</tool_call>`;
+const agentCall = (prompt) =>
+  toolCall("Agent", { description: "Look something up", prompt, subagent_type: "general-purpose", run_in_background: "false" });
+// ~60 tokens at 30 ms per step: each subagent's reply streams for about two seconds.
+const slowReport = (name) => `${Array.from({ length: 30 }, (_, i) => `${name}${i}`).join(" ")} ${name} report ready.`;
+
+const SCRIPT = {
+  rules: [
+    { when_prompt_contains: "beta report ready", respond: `<think>\nBoth are back.\n</think>\n\n${FINAL}` },
+    { when_last_user_contains: "ALPHA-TASK", respond: slowReport("alpha"), token_delay_ms: 30 },
+    { when_last_user_contains: "BETA-TASK", respond: slowReport("beta"), token_delay_ms: 30 },
+    {
+      when_last_user_contains: "two subagents",
+      respond: "<think>\nDelegate both.\n</think>\n\n" + agentCall("ALPHA-TASK: report on alpha.") + "\n" +
+        agentCall("BETA-TASK: report on beta."),
+    },
+    { otherwise: true, respond: "OK" },
+  ],
+};
+
+let server;
+before(async () => {
+  server = await startHearth({
+    script: SCRIPT,
+    args: ["--served-model-name", "hearth-scripted,claude-*", "--parallel", "2", "--metrics-log", metricsLog],
+  });
+});
+after(async () => server?.stop());
+
+function runClaude(prompt) {
+  mkdirSync(work, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      CLAUDE,
+      ["-p", prompt, "--output-format", "stream-json", "--verbose", "--model", "hearth-scripted",
+       "--allowedTools", "Agent Task"],
+      {
+        cwd: work,
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          ANTHROPIC_BASE_URL: server.url,
+          ANTHROPIC_API_KEY: "test-key",
+          ANTHROPIC_DEFAULT_HAIKU_MODEL: "hearth-scripted",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          DISABLE_AUTOUPDATER: "1",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (d) => (stdout += d));
+    proc.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 180000);
+    proc.on("error", reject);
+    proc.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test("two parallel subagents of Claude Code stream at the same time", async () => {
+  const { code, stdout, stderr } = await runClaude("Use two subagents to report on alpha and beta.");
+  assert.equal(code, 0, `claude exited with ${code}\n${stderr}\n${stdout.slice(-2000)}`);
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const result = lines.at(-1);
+  assert.equal(result.type, "result");
+  assert.equal(result.result, FINAL, stdout.slice(-3000));
+
+  // The subagents' generations: the two slow ones. [start, end] of each from the metrics log.
+  const records = readFileSync(metricsLog, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const slow = records.filter((r) => r.decode_ms > 1000);
+  assert.equal(slow.length, 2, JSON.stringify(records, null, 1));
+  const interval = (r) => {
+    const arrival = Date.parse(r.time);
+    return [arrival + r.queue_ms, arrival + r.total_ms];
+  };
+  const [a, b] = slow.map(interval);
+  assert.ok(a[0] < b[1] && b[0] < a[1], `generations did not overlap: ${JSON.stringify([a, b])}`);
+});
