@@ -4,15 +4,13 @@
 // run at the same time on the server (their generation intervals, from the metrics log, overlap),
 // and the main agent must finish with both reports in its prompt.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
+import { runClaude } from "./claude-cli.mjs";
 import { startHearth, tempDir } from "./hearth-server.mjs";
 
-const CLAUDE = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", ".bin", "claude");
 const work = tempDir("hearth-claude-subagents-work-");
 const home = tempDir("hearth-claude-subagents-home-");
 const metricsLog = join(tempDir("hearth-claude-subagents-metrics-"), "requests.jsonl");
@@ -50,42 +48,14 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-function runClaude(prompt) {
-  mkdirSync(work, { recursive: true });
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      CLAUDE,
-      ["-p", prompt, "--output-format", "stream-json", "--verbose", "--model", "hearth-scripted",
-       "--allowedTools", "Agent Task"],
-      {
-        cwd: work,
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          ANTHROPIC_BASE_URL: server.url,
-          ANTHROPIC_API_KEY: "test-key",
-          ANTHROPIC_DEFAULT_HAIKU_MODEL: "hearth-scripted",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-          DISABLE_AUTOUPDATER: "1",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 180000);
-    proc.on("error", reject);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 test("two parallel subagents of Claude Code stream at the same time", async () => {
-  const { code, stdout, stderr } = await runClaude("Use two subagents to report on alpha and beta.");
+  const { code, stdout, stderr } = await runClaude({
+    url: server.url,
+    prompt: "Use two subagents to report on alpha and beta.",
+    cwd: work,
+    home,
+    allowedTools: "Agent Task",
+  });
   assert.equal(code, 0, `claude exited with ${code}\n${stderr}\n${stdout.slice(-2000)}`);
   const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
   const result = lines.at(-1);

@@ -3,15 +3,13 @@
 // the Write result is in the prompt) a Bash call running it, then (once the program's output is in
 // the prompt) a final answer. Claude Code executes the tools itself and sends the results back.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
+import { runClaude } from "./claude-cli.mjs";
 import { startHearth, tempDir } from "./hearth-server.mjs";
 
-const CLAUDE = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", ".bin", "claude");
 const work = tempDir("hearth-claude-work-");
 const home = tempDir("hearth-claude-home-");
 const file = join(work, "hello.py");
@@ -46,42 +44,14 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-function runClaude(prompt) {
-  mkdirSync(work, { recursive: true });
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      CLAUDE,
-      ["-p", prompt, "--output-format", "stream-json", "--verbose", "--model", "hearth-scripted",
-       "--allowedTools", "Bash Read Edit Write"],
-      {
-        cwd: work,
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          ANTHROPIC_BASE_URL: server.url,
-          ANTHROPIC_API_KEY: "test-key",
-          ANTHROPIC_DEFAULT_HAIKU_MODEL: "hearth-scripted",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-          DISABLE_AUTOUPDATER: "1",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 180000);
-    proc.on("error", reject);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 test("Claude Code writes a file, runs it with Bash and finishes with the scripted answer", async () => {
-  const { code, stdout, stderr } = await runClaude("Create hello.py that prints a greeting, then run it.");
+  const { code, stdout, stderr } = await runClaude({
+    url: server.url,
+    prompt: "Create hello.py that prints a greeting, then run it.",
+    cwd: work,
+    home,
+    allowedTools: "Bash Read Edit Write",
+  });
   assert.equal(code, 0, `claude exited with ${code}\n${stderr}\n${stdout.slice(-2000)}`);
   const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
 
