@@ -154,6 +154,17 @@ TEST(ParallelCompletion, StopInTheClientCountsOnlyTheTokensUpToIt) {
   EXPECT_EQ(r.outcome.usage.output_tokens, full.outcome.usage.output_tokens - after_hello);
 }
 
+TEST(ParallelCompletion, HookThatThrowsEndsItsRequestAndTheServerGoesOn) {
+  auto completion = make_completion(1);
+  EXPECT_THROW(run(*completion, ask("go on endless"),
+                   [](const ContentEvent&) -> bool { throw std::runtime_error("client writer broke"); }),
+               std::runtime_error);
+  // The one slot serves the next requests: the endless one was ended, not left running (it would
+  // hold the slot for its 2000 tokens).
+  EXPECT_EQ(run(*completion, ask("something short")).text, alone("something short").text);
+  EXPECT_EQ(run(*completion, ask("hello")).text, alone("hello").text);
+}
+
 // A stream body run later, as the HTTP server does on the connection's thread.
 class CollectingStream : public api::ResponseStream {
  public:
