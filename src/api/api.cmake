@@ -1,6 +1,7 @@
 # hearth_api: the Anthropic Messages API surface — request parsing/validation, error JSON, response and
 # SSE encoding, thinking signatures, stop sequences, auth, the request queue, the HTTP boundary and
-# the routes. Depends on chat/ only through header-only seams (api/backend.h, chat/events.h).
+# the routes. Knows no token ids and no chat/ code: generated content arrives as util/content_events.h
+# events through the api/backend.h seam (implemented by serve/).
 add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sha256.cpp

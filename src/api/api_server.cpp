@@ -1,5 +1,6 @@
 #include "api/api_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -136,7 +137,7 @@ ApiRoutes::ApiRoutes(ApiConfig config, Backend& backend)
       backend_(backend),
       served_(config_.served_model_names),
       signer_(config_.signing_key),
-      queue_(config_.queue_size),
+      queue_(config_.queue_size, size_t(std::max<int32_t>(1, backend.status().parallel))),
       request_metrics_(config_.metrics_log, config_.metrics) {}
 
 MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind kind) const {
@@ -213,7 +214,7 @@ void ApiRoutes::run_generation(Generation& g, const std::function<void(const Str
     DisconnectWatch watch(client_gone, std::chrono::milliseconds(config_.disconnect_poll_ms), cancel);
     GenerationHooks hooks;
     hooks.on_start = [&](const Usage& usage) { composer.start(usage); };
-    hooks.on_event = [&](const chat::OutputEvent& event) { return composer.push(event); };
+    hooks.on_event = [&](const ContentEvent& event) { return composer.push(event); };
     hooks.cancel = &cancel;
     outcome = backend_.generate(*g.prepared, hooks);
   } catch (const ApiError& e) {
@@ -342,7 +343,7 @@ HttpResponse ApiRoutes::health(const HttpRequest&) {
       {"model", names.empty() ? Json(nullptr) : Json(names.front())},
       {"description", status.description},
       {"max_context", status.max_context},
-      {"queue", {{"running", queue_.busy() ? 1 : 0}, {"waiting", queue_.waiting()}, {"max_waiting", queue_.max_waiting()}}},
+      {"queue", {{"running", queue_.running()}, {"waiting", queue_.waiting()}, {"max_waiting", queue_.max_waiting()}, {"max_running", queue_.max_running()}}},
   };
   HttpResponse response = json_ok(body);
   if (!status.model_loaded) response.status = 503;
@@ -353,7 +354,7 @@ HttpResponse ApiRoutes::root(const HttpRequest&) { return json_ok({{"name", "hea
 
 HttpResponse ApiRoutes::metrics(const HttpRequest&) {
   if (!config_.metrics) return boundary_error(404, "metrics are not enabled on this server");
-  config_.metrics->set_queue_depth(int64_t(queue_.waiting()), queue_.busy() ? 1 : 0);
+  config_.metrics->set_queue_depth(int64_t(queue_.waiting()), int64_t(queue_.running()));
   if (config_.refresh_metrics) config_.refresh_metrics(*config_.metrics);
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4";

@@ -20,7 +20,7 @@ namespace hearth::api {
 struct ApiConfig {
   std::vector<std::string> served_model_names;  // first = canonical id; '*' wildcards allowed
   std::string auth_token;                       // empty: no auth
-  size_t queue_size = 16;                       // requests waiting beyond the one generating
+  size_t queue_size = 16;                       // requests waiting beyond those generating
   std::string signing_key;                      // thinking signatures; empty: random per process
   int disconnect_poll_ms = 20;                  // how often a generating request checks its client
   int ping_interval_ms = 10000;                 // SSE ping every this long a stream is otherwise silent

@@ -1,5 +1,5 @@
 #pragma once
-// What the API layer needs from whatever produces a message (chat/completion.* over a Model): token
+// What the API layer needs from whatever produces a message (serve/completion.* over a Model): token
 // counts and a stream of wire-free content events. api/ never sees token ids, only counts.
 #include <atomic>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "api/types.h"
-#include "chat/events.h"
+#include "util/content_events.h"
 
 namespace hearth::api {
 
@@ -53,7 +53,7 @@ struct GenerationOutcome {
 
 struct GenerationHooks {
   std::function<void(const Usage&)> on_start;              // prompt accounted, before any event
-  std::function<bool(const chat::OutputEvent&)> on_event;  // return false to stop generating
+  std::function<bool(const ContentEvent&)> on_event;  // return false to stop generating
   const std::atomic<bool>* cancel = nullptr;                // checked between model steps
 };
 
@@ -69,6 +69,7 @@ struct BackendStatus {
   bool model_loaded = false;
   std::string description;
   int64_t max_context = 0;
+  int32_t parallel = 1;  // requests generated at once (the model's sequence slots)
 };
 
 class Backend {
@@ -78,7 +79,8 @@ class Backend {
   // Thread-safe (no model access). Throw hearth::Error (invalid_request, prompt_too_long, ...).
   virtual int64_t count_tokens(const MessagesRequest& request) const = 0;
   virtual std::unique_ptr<PreparedGeneration> prepare(const MessagesRequest& request) const = 0;
-  // Uses the model: the caller guarantees one call at a time (api/request_queue.h).
+  // Uses the model. Up to status().parallel calls may run at once (api/request_queue.h admits that
+  // many); the backend makes any more wait for a free sequence slot.
   virtual GenerationOutcome generate(PreparedGeneration& prepared, const GenerationHooks& hooks) = 0;
 };
 

@@ -23,12 +23,12 @@ void MessageComposer::start(const Usage& prompt_usage) {
   emit_(e);
 }
 
-void MessageComposer::open_block(chat::BlockKind kind, const std::string& tool_name) {
+void MessageComposer::open_block(BlockKind kind, const std::string& tool_name) {
   StreamEvent e;
   e.type = StreamEventType::content_block_start;
   e.index = next_index_;
   e.block = kind;
-  if (kind == chat::BlockKind::tool_use) {
+  if (kind == BlockKind::tool_use) {
     e.tool_id = new_id("toolu_");
     e.tool_name = tool_name;
     ++tool_calls_;
@@ -48,14 +48,14 @@ void MessageComposer::emit_delta(DeltaType type, std::string text) {
 
 void MessageComposer::emit_text(std::string text) {
   if (text.empty()) return;
-  if (!current_open_) open_block(chat::BlockKind::text);
+  if (!current_open_) open_block(BlockKind::text);
   emit_delta(DeltaType::text, std::move(text));
 }
 
 void MessageComposer::close_block() {
   if (!current_) return;
-  if (*current_ == chat::BlockKind::text) emit_text(matcher_.flush());
-  if (*current_ == chat::BlockKind::thinking && current_open_) {
+  if (*current_ == BlockKind::text) emit_text(matcher_.flush());
+  if (*current_ == BlockKind::thinking && current_open_) {
     if (!options_.signer) throw Error("thinking block without a signer", ErrorKind::internal);
     emit_delta(DeltaType::signature, options_.signer->sign(thinking_text_));
   }
@@ -70,22 +70,22 @@ void MessageComposer::close_block() {
   thinking_text_.clear();
 }
 
-bool MessageComposer::push(const chat::OutputEvent& event) {
+bool MessageComposer::push(const ContentEvent& event) {
   if (finished_ || matched_stop_) return false;
   switch (event.type) {
-    case chat::EventType::block_start:
+    case EventType::block_start:
       close_block();  // a well-behaved parser has closed it already
       current_ = event.kind;
-      if (event.kind == chat::BlockKind::tool_use) open_block(event.kind, event.tool_name);
+      if (event.kind == BlockKind::tool_use) open_block(event.kind, event.tool_name);
       break;
-    case chat::EventType::block_delta:
+    case EventType::block_delta:
       if (!current_ || *current_ != event.kind) {  // a delta with no start: treat it as opening one
         close_block();
         current_ = event.kind;
-        if (event.kind == chat::BlockKind::tool_use) open_block(event.kind, event.tool_name);
+        if (event.kind == BlockKind::tool_use) open_block(event.kind, event.tool_name);
       }
       if (event.text.empty()) break;
-      if (event.kind == chat::BlockKind::text) {
+      if (event.kind == BlockKind::text) {
         StopSequenceMatcher::Result r = matcher_.push(event.text);
         emit_text(std::move(r.text));
         if (r.matched) {
@@ -93,15 +93,15 @@ bool MessageComposer::push(const chat::OutputEvent& event) {
           close_block();
           return false;
         }
-      } else if (event.kind == chat::BlockKind::thinking) {
-        if (!current_open_) open_block(chat::BlockKind::thinking);
+      } else if (event.kind == BlockKind::thinking) {
+        if (!current_open_) open_block(BlockKind::thinking);
         thinking_text_ += event.text;
         emit_delta(DeltaType::thinking, event.text);
       } else {
         emit_delta(DeltaType::input_json, event.text);
       }
       break;
-    case chat::EventType::block_end:
+    case EventType::block_end:
       close_block();
       break;
   }

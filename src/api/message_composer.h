@@ -11,7 +11,7 @@
 #include "api/stop_sequences.h"
 #include "api/stream_events.h"
 #include "api/thinking_signature.h"
-#include "chat/events.h"
+#include "util/content_events.h"
 
 namespace hearth::api {
 
@@ -28,7 +28,7 @@ class MessageComposer {
 
   void start(const Usage& prompt_usage);                 // message_start
   // Returns false once a stop sequence matched: the caller should stop generating.
-  bool push(const chat::OutputEvent& event);
+  bool push(const ContentEvent& event);
   // Closes the open block and sends message_delta + message_stop.
   void finish(GenerationEnd end, const Usage& usage);
   // Mid-stream failure: closes nothing (the message is abandoned) and sends an `error` event.
@@ -38,7 +38,7 @@ class MessageComposer {
   int tool_calls() const { return tool_calls_; }
 
  private:
-  void open_block(chat::BlockKind kind, const std::string& tool_name = {});
+  void open_block(BlockKind kind, const std::string& tool_name = {});
   void close_block();
   void emit_delta(DeltaType type, std::string text);
   void emit_text(std::string text);
@@ -52,7 +52,7 @@ class MessageComposer {
   bool finished_ = false;
   // The chat layer's current block, and whether its Anthropic block has been opened yet (text and
   // thinking blocks open lazily, on their first non-empty delta).
-  std::optional<chat::BlockKind> current_;
+  std::optional<BlockKind> current_;
   bool current_open_ = false;
   std::string thinking_text_;                 // of the current thinking block, for its signature
   std::optional<size_t> matched_stop_;        // index into options_.stop_sequences

@@ -4,13 +4,14 @@
 
 namespace hearth::api {
 
-RequestQueue::RequestQueue(size_t max_waiting) : max_waiting_(max_waiting) {}
+RequestQueue::RequestQueue(size_t max_waiting, size_t max_running)
+    : max_waiting_(max_waiting), max_running_(std::max<size_t>(1, max_running)) {}
 
 std::optional<RequestQueue::Ticket> RequestQueue::try_enter() {
   std::lock_guard lock(mutex_);
-  // A request that would start at once never counts against the line.
-  const bool starts_now = !busy_ && line_.empty();
-  if (!starts_now && line_.size() >= max_waiting_) return std::nullopt;
+  // Requests that will start at once (free places in front of them) never count against the line.
+  const size_t free_places = max_running_ - running_;
+  if (line_.size() >= free_places + max_waiting_) return std::nullopt;
   uint64_t id = next_id_++;
   line_.push_back(id);
   return Ticket(this, id);
@@ -21,16 +22,16 @@ size_t RequestQueue::waiting() const {
   return line_.size();
 }
 
-bool RequestQueue::busy() const {
+size_t RequestQueue::running() const {
   std::lock_guard lock(mutex_);
-  return busy_;
+  return running_;
 }
 
 void RequestQueue::leave(uint64_t id, bool had_turn) {
   {
     std::lock_guard lock(mutex_);
     if (had_turn) {
-      busy_ = false;
+      --running_;
     } else {
       auto it = std::find(line_.begin(), line_.end(), id);
       if (it != line_.end()) line_.erase(it);
@@ -64,10 +65,11 @@ bool RequestQueue::Ticket::wait_turn(const std::function<bool()>& give_up, std::
   if (has_turn_) return true;
   std::unique_lock lock(queue_->mutex_);
   for (;;) {
-    if (!queue_->busy_ && !queue_->line_.empty() && queue_->line_.front() == id_) {
+    if (queue_->running_ < queue_->max_running_ && !queue_->line_.empty() && queue_->line_.front() == id_) {
       queue_->line_.pop_front();
-      queue_->busy_ = true;
+      ++queue_->running_;
       has_turn_ = true;
+      queue_->changed_.notify_all();  // the next in line may have a free place too
       return true;
     }
     lock.unlock();

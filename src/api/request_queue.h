@@ -1,6 +1,7 @@
 #pragma once
-// First-come, first-served access to the single model. One request generates at a time; up to
-// `max_waiting` more wait for their turn; past that, admission fails (the server answers 529).
+// First-come, first-served access to the model. Up to `max_running` requests generate at once (the
+// backend's parallel sequences, api/backend.h BackendStatus::parallel); up to `max_waiting` more wait
+// for their turn; past that, admission fails (the server answers 529).
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace hearth::api {
 
 class RequestQueue {
  public:
-  explicit RequestQueue(size_t max_waiting);
+  explicit RequestQueue(size_t max_waiting, size_t max_running = 1);
 
   // A place in line. Destroying it leaves the line (or releases the model if it had its turn).
   class Ticket {
@@ -39,17 +40,19 @@ class RequestQueue {
   std::optional<Ticket> try_enter();
 
   size_t waiting() const;   // in line, not yet generating
-  bool busy() const;        // one request is generating
+  size_t running() const;   // generating
   size_t max_waiting() const { return max_waiting_; }
+  size_t max_running() const { return max_running_; }
 
  private:
   void leave(uint64_t id, bool had_turn);
 
   const size_t max_waiting_;
+  const size_t max_running_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<uint64_t> line_;
-  bool busy_ = false;
+  size_t running_ = 0;
   uint64_t next_id_ = 1;
 };
 

@@ -32,9 +32,9 @@ std::string_view event_name(StreamEventType type) {
 
 Json content_block_json(const StreamEvent& e) {
   switch (e.block) {
-    case chat::BlockKind::text: return {{"type", "text"}, {"text", ""}};
-    case chat::BlockKind::thinking: return {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}};
-    case chat::BlockKind::tool_use:
+    case BlockKind::text: return {{"type", "text"}, {"text", ""}};
+    case BlockKind::thinking: return {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}};
+    case BlockKind::tool_use:
       return {{"type", "tool_use"}, {"id", e.tool_id}, {"name", e.tool_name}, {"input", Json::object()}};
   }
   return Json::object();
@@ -119,7 +119,7 @@ void MessageAccumulator::apply(const StreamEvent& e) {
       Json& content = message_["content"];
       if (int(content.size()) != e.index) throw Error("content_block_start out of order", ErrorKind::internal);
       content.push_back(content_block_json(e));
-      if (e.block != chat::BlockKind::thinking) content.back().erase("signature");
+      if (e.block != BlockKind::thinking) content.back().erase("signature");
       partial_inputs_.resize(content.size());
       break;
     }

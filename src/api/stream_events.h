@@ -6,7 +6,7 @@
 
 #include "api/backend.h"
 #include "api/errors.h"
-#include "chat/events.h"
+#include "util/content_events.h"
 
 namespace hearth::api {
 
@@ -33,7 +33,7 @@ struct StreamEvent {
   std::string model;                          // message_start
   Usage usage;                                // message_start (prompt side), message_delta (final)
   int index = 0;                              // content_block_*
-  chat::BlockKind block = chat::BlockKind::text;  // content_block_start
+  BlockKind block = BlockKind::text;  // content_block_start
   std::string tool_id;                        // content_block_start of tool_use
   std::string tool_name;                      // content_block_start of tool_use
   DeltaType delta = DeltaType::text;          // content_block_delta

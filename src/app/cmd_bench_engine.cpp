@@ -255,6 +255,7 @@ int run_bench_engine(int argc, char** argv) {
   lo.max_context = std::max(longest, kWarmupPrompt + kWarmupSteps) + opt.decode_steps + 16;
   lo.threads = opt.threads;
   lo.dummy_seed = opt.seed;
+  lo.slots = 1;  // the batch-1 tables measure one sequence; --batch asks for more slots
   for (int64_t n : opt.batches) {
     lo.slots = std::max<int32_t>(lo.slots, static_cast<int32_t>(n));
     lo.max_context = std::max(lo.max_context, opt.batch_context + opt.decode_steps + 16);

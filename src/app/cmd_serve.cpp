@@ -20,7 +20,7 @@
 #include "app/command.h"
 #include "cache/byte_size.h"
 #include "cache/model_identity.h"
-#include "chat/completion.h"
+#include "serve/completion.h"
 #include "chat/scripted_responder.h"
 #include "chat/tokenizer.h"
 #include "hub/hf_cache.h"
@@ -76,7 +76,12 @@ class Settings {
     add("--metrics-log", "HEARTH_METRICS_LOG", "", "append one JSON line per request to this file (read by hearth stats)");
     add("--max-context", "HEARTH_MAX_CONTEXT", "32768", "positions per sequence (prompt + output); longer prompts get 400 prompt is too long");
     add("--max-body-bytes", "HEARTH_MAX_BODY_BYTES", "33554432", "largest request body; larger ones get 413");
-    add("--queue-size", "HEARTH_QUEUE_SIZE", "16", "requests that may wait while one generates; more get 529");
+    add("--queue-size", "HEARTH_QUEUE_SIZE", "16", "requests that may wait while --parallel others generate; more get 529");
+    add("--parallel", "HEARTH_PARALLEL", "0",
+        "requests generated at once (sequence slots, batched in one model step); 0: 4 on a GPU, 1 on the CPU and for --scripted");
+    add("--step-tokens", "HEARTH_STEP_TOKENS", "512",
+        "tokens one model step runs, all requests together: a long prompt is prefilled in such chunks between the "
+        "other requests' decode steps");
     add("--read-timeout", "HEARTH_READ_TIMEOUT", "30", "seconds one read of a request may wait");
     add("--body-timeout", "HEARTH_BODY_TIMEOUT", "120", "seconds a whole request body may take to arrive (then 408)");
     add("--http-threads", "HEARTH_HTTP_THREADS", "64", "connections served at once");
@@ -345,10 +350,12 @@ int run_serve(int argc, char** argv) {
   }
 
   const int64_t max_context = settings.integer("--max-context", 2, int64_t(1) << 24);
-  chat::CompletionSettings completion;
+  serve::CompletionSettings completion;
   completion.enable_thinking = settings.boolean("--enable-thinking");
   completion.max_output_tokens = settings.integer("--max-tokens", 1, int64_t(1) << 24);
   completion.max_context = max_context;
+  completion.step_tokens = settings.integer("--step-tokens", 1, int64_t(1) << 20);
+  const int32_t parallel = int32_t(settings.integer("--parallel", 0, 256));
   completion.prompt_cache.enabled = settings.boolean("--prompt-cache");
   completion.prompt_cache.store.device_budget_bytes =
       cache::parse_byte_size(settings.text("--cache-device-bytes"), "--cache-device-bytes");
@@ -366,7 +373,7 @@ int run_serve(int argc, char** argv) {
   std::string default_name;
   std::string source;
   if (!script_path.empty()) {
-    model = chat::make_scripted_model(tokenizer, chat::load_script(script_path), max_context);
+    model = chat::make_scripted_model(tokenizer, chat::load_script(script_path), max_context, std::max(parallel, 1));
     completion.prompt_cache.store.persist.model_identity = cache::identity_of_files("scripted", {script_path});
     default_name = "hearth-scripted";
     source = "scripted: " + script_path;
@@ -380,6 +387,7 @@ int run_serve(int argc, char** argv) {
     load.model_dir = dir;
     load.format = engine::LoadFormat::dummy;
     load.max_context = max_context;
+    load.slots = parallel;
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::end_demo_replies(engine::load_model(load), demo_reply_end(*tokenizer));
@@ -401,6 +409,7 @@ int run_serve(int argc, char** argv) {
     engine::LoadOptions load;
     load.model_dir = model_dir;
     load.max_context = max_context;
+    load.slots = parallel;
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::load_model(load);
@@ -421,7 +430,7 @@ int run_serve(int argc, char** argv) {
   }
   completion.format = chat::chat_format_for_model_type(chat_format);
   const std::string description = model->info().description;
-  chat::Completion backend(tokenizer, std::move(model), completion);
+  serve::Completion backend(tokenizer, std::move(model), completion);
   for (const std::string& warning : backend.prompt_cache().store().warnings()) {
     std::fprintf(stderr, "hearth: prompt cache: %s\n", warning.c_str());
   }
@@ -444,7 +453,7 @@ int run_serve(int argc, char** argv) {
                                           completion.prompt_cache.store.persist.model_identity));
   config.metrics_log = metrics_log.get();
   config.refresh_metrics = [&backend](metrics::ServerMetrics& m) {
-    const cache::StoreStats s = backend.prompt_cache().stats();
+    const cache::StoreStats s = backend.cache_stats();
     m.set_cache_state({s.device_bytes, s.host_bytes, s.disk_bytes, s.device_checkpoints, s.host_checkpoints,
                        s.disk_only_checkpoints, s.evicted, s.demoted});
   };
@@ -458,7 +467,7 @@ int run_serve(int argc, char** argv) {
   http.threads = size_t(settings.integer("--http-threads", 4, 4096));
   http.cors_origins = split_names(settings.text("--cors-origin"));
   // Enough connection threads that /health answers while the queue is full.
-  http.threads = std::max(http.threads, config.queue_size + 8);
+  http.threads = std::max(http.threads, config.queue_size + size_t(backend.status().parallel) + 8);
 
   api::ApiServer server(config, http, backend);
   const int port = server.bind();
@@ -473,7 +482,8 @@ int run_serve(int argc, char** argv) {
   std::printf("  chat format  %s, thinking %s, max tokens %lld, context %lld\n", chat_format.c_str(),
               completion.enable_thinking ? "on" : "off", (long long)completion.max_output_tokens,
               (long long)backend.max_context());
-  std::printf("  queue        %zu waiting at most; body limit %zu bytes\n", config.queue_size, http.max_body_bytes);
+  std::printf("  requests     %d at once (%lld tokens per step), %zu waiting at most; body limit %zu bytes\n",
+              int(backend.status().parallel), (long long)completion.step_tokens, config.queue_size, http.max_body_bytes);
   std::printf("  auth         %s\n", auth_token.empty() ? "off (no token set)" : "API key required");
   if (demo) {
     std::printf("  demo         thinking %s, replies end after %lld tokens (random weights never end a turn)\n",

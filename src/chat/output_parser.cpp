@@ -67,7 +67,7 @@ struct OutputParser::Impl {
   ParserOptions options;
   std::unordered_map<std::string, const api::Tool*> tools;
   std::vector<Token> ignored_ids;
-  std::vector<OutputEvent> events;
+  std::vector<ContentEvent> events;
   BlockStream blocks;
   ToolInputWriter input;
   bool finished = false;
@@ -577,12 +577,12 @@ OutputParser::OutputParser(const Tokenizer& tokenizer, ParserOptions options)
     : impl_(std::make_unique<Impl>(tokenizer, std::move(options))) {}
 OutputParser::~OutputParser() = default;
 
-std::vector<OutputEvent> OutputParser::push(Token id) {
+std::vector<ContentEvent> OutputParser::push(Token id) {
   impl_->push(id);
   return std::exchange(impl_->events, {});
 }
 
-std::vector<OutputEvent> OutputParser::finish() {
+std::vector<ContentEvent> OutputParser::finish() {
   impl_->finish();
   return std::exchange(impl_->events, {});
 }

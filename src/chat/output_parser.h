@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "api/types.h"
-#include "chat/events.h"
+#include "util/content_events.h"
 #include "chat/tokenizer.h"
 
 namespace hearth::chat {
@@ -36,10 +36,10 @@ class OutputParser {
   OutputParser& operator=(const OutputParser&) = delete;
 
   // Feeds one generated token; returns the events it completes (possibly none).
-  std::vector<OutputEvent> push(Token id);
+  std::vector<ContentEvent> push(Token id);
   // End of generation: flushes held text, closes open blocks (a tool call missing its closing tags is
   // completed if its JSON can be; otherwise its raw text is reported as text).
-  std::vector<OutputEvent> finish();
+  std::vector<ContentEvent> finish();
   // Number of complete tool_use blocks emitted so far.
   int tool_calls() const;
 

@@ -8,7 +8,7 @@
 namespace hearth::chat {
 
 void BlockStream::emit(EventType type, BlockKind kind, std::string text, std::string tool_name) {
-  OutputEvent e;
+  ContentEvent e;
   e.type = type;
   e.kind = kind;
   e.text = std::move(text);

@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "chat/events.h"
+#include "util/content_events.h"
 
 namespace hearth::chat {
 
@@ -18,7 +18,7 @@ namespace hearth::chat {
 // more content follows; closing drops it.
 class BlockStream {
  public:
-  BlockStream(std::vector<OutputEvent>& out, bool emit_thinking) : out_(out), emit_thinking_(emit_thinking) {}
+  BlockStream(std::vector<ContentEvent>& out, bool emit_thinking) : out_(out), emit_thinking_(emit_thinking) {}
 
   // Content of a text or thinking block; closes a block of another kind first when `s` has any
   // non-space content. Thinking content is discarded when thinking output is off.
@@ -33,7 +33,7 @@ class BlockStream {
  private:
   void emit(EventType type, BlockKind kind, std::string text = {}, std::string tool_name = {});
 
-  std::vector<OutputEvent>& out_;
+  std::vector<ContentEvent>& out_;
   bool emit_thinking_;
   bool open_ = false;
   BlockKind open_kind_ = BlockKind::text;

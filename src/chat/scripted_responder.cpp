@@ -120,10 +120,11 @@ engine::ScriptResponder make_script_responder(std::shared_ptr<const Tokenizer> t
 }
 
 std::unique_ptr<engine::Model> make_scripted_model(std::shared_ptr<const Tokenizer> tokenizer, Script script,
-                                                   int64_t max_context) {
+                                                   int64_t max_context, int32_t slots) {
   engine::ScriptedModelOptions options;
   options.vocab_size = tokenizer->vocab_size();
   options.max_context = max_context;
+  options.slots = slots;
   auto end = tokenizer->token_id("<|im_end|>");
   if (!end) throw Error("scripted model: the tokenizer has no <|im_end|> token", ErrorKind::unsupported);
   options.end_token = *end;

@@ -50,7 +50,8 @@ std::string last_user_turn(std::string_view prompt_text);
 engine::ScriptResponder make_script_responder(std::shared_ptr<const Tokenizer> tokenizer, Script script);
 
 // A scripted model answering by `script` with `tokenizer`'s vocabulary, ending replies with <|im_end|>.
+// `slots`: sequences the model holds at once (each follows the script on its own).
 std::unique_ptr<engine::Model> make_scripted_model(std::shared_ptr<const Tokenizer> tokenizer, Script script,
-                                                   int64_t max_context);
+                                                   int64_t max_context, int32_t slots = 1);
 
 }  // namespace hearth::chat

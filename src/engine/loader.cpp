@@ -47,7 +47,10 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
                                                              : load_safetensors_weights(options.model_dir, config);
   Qwen35Options model_options;
   model_options.max_context = options.max_context;
-  model_options.slots = options.slots;
+  if (options.slots < 0) throw Error("slots must not be negative", ErrorKind::invalid_request);
+  // Several sequences pay on a GPU (a decode step costs about the same for 1 or 4 of them); the CPU
+  // reference computes each sequence's rows anyway, so one at a time is as fast there.
+  model_options.slots = options.slots > 0 ? options.slots : (cuda ? 4 : 1);
   std::unique_ptr<Ops> ops;
 #ifdef HEARTH_HAVE_CUDA
   if (cuda) {
@@ -57,7 +60,7 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
     model_options.max_chunk = options.precision == Precision::fast ? 4096 : 1024;
     cuda::CudaBackendOptions co;
     co.max_context = options.max_context;
-    co.slots = options.slots;
+    co.slots = model_options.slots;
     co.max_chunk = model_options.max_chunk;
     co.random_weights = options.format == LoadFormat::dummy;
     co.seed = options.dummy_seed;

@@ -24,8 +24,8 @@ struct LoadOptions {
   std::filesystem::path model_dir;     // holds config.json (and weights unless dummy)
   LoadFormat format = LoadFormat::safetensors;
   Device device = Device::automatic;
-  int64_t max_context = 32768;         // positions one sequence can hold
-  int32_t slots = 1;                   // sequences held at once (engine/model.h)
+  int64_t max_context = 32768;         // positions to plan state memory for (per sequence)
+  int32_t slots = 0;                   // sequences held at once; 0: 4 on CUDA, 1 on the CPU
   int threads = 0;                     // CPU threads; 0 = all cores
   uint64_t dummy_seed = 1;             // LoadFormat::dummy
   Precision precision = Precision::fast;

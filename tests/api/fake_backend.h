@@ -16,7 +16,7 @@ class FakeBackend : public Backend {
     int64_t prompt_tokens() const override { return n; }
   };
 
-  std::vector<chat::OutputEvent> events;
+  std::vector<ContentEvent> events;
   std::chrono::milliseconds event_delay{0};
   int64_t prompt_tokens = 10;
   int64_t max_context = 100;
@@ -60,11 +60,11 @@ class FakeBackend : public Backend {
   }
 };
 
-inline std::vector<chat::OutputEvent> text_reply(const std::vector<std::string>& pieces) {
-  std::vector<chat::OutputEvent> events;
-  events.push_back({chat::EventType::block_start, chat::BlockKind::text, "", ""});
-  for (const auto& p : pieces) events.push_back({chat::EventType::block_delta, chat::BlockKind::text, p, ""});
-  events.push_back({chat::EventType::block_end, chat::BlockKind::text, "", ""});
+inline std::vector<ContentEvent> text_reply(const std::vector<std::string>& pieces) {
+  std::vector<ContentEvent> events;
+  events.push_back({EventType::block_start, BlockKind::text, "", ""});
+  for (const auto& p : pieces) events.push_back({EventType::block_delta, BlockKind::text, p, ""});
+  events.push_back({EventType::block_end, BlockKind::text, "", ""});
   return events;
 }
 

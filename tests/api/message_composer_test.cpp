@@ -8,13 +8,9 @@
 namespace hearth::api {
 namespace {
 
-using chat::BlockKind;
-using chat::EventType;
-using chat::OutputEvent;
-
-OutputEvent start(BlockKind k, std::string tool = {}) { return {EventType::block_start, k, "", std::move(tool)}; }
-OutputEvent delta(BlockKind k, std::string text) { return {EventType::block_delta, k, std::move(text), ""}; }
-OutputEvent end(BlockKind k) { return {EventType::block_end, k, "", ""}; }
+ContentEvent start(BlockKind k, std::string tool = {}) { return {EventType::block_start, k, "", std::move(tool)}; }
+ContentEvent delta(BlockKind k, std::string text) { return {EventType::block_delta, k, std::move(text), ""}; }
+ContentEvent end(BlockKind k) { return {EventType::block_end, k, "", ""}; }
 
 struct Recorder {
   std::vector<StreamEvent> events;

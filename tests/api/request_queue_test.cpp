@@ -1,4 +1,5 @@
-// The model queue: one at a time, first come first served, bounded line, leaving the line early.
+// The model queue: up to max_running at a time, first come first served, bounded line, leaving the
+// line early.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -19,7 +20,25 @@ TEST(RequestQueue, AdmitsOneRunningPlusMaxWaitingThenRefuses) {
   EXPECT_TRUE(b && c);
   EXPECT_FALSE(q.try_enter());
   EXPECT_EQ(q.waiting(), 2u);
-  EXPECT_TRUE(q.busy());
+  EXPECT_TRUE(q.running() > 0);
+}
+
+TEST(RequestQueue, AdmitsMaxRunningPlusMaxWaitingThenRefuses) {
+  RequestQueue q(1, 2);
+  auto a = q.try_enter();
+  auto b = q.try_enter();
+  auto c = q.try_enter();
+  ASSERT_TRUE(a && b && c);
+  EXPECT_FALSE(q.try_enter());  // two places to run + one to wait are taken
+  ASSERT_TRUE(a->wait_turn({}));
+  ASSERT_TRUE(b->wait_turn({}));  // both run at once
+  EXPECT_EQ(q.running(), 2u);
+  EXPECT_EQ(q.waiting(), 1u);
+  EXPECT_FALSE(q.try_enter());
+  a.reset();  // one finishes: c takes its place, and the line has room again
+  ASSERT_TRUE(c->wait_turn({}));
+  EXPECT_EQ(q.running(), 2u);
+  EXPECT_TRUE(q.try_enter());
 }
 
 TEST(RequestQueue, ZeroSizeStillServesOneAtATime) {
@@ -56,7 +75,7 @@ TEST(RequestQueue, TurnsFollowArrivalOrder) {
   first.reset();
   for (auto& t : threads) t.join();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
-  EXPECT_FALSE(q.busy());
+  EXPECT_FALSE(q.running() > 0);
   EXPECT_EQ(q.waiting(), 0u);
 }
 

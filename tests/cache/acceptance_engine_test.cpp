@@ -152,11 +152,11 @@ TEST(PromptCacheAcceptance, TinyBudgetEvictsYetKeepsOutputsIdenticalAndStaysWith
     Json b = tight.post(other[i], "other");
     EXPECT_EQ(a["content"], off.post(main[i], "main")["content"]);
     EXPECT_EQ(b["content"], off.post(other[i], "other")["content"]);
-    StoreStats s = tight.backend().prompt_cache().stats();
+    StoreStats s = tight.backend().cache_stats();
     EXPECT_LE(s.host_bytes, budget);
     EXPECT_LE(s.device_bytes, tight.backend().prompt_cache().config().store.device_budget_bytes);
   }
-  StoreStats s = tight.backend().prompt_cache().stats();
+  StoreStats s = tight.backend().cache_stats();
   EXPECT_GT(s.evicted, 0u);
   int64_t reused = 0;
   for (const auto& r : tight.records()) reused += r.cached_tokens;
@@ -166,7 +166,7 @@ TEST(PromptCacheAcceptance, TinyBudgetEvictsYetKeepsOutputsIdenticalAndStaysWith
 TEST(PromptCacheAcceptance, RestartedServerKeepsTheCachedSystemPromptFromTheCacheDirectory) {
   const auto dir = std::filesystem::temp_directory_path() / ("hearth-cache-dir-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  chat::CompletionSettings settings = testing::cache_settings(true);
+  serve::CompletionSettings settings = testing::cache_settings(true);
   settings.prompt_cache.store.persist.dir = dir;
   settings.prompt_cache.store.persist.model_identity = "tiny-test-weights seed 1";
   auto requests = agent_conversation(kSystem, "Find where the parser allocates memory.");
@@ -175,7 +175,7 @@ TEST(PromptCacheAcceptance, RestartedServerKeepsTheCachedSystemPromptFromTheCach
     TempFile log("acc-persist-1.jsonl");
     Server first(testing::tiny_qwen_vocab_model(), settings, log.path());
     before = first.post(requests[0], "before-restart");
-    EXPECT_EQ(first.backend().prompt_cache().stats().disk_writes, 1u);  // the static prefix only
+    EXPECT_EQ(first.backend().cache_stats().disk_writes, 1u);  // the static prefix only
   }
   TempFile log("acc-persist-2.jsonl");
   Server restarted(testing::tiny_qwen_vocab_model(), settings, log.path());

@@ -97,7 +97,7 @@ void replay_and_check(bool side_requests) {
     return reply;
   };
   testing::TempFile log("acc-session.jsonl");
-  chat::CompletionSettings settings = testing::cache_settings(true);
+  serve::CompletionSettings settings = testing::cache_settings(true);
   settings.max_context = 32768;
   testing::Server server(std::make_unique<engine::ScriptedModel>(options), settings, log.path());
 

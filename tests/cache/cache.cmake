@@ -21,11 +21,11 @@ if(TARGET hearth_engine)
   set_tests_properties(hearth_bench_cache_prefills_only_new_tokens_on_tiny_model PROPERTIES
     PASS_REGULAR_EXPRESSION "total: [0-9]+ prompt tokens, 250 prefilled")
 endif()
-# Acceptance tests (issue 6) through the API routes and completion glue, on the CPU engine.
+# Acceptance tests (issue 6) through the API routes and the serve layer, on the CPU engine.
 if(TARGET hearth_engine)
   hearth_test(cache_acceptance_engine_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/acceptance_engine_test.cpp
-    LIBS hearth_api hearth_completion hearth_engine hearth_metrics)
+    LIBS hearth_api hearth_serve hearth_engine hearth_metrics)
 endif()
 # Acceptance test (issue 6): a recorded Claude Code session replayed on the scripted model.
 hearth_test(cache_acceptance_session_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/acceptance_session_test.cpp
-  LIBS hearth_api hearth_completion hearth_metrics)
+  LIBS hearth_api hearth_serve hearth_scripted_responder hearth_metrics)

@@ -1,4 +1,4 @@
-// engine::generate's checkpoint hook, and the prompt cache driven through it the way chat/completion does.
+// engine::generate's checkpoint hook, and the prompt cache driven through it the way serve/completion did before the scheduler.
 #include <gtest/gtest.h>
 
 #include "cache/prompt_cache.h"

@@ -11,7 +11,7 @@
 
 #include "api/api_server.h"
 #include "api/thinking_signature.h"
-#include "chat/completion.h"
+#include "serve/completion.h"
 #include "chat/tokenizer.h"
 #include "engine/loader.h"
 #include "metrics/metrics_log.h"
@@ -31,7 +31,7 @@ constexpr const char* kSigningKey = "acceptance-test-key";
 
 // The tiny test model's shape (2 linear + 2 full attention layers) with the test tokenizer's vocabulary
 // and random weights: the real CPU engine, fast enough for whole conversations.
-inline std::unique_ptr<engine::Model> tiny_qwen_vocab_model(int64_t max_context = 8192) {
+inline std::unique_ptr<engine::Model> tiny_qwen_vocab_model(int64_t max_context = 8192, int32_t slots = 1) {
   static const std::filesystem::path dir = [] {
     std::ifstream in(std::string(HEARTH_TESTDATA_DIR) + "/tiny/dense-hf-bf16/config.json");
     nlohmann::json config = nlohmann::json::parse(in);
@@ -47,6 +47,7 @@ inline std::unique_ptr<engine::Model> tiny_qwen_vocab_model(int64_t max_context 
   load.format = engine::LoadFormat::dummy;
   load.max_context = max_context;
   load.threads = 2;
+  load.slots = slots;
   return engine::load_model(load);
 }
 
@@ -65,7 +66,7 @@ class TempFile {
 
 class Server {
  public:
-  Server(std::unique_ptr<engine::Model> model, chat::CompletionSettings settings, const std::filesystem::path& metrics_log)
+  Server(std::unique_ptr<engine::Model> model, serve::CompletionSettings settings, const std::filesystem::path& metrics_log)
       : backend_(qwen_tokenizer(), std::move(model), with_defaults(std::move(settings))),
         log_(metrics_log),
         routes_(config(), backend_) {}
@@ -101,13 +102,13 @@ class Server {
     return response.body;
   }
 
-  chat::Completion& backend() { return backend_; }
+  serve::Completion& backend() { return backend_; }
   api::ApiRoutes& routes() { return routes_; }
 
  private:
-  static chat::CompletionSettings with_defaults(chat::CompletionSettings s) {
+  static serve::CompletionSettings with_defaults(serve::CompletionSettings s) {
     s.sampling.temperature = 0;  // greedy: outputs comparable run to run
-    s.prefill_chunk = 128;
+    s.step_tokens = 128;
     return s;
   }
   api::ApiConfig config() {
@@ -118,21 +119,21 @@ class Server {
     c.metrics_log = &log_;
     c.metrics = &metrics_;
     c.refresh_metrics = [this](metrics::ServerMetrics& m) {
-      const StoreStats st = backend_.prompt_cache().stats();
+      const StoreStats st = backend_.cache_stats();
       m.set_cache_state({st.device_bytes, st.host_bytes, st.disk_bytes, st.device_checkpoints, st.host_checkpoints,
                          st.disk_only_checkpoints, st.evicted, st.demoted});
     };
     return c;
   }
 
-  chat::Completion backend_;
+  serve::Completion backend_;
   metrics::MetricsLog log_;
   metrics::ServerMetrics metrics_;
   api::ApiRoutes routes_;
 };
 
-inline chat::CompletionSettings cache_settings(bool enabled, size_t host_budget = size_t(1) << 30) {
-  chat::CompletionSettings s;
+inline serve::CompletionSettings cache_settings(bool enabled, size_t host_budget = size_t(1) << 30) {
+  serve::CompletionSettings s;
   s.prompt_cache.enabled = enabled;
   s.prompt_cache.store.host_budget_bytes = host_budget;
   return s;

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chat/events.h"
+#include "util/content_events.h"
 #include "util/utf8.h"
 
 namespace hearth::chat::parser_test {
@@ -21,8 +21,8 @@ class EventChecker {
       : tool_names_(std::move(tool_names)), emit_thinking_(emit_thinking) {}
 
   // Returns the first violation found, or an empty string.
-  std::string add(const std::vector<OutputEvent>& events) {
-    for (const OutputEvent& e : events) {
+  std::string add(const std::vector<ContentEvent>& events) {
+    for (const ContentEvent& e : events) {
       std::string err = add_one(e);
       if (!err.empty() && error_.empty()) error_ = err;
     }
@@ -40,7 +40,7 @@ class EventChecker {
  private:
   static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-  std::string add_one(const OutputEvent& e) {
+  std::string add_one(const ContentEvent& e) {
     if (!utf8::is_valid(e.text)) return "invalid UTF-8 in an event";
     if (!utf8::is_valid(e.tool_name)) return "invalid UTF-8 in a tool name";
     if (e.kind == BlockKind::thinking && !emit_thinking_) return "thinking event with thinking output off";

@@ -30,9 +30,9 @@ Parsed parse(const std::vector<Token>& ids, const ParserOptions& options) {
   OutputParser parser(*qwen3(), options);
   parser_test::EventChecker checker({"Bash"}, options.emit_thinking);
   Parsed out;
-  auto take = [&](const std::vector<OutputEvent>& events) {
+  auto take = [&](const std::vector<ContentEvent>& events) {
     checker.add(events);
-    for (const OutputEvent& e : events) {
+    for (const ContentEvent& e : events) {
       if (e.type == EventType::block_start) out.blocks.emplace_back(e.kind, e.tool_name);
       if (e.type == EventType::block_delta) out.blocks.back().second += e.text;
     }

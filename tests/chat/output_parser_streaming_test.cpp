@@ -9,7 +9,7 @@ namespace hearth::chat::parser_test {
 namespace {
 
 // Concatenated deltas of one push's events.
-std::string deltas(const std::vector<OutputEvent>& events) {
+std::string deltas(const std::vector<ContentEvent>& events) {
   std::string s;
   for (const auto& e : events)
     if (e.type == EventType::block_delta) s += e.text;

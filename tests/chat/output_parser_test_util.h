@@ -37,7 +37,7 @@ enum class Feed { specials, bytes, chunks };
 
 struct ParseRun {
   std::vector<Block> blocks;
-  std::vector<std::vector<OutputEvent>> per_push;  // events returned by each push (finish last)
+  std::vector<std::vector<ContentEvent>> per_push;  // events returned by each push (finish last)
   std::vector<std::string> pushed;                 // the piece of each push
   int tool_calls = 0;
   std::string violation;
@@ -70,8 +70,8 @@ inline std::set<std::string> tool_names(const ParserOptions& options) {
   return names;
 }
 
-inline void collect(std::vector<Block>& blocks, const std::vector<OutputEvent>& events) {
-  for (const OutputEvent& e : events) {
+inline void collect(std::vector<Block>& blocks, const std::vector<ContentEvent>& events) {
+  for (const ContentEvent& e : events) {
     if (e.type == EventType::block_start) blocks.push_back(Block{e.kind, e.tool_name, ""});
     if (e.type == EventType::block_delta && !blocks.empty()) blocks.back().content += e.text;
   }

@@ -7,7 +7,9 @@ foreach(e2e
     api_e2e_claude_code_cli_write_then_bash_session:claude-code
     api_e2e_hostile_requests_get_right_errors_and_server_survives:hostile
     api_e2e_claude_code_wrong_key_fails_fast_and_server_max_tokens_is_reported:claude-code-limits
-    api_e2e_claude_code_gets_an_answer_from_the_demo_model:claude-code-demo)
+    api_e2e_claude_code_gets_an_answer_from_the_demo_model:claude-code-demo
+    api_e2e_two_parallel_streams_with_scheduler:parallel-streams
+    api_e2e_claude_code_two_parallel_subagents_stream_at_once:claude-code-subagents)
   string(REPLACE ":" ";" parts ${e2e})
   list(GET parts 0 name)
   list(GET parts 1 file)

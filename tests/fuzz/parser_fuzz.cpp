@@ -20,9 +20,9 @@
 
 namespace {
 
-using hearth::chat::BlockKind;
-using hearth::chat::EventType;
-using hearth::chat::OutputEvent;
+using hearth::BlockKind;
+using hearth::EventType;
+using hearth::ContentEvent;
 using hearth::chat::OutputParser;
 using hearth::chat::ParserOptions;
 using hearth::chat::Token;
@@ -116,10 +116,10 @@ Outcome run(const std::vector<Token>& ids, const ParserOptions& opts) {
   for (const auto& t : opts.tools) names.insert(t.name);
   EventChecker checker(names, opts.emit_thinking);
   Outcome out;
-  auto collect = [&](const std::vector<OutputEvent>& events) {
+  auto collect = [&](const std::vector<ContentEvent>& events) {
     const std::string err = checker.add(events);
     if (!err.empty()) fail(err);
-    for (const OutputEvent& e : events) {
+    for (const ContentEvent& e : events) {
       if (e.type == EventType::block_start) out.blocks.emplace_back(e.kind, e.tool_name + "|");
       if (e.type == EventType::block_delta) out.blocks.back().second += e.text;
     }

@@ -1,13 +1,16 @@
-// The completion glue with the real Qwen3 tokenizer, the qwen3_5 renderer, the output parser and the
+// The serve layer's completion with the real Qwen3 tokenizer, the qwen3_5 renderer, the output parser and the
 // scripted model: events and usage for text, thinking on/off, forced tool calls (named and "any",
 // against a script that would not call), single-call limits, budgets, count_tokens, context limit.
 #include <gtest/gtest.h>
 
-#include "chat/completion.h"
 #include "chat/scripted_responder.h"
+#include "serve/completion.h"
+#include "user_request.h"
 #include "util/error.h"
 
-namespace hearth::chat {
+namespace hearth::serve {
+
+using namespace chat;
 namespace {
 
 std::shared_ptr<const Tokenizer> qwen_tokenizer() {
@@ -18,7 +21,7 @@ std::shared_ptr<const Tokenizer> qwen_tokenizer() {
 Script script_of(const std::string& json) { return parse_script(json, "test"); }
 
 struct Generation {
-  std::vector<OutputEvent> events;
+  std::vector<ContentEvent> events;
   api::GenerationOutcome outcome;
   api::Usage start_usage;
   std::string text_of(BlockKind kind) const {
@@ -46,12 +49,12 @@ class CompletionTest : public ::testing::Test {
                                               make_scripted_model(qwen_tokenizer(), script_of(script_json), max_context),
                                               settings);
   }
-  Generation run(const api::MessagesRequest& request, std::function<bool(const OutputEvent&)> extra = {}) {
+  Generation run(const api::MessagesRequest& request, std::function<bool(const ContentEvent&)> extra = {}) {
     Generation r;
     auto prepared = completion->prepare(request);
     api::GenerationHooks hooks;
     hooks.on_start = [&](const api::Usage& u) { r.start_usage = u; };
-    hooks.on_event = [&](const OutputEvent& e) {
+    hooks.on_event = [&](const ContentEvent& e) {
       r.events.push_back(e);
       return extra ? extra(e) : true;
     };
@@ -62,16 +65,7 @@ class CompletionTest : public ::testing::Test {
 };
 
 api::MessagesRequest ask(const std::string& text, int64_t max_tokens = 200) {
-  api::MessagesRequest r;
-  r.model = "m";
-  r.max_tokens = max_tokens;
-  api::Message m;
-  m.role = api::Role::user;
-  api::ContentBlock b;
-  b.text = text;
-  m.content.push_back(b);
-  r.messages.push_back(m);
-  return r;
+  return testing::user_request(text, max_tokens);
 }
 
 api::Tool tool(const std::string& name, const std::string& param) {
@@ -203,7 +197,7 @@ TEST_F(CompletionTest, ServerMaxTokensCapsTheRequest) {
 
 TEST_F(CompletionTest, SinkStopEndsGenerationAsStopped) {
   make(kScript);
-  Generation r = run(ask("hi"), [](const OutputEvent& e) { return !(e.kind == BlockKind::text && e.type == EventType::block_delta); });
+  Generation r = run(ask("hi"), [](const ContentEvent& e) { return !(e.kind == BlockKind::text && e.type == EventType::block_delta); });
   EXPECT_EQ(r.outcome.end, api::GenerationEnd::stopped);
 }
 
@@ -249,4 +243,4 @@ TEST(ScriptParsing, LastUserTurn) {
 }
 
 }  // namespace
-}  // namespace hearth::chat
+}  // namespace hearth::serve

@@ -1,9 +1,9 @@
-# Completion glue tests: real tokenizer, renderer and parser around the scripted model.
-hearth_test(completion_test
+# The serve layer's completion: real tokenizer, renderer and parser around the scripted model.
+hearth_test(serve_completion_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/completion_test.cpp
-  LIBS hearth_completion)
+  LIBS hearth_serve hearth_scripted_responder)
 # A model padded past the tokenizer's vocabulary (the scripted model widened, and a tiny CPU-engine model
 # with a smaller tokenizer): replies never contain an id the tokenizer lacks.
 hearth_test(padded_vocabulary_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/padded_vocabulary_test.cpp
-  LIBS hearth_completion hearth_engine)
+  LIBS hearth_serve hearth_scripted_responder hearth_engine)

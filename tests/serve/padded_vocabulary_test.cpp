@@ -5,12 +5,14 @@
 
 #include <algorithm>
 
-#include "chat/completion.h"
+#include "serve/completion.h"
 #include "chat/scripted_responder.h"
 #include "engine/loader.h"
-#include "tokenizer_test_util.h"
+#include "../chat/tokenizer_test_util.h"
 
 namespace hearth::chat {
+using serve::Completion;
+using serve::CompletionSettings;
 namespace {
 
 using engine::Token;
@@ -60,7 +62,7 @@ std::string reply_text(Completion& completion, const api::MessagesRequest& reque
   auto prepared = completion.prepare(request);
   std::string text;
   api::GenerationHooks hooks;
-  hooks.on_event = [&](const OutputEvent& e) {
+  hooks.on_event = [&](const ContentEvent& e) {
     if (e.type == EventType::block_delta && e.kind == BlockKind::text) text += e.text;
     return true;
   };
