@@ -118,11 +118,11 @@ RunRecord run_once(const RunContext& ctx) {
   record.diff_truncated = diff.patch.size() > config.diff_limit_bytes;
   record.diff = record.diff_truncated ? diff.patch.substr(0, config.diff_limit_bytes) : diff.patch;
 
-  // Scored in a copy so that nothing the evaluation adds (held-out tests) exists where the agent worked.
-  const fs::path eval_dir = scratch / "eval";
-  copy_for_evaluation(working_copy, eval_dir);
+  // evaluate.sh scores the agent's src/ in a fresh copy of the task, in a folder of its own choosing, so
+  // that nothing the evaluation adds (held-out tests) ever exists where the agent worked.
   try {
-    record.evaluation = evaluate(ctx.task, EvaluationPaths{config.evaluate_script, eval_dir, run_dir / "evaluation"});
+    record.evaluation =
+        evaluate(ctx.task, EvaluationPaths{config.evaluate_script, working_copy, run_dir / "evaluation"});
   } catch (const Error& e) {
     record.error += std::string(record.error.empty() ? "" : "; ") + "evaluation failed: " + e.what();
   }

@@ -86,14 +86,4 @@ WorkingCopyDiff diff_working_copy(const fs::path& working_copy) {
   return diff;
 }
 
-void copy_for_evaluation(const fs::path& working_copy, const fs::path& dest) {
-  if (fs::exists(dest)) throw Error("evaluation copy '" + dest.string() + "' already exists", ErrorKind::io);
-  fs::create_directories(dest);
-  for (const auto& entry : fs::directory_iterator(working_copy)) {
-    const auto name = entry.path().filename();
-    if (name == ".git" || name == "node_modules") continue;
-    fs::copy(entry.path(), dest / name, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  }
-}
-
 }  // namespace hearth::bench

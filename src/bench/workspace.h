@@ -22,9 +22,6 @@ struct WorkingCopyDiff {
 };
 WorkingCopyDiff diff_working_copy(const std::filesystem::path& working_copy);
 
-// Copies the working copy to `dest` for evaluation, without .git and node_modules.
-void copy_for_evaluation(const std::filesystem::path& working_copy, const std::filesystem::path& dest);
-
 // Paths that diffs leave out (lock files of npm, yarn, pnpm and bun).
 const std::vector<std::string>& lock_file_names();
 

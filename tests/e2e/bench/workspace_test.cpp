@@ -59,17 +59,6 @@ TEST_F(BenchWorkspace, DiffHasNewAndChangedFilesButNoLockFilesEvenAfterAgentComm
   EXPECT_EQ(d.patch.find("yarn"), std::string::npos);
 }
 
-TEST_F(BenchWorkspace, EvaluationCopyLeavesOutGitAndNodeModules) {
-  const fs::path wc = root_ / "work";
-  prepare_working_copy(task_, wc, HEARTH_BENCH_DIR "/node_modules");
-  copy_for_evaluation(wc, root_ / "eval");
-  EXPECT_TRUE(fs::exists(root_ / "eval" / "src" / "rateLimiter.ts"));
-  EXPECT_TRUE(fs::exists(root_ / "eval" / "package.json"));
-  EXPECT_FALSE(fs::exists(root_ / "eval" / ".git"));
-  EXPECT_FALSE(fs::exists(root_ / "eval" / "node_modules"));
-  EXPECT_THROW(copy_for_evaluation(wc, root_ / "eval"), Error);
-}
-
 TEST_F(BenchWorkspace, RefusesAnExistingDestinationOrAMissingToolchain) {
   EXPECT_THROW(prepare_working_copy(task_, root_, HEARTH_BENCH_DIR "/node_modules"), Error);
   EXPECT_THROW(prepare_working_copy(task_, root_ / "w2", root_ / "no-toolchain"), Error);
