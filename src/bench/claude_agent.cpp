@@ -52,6 +52,7 @@ ProcessResult run_agent(const AgentSpec& spec, const std::string& prompt, const 
   p.stdout_path = paths.transcript;
   p.stderr_path = paths.stderr_log;
   p.timeout = spec.time_limit;
+  p.containment = paths.containment;
   return run_process(p);
 }
 
