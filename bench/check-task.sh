@@ -5,8 +5,9 @@
 #      check preserved behaviour) pass on it;
 #   2. the reference solution (repo/ + solution/ overlay) passes the public and the held-out tests, and
 #      passes exactly the tests listed in tests.json (bench/list-tests.sh writes it);
-#   3. wrong/ and every variants/wrong-*/ (plausible wrong answers) fail the held-out tests; wrong/ also
-#      passes the public ones (the held-out tests catch what the public ones miss);
+#   3. wrong/ and every variants/wrong-* (plausible wrong answers: a folder laid over repo/, or a .patch
+#      applied to the solution) fail the held-out tests; wrong/ also passes the public ones (the held-out
+#      tests catch what the public ones miss);
 #   4. every variants/correct-*/ (correct answers written independently of solution/) passes both;
 #   5. every cheat in bench/cheats/ (exit early, disarm node:assert, mark tests todo), imported by the
 #      code of wrong/, and a wrong/ that rewrites the test files, still fail the held-out tests.
@@ -64,9 +65,19 @@ start original "$(stage original)"
 start solution "$(stage solution "$task_dir/solution")"
 [ -d "$task_dir/wrong" ] && start wrong "$(stage wrong "$task_dir/wrong")"
 wrong_variants=() correct_variants=()
-for v in "$task_dir"/variants/wrong-*/; do [ -d "$v" ] && wrong_variants+=("$(basename "$v")"); done
+for v in "$task_dir"/variants/wrong-*/ "$task_dir"/variants/wrong-*.patch; do
+  [ -e "$v" ] && wrong_variants+=("$(basename "$v")")
+done
 for v in "$task_dir"/variants/correct-*/; do [ -d "$v" ] && correct_variants+=("$(basename "$v")"); done
-for v in "${wrong_variants[@]}"; do start "$v" "$(stage "$v" "$task_dir/variants/$v")" heldout; done
+for v in "${wrong_variants[@]}"; do
+  if [[ "$v" == *.patch ]]; then
+    dir=$(stage "$v" "$task_dir/solution")
+    patch -s -p1 -d "$dir" <"$task_dir/variants/$v" || fail "$v does not apply to the solution"
+  else
+    dir=$(stage "$v" "$task_dir/variants/$v")
+  fi
+  start "$v" "$dir" heldout
+done
 for v in "${correct_variants[@]}"; do start "$v" "$(stage "$v" "$task_dir/variants/$v")"; done
 # The cheats ride on wrong/ (or the unmodified code): each of its top-level modules imports the cheat first.
 base_overlay=()
