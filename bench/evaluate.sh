@@ -69,8 +69,12 @@ chmod -R a+rX,go-w "$root"
 confine=()
 if [ "$(id -u)" -eq 0 ]; then
   if unshare --pid --fork --kill-child true 2>/dev/null; then confine+=(unshare --pid --fork --kill-child); fi
-  if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
-    confine+=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  # Only where nobody can read the copy and the toolchain (not so under a private home folder, say).
+  nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  if "${nobody[@]}" test -r "$eval_dir/node_modules/tsx/package.json" -a -r "$root/seal.mjs" -a -x "$eval_dir" 2>/dev/null; then
+    confine+=("${nobody[@]}")
+  else
+    echo "$0: user nobody cannot read $eval_dir or the toolchain: the tests run as $(id -un)" >&2
   fi
 fi
 
