@@ -4,8 +4,8 @@ namespace hearth::bench {
 
 std::string agent_prompt(const std::string& task_statement) {
   return "You are working in the TypeScript project in the current directory (Node 20; dependencies are "
-         "installed). Complete the task below by editing the files of this project. You can run the "
-         "tests with `npm test`.\n\n" +
+         "installed). Complete the task below by editing the files of this project; your work is judged "
+         "by what is under src/ when you finish. You can run the tests with `npm test`.\n\n" +
          task_statement;
 }
 
