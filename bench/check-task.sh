@@ -5,9 +5,9 @@
 #      check preserved behaviour) pass on it;
 #   2. the reference solution (repo/ + solution/ overlay) passes the public and the held-out tests, and
 #      passes exactly the tests listed in tests.json (bench/list-tests.sh writes it);
-#   3. wrong/ and every variants/wrong-* (plausible wrong answers: a folder laid over repo/, or a .patch
-#      applied to the solution) fail the held-out tests; wrong/ also passes the public ones (the held-out
-#      tests catch what the public ones miss);
+#   3. wrong/ (or wrong.patch) and every variants/wrong-* (plausible wrong answers: a folder laid over
+#      repo/, or a .patch applied to the solution) fail the held-out tests; wrong/ also passes the
+#      public ones (the held-out tests catch what the public ones miss);
 #   4. every variants/correct-*/ (correct answers written independently of solution/) passes both;
 #   5. every cheat in bench/cheats/ (exit early, disarm node:assert, mark tests todo), imported by the
 #      code of wrong/, and a wrong/ that rewrites the test files, still fail the held-out tests.
@@ -32,6 +32,16 @@ stage() {
   cp -r "$task_dir/repo" "$dir"
   for overlay in "$@"; do cp -r "$overlay/." "$dir/"; done
   echo "$dir"
+}
+# stage_answer NAME ANSWER: like stage, for an answer that is a folder laid over repo/ or a patch
+# applied to the solution (wrong.patch, variants/wrong-*.patch); sets dir to the copy's path.
+stage_answer() {
+  if [[ "$2" == *.patch ]]; then
+    dir=$(stage "$1" "$task_dir/solution")
+    patch -s -p1 -d "$dir" <"$2" || fail "$(basename "$2") does not apply to the solution"
+  else
+    dir=$(stage "$1" "$2")
+  fi
 }
 # start NAME DIR [SUITES]: evaluates in the background (see evaluate.sh); `finish NAME` waits for it and
 # sets r to its JSON.
@@ -63,37 +73,37 @@ if [ -d "$task_dir/repo/heldout" ]; then fail "repo/ contains held-out tests"; f
 # Every evaluation starts here and runs in the background; the checks below wait for each in turn.
 start original "$(stage original)"
 start solution "$(stage solution "$task_dir/solution")"
-[ -d "$task_dir/wrong" ] && start wrong "$(stage wrong "$task_dir/wrong")"
+wrong_answer=""
+[ -d "$task_dir/wrong" ] && wrong_answer="$task_dir/wrong"
+[ -f "$task_dir/wrong.patch" ] && wrong_answer="$task_dir/wrong.patch"
+if [ -n "$wrong_answer" ]; then
+  stage_answer wrong "$wrong_answer"
+  start wrong "$dir"
+fi
 wrong_variants=() correct_variants=()
 for v in "$task_dir"/variants/wrong-*/ "$task_dir"/variants/wrong-*.patch; do
   [ -e "$v" ] && wrong_variants+=("$(basename "$v")")
 done
 for v in "$task_dir"/variants/correct-*/; do [ -d "$v" ] && correct_variants+=("$(basename "$v")"); done
 for v in "${wrong_variants[@]}"; do
-  if [[ "$v" == *.patch ]]; then
-    dir=$(stage "$v" "$task_dir/solution")
-    patch -s -p1 -d "$dir" <"$task_dir/variants/$v" || fail "$v does not apply to the solution"
-  else
-    dir=$(stage "$v" "$task_dir/variants/$v")
-  fi
+  stage_answer "$v" "$task_dir/variants/$v"
   start "$v" "$dir" heldout
 done
 for v in "${correct_variants[@]}"; do start "$v" "$(stage "$v" "$task_dir/variants/$v")"; done
-# The cheats ride on wrong/ (or the unmodified code): each of its top-level modules imports the cheat first.
-base_overlay=()
-[ -d "$task_dir/wrong" ] && base_overlay=("$task_dir/wrong")
+# The cheats ride on the wrong answer (or the unmodified code): each top-level module imports the cheat first.
+stage_base() { if [ -n "$wrong_answer" ]; then stage_answer "$1" "$wrong_answer"; else dir=$(stage "$1"); fi; }
 cheats=()
 for cheat in "$bench_dir"/cheats/*.ts; do
   c="cheat-$(basename "$cheat" .ts)"
   cheats+=("$c")
-  dir=$(stage "$c" "${base_overlay[@]}")
+  stage_base "$c"
   cp "$cheat" "$dir/src/zz-cheat.ts"
   for module in "$dir"/src/*.ts; do
     [ "$module" = "$dir/src/zz-cheat.ts" ] || sed -i '1i import "./zz-cheat";' "$module"
   done
   start "$c" "$dir" heldout
 done
-dir=$(stage cheat-edit-tests "${base_overlay[@]}")
+stage_base cheat-edit-tests
 for t in "$dir"/test/*.test.ts; do printf 'import { test } from "node:test";\ntest("ok", () => {});\n' >"$t"; done
 mkdir -p "$dir/heldout" && cp "$dir"/test/*.test.ts "$dir/heldout/"
 sed -i 's/"test": *"[^"]*"/"test": "true"/' "$dir/package.json"
@@ -133,7 +143,7 @@ for suite in public heldout; do
 done
 
 # 3. plausible wrong answers
-if [ -d "$task_dir/wrong" ]; then
+if [ -n "$wrong_answer" ]; then
   finish wrong
   echo "[$name] wrong: $r"
   [ "$(passed "$r" public)" = true ] || { fail "wrong/ should pass the public tests"; show_failures wrong public; }
