@@ -56,7 +56,7 @@ constexpr const char* kUsage =
     "  --max-turns N         Claude Code's --max-turns (default: its own)\n"
     "  --bench-dir DIR       folder with tasks/, evaluate.sh, node_modules/ (default: ./bench, else\n"
     "                        the source tree's)\n"
-    "  --keep-work           keep the working and evaluation copies\n"
+    "  --keep-work           keep the agents' working copies\n"
     "\n"
     "report: per-model table (passes, wall time, turns, prefill and decode speed, cache figures, peak\n"
     "memory), pass matrix per task, one row per run; Markdown to --out (default: stdout), SVG chart of\n"

@@ -2,6 +2,7 @@
 # scripts live in bench/ at the repository root.
 add_library(hearth_bench STATIC
   ${CMAKE_CURRENT_LIST_DIR}/subprocess.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/containment.cpp
   ${CMAKE_CURRENT_LIST_DIR}/task_catalog.cpp
   ${CMAKE_CURRENT_LIST_DIR}/workspace.cpp
   ${CMAKE_CURRENT_LIST_DIR}/evaluation.cpp

@@ -4,8 +4,8 @@ namespace hearth::bench {
 
 std::string agent_prompt(const std::string& task_statement) {
   return "You are working in the TypeScript project in the current directory (Node 20; dependencies are "
-         "installed). Complete the task below by editing the files of this project. You can run the "
-         "tests with `npm test`.\n\n" +
+         "installed). Complete the task below by editing the files of this project; your work is judged "
+         "by what is under src/ when you finish. You can run the tests with `npm test`.\n\n" +
          task_statement;
 }
 
@@ -52,6 +52,7 @@ ProcessResult run_agent(const AgentSpec& spec, const std::string& prompt, const 
   p.stdout_path = paths.transcript;
   p.stderr_path = paths.stderr_log;
   p.timeout = spec.time_limit;
+  p.containment = paths.containment;
   return run_process(p);
 }
 

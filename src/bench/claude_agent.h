@@ -26,6 +26,7 @@ struct AgentRunPaths {
   std::filesystem::path transcript;  // stdout: the stream-json transcript
   std::filesystem::path stderr_log;
   std::filesystem::path config_dir;  // CLAUDE_CONFIG_DIR: a fresh one per run
+  Containment containment;           // PID namespace, hidden folders (containment.h)
 };
 
 // The prompt given to the agent: the task statement with a short preamble.

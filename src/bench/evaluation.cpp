@@ -37,7 +37,7 @@ Evaluation parse_evaluation(const std::string& json_line) {
 Evaluation evaluate(const BenchTask& task, const EvaluationPaths& paths) {
   fs::create_directories(paths.log_dir);
   ProcessSpec spec;
-  spec.argv = {"bash", paths.script.string(), task.dir.string(), paths.eval_dir.string(), paths.log_dir.string()};
+  spec.argv = {"bash", paths.script.string(), task.dir.string(), paths.working_copy.string(), paths.log_dir.string()};
   spec.env = current_environment();
   spec.stdout_path = paths.log_dir / "evaluation.json";
   spec.stderr_path = paths.log_dir / "evaluation.err";
@@ -49,7 +49,7 @@ Evaluation evaluate(const BenchTask& task, const EvaluationPaths& paths) {
   if (r.exit_code != 0 || line.empty()) {
     std::ifstream err(spec.stderr_path);
     std::string message(std::istreambuf_iterator<char>(err), {});
-    throw Error("evaluation of " + paths.eval_dir.string() + " failed (exit " + std::to_string(r.exit_code) +
+    throw Error("evaluation of " + paths.working_copy.string() + " failed (exit " + std::to_string(r.exit_code) +
                     "): " + message,
                 ErrorKind::io);
   }

@@ -1,5 +1,6 @@
 #pragma once
-// Scores an evaluation copy with bench/evaluate.sh: the task's public tests and its held-out tests.
+// Scores the agent's work with bench/evaluate.sh: the task's public tests and its held-out tests, run over
+// a fresh copy of the task with the agent's src/ laid in (the working copy itself is only read).
 #include <filesystem>
 #include <string>
 
@@ -10,7 +11,7 @@ namespace hearth::bench {
 struct SuiteResult {
   bool passed = false;
   int pass = 0;  // tests passed, as node's test runner counts them
-  int fail = 0;
+  int fail = 0;  // expected tests that did not pass, plus any other failed test
 };
 
 struct Evaluation {
@@ -19,9 +20,9 @@ struct Evaluation {
 };
 
 struct EvaluationPaths {
-  std::filesystem::path script;    // bench/evaluate.sh
-  std::filesystem::path eval_dir;  // the copy to score (modified in place)
-  std::filesystem::path log_dir;   // public.log and heldout.log go here
+  std::filesystem::path script;       // bench/evaluate.sh
+  std::filesystem::path working_copy; // the agent's copy: only its src/ is scored, in a fresh copy of the task
+  std::filesystem::path log_dir;      // public.log and heldout.log go here
 };
 
 // Throws hearth::Error when the script cannot score (missing toolchain, bad output).

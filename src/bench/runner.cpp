@@ -58,6 +58,37 @@ fs::path make_work_root(const RunnerConfig& config) {
   return pattern;
 }
 
+// Whether `path` is strictly below `dir` (both canonical).
+bool inside(const fs::path& path, const fs::path& dir) {
+  auto rel = path.lexically_relative(dir);
+  return !rel.empty() && rel != "." && *rel.begin() != "..";
+}
+
+// What the agent must not reach: the tasks (held-out tests, solutions), the scoring scripts and the
+// toolchain they use, and the results of other runs. A folder that holds what the agent needs (its
+// scratch folder, the agent program) is left visible, and so is one inside another hidden folder.
+Containment agent_containment(const RunnerConfig& config, const fs::path& scratch) {
+  Containment c;
+  c.enabled = containment_available();
+  if (!c.enabled) return c;
+  std::vector<fs::path> needed{fs::weakly_canonical(scratch)};
+  if (!config.agent_command.empty() && config.agent_command[0].find('/') != std::string::npos) {
+    needed.push_back(fs::weakly_canonical(config.agent_command[0]));
+  }
+  std::vector<fs::path> candidates;
+  for (const fs::path& p : {config.tasks_dir, config.evaluate_script.parent_path(), config.toolchain_dir, config.out_dir}) {
+    if (!p.empty() && fs::is_directory(p)) candidates.push_back(fs::weakly_canonical(p));
+  }
+  for (const fs::path& dir : candidates) {
+    bool keep = true;
+    for (const fs::path& n : needed) keep = keep && !inside(n, dir) && n != dir;
+    for (const fs::path& other : candidates) keep = keep && !inside(dir, other);
+    for (const fs::path& h : c.hidden) keep = keep && h != dir;
+    if (keep) c.hidden.push_back(dir);
+  }
+  return c;
+}
+
 struct RunContext {
   const RunnerConfig& config;
   const BenchTask& task;
@@ -92,7 +123,8 @@ RunRecord run_once(const RunContext& ctx) {
 
   AgentSpec agent{config.agent_command, ctx.base_url, config.api_key, ctx.model.name, config.run_time_limit,
                   config.max_turns};
-  AgentRunPaths paths{working_copy, run_dir / "transcript.jsonl", run_dir / "agent.stderr.log", scratch / "claude-config"};
+  AgentRunPaths paths{working_copy, run_dir / "transcript.jsonl", run_dir / "agent.stderr.log", scratch / "claude-config",
+                      agent_containment(config, scratch)};
   const std::string prompt = agent_prompt(read_file(ctx.task.statement_path()));
   ProcessResult agent_result = run_agent(agent, prompt, paths);
   record.wall_s = agent_result.wall_s;
@@ -118,11 +150,11 @@ RunRecord run_once(const RunContext& ctx) {
   record.diff_truncated = diff.patch.size() > config.diff_limit_bytes;
   record.diff = record.diff_truncated ? diff.patch.substr(0, config.diff_limit_bytes) : diff.patch;
 
-  // Scored in a copy so that nothing the evaluation adds (held-out tests) exists where the agent worked.
-  const fs::path eval_dir = scratch / "eval";
-  copy_for_evaluation(working_copy, eval_dir);
+  // evaluate.sh scores the agent's src/ in a fresh copy of the task, in a folder of its own choosing, so
+  // that nothing the evaluation adds (held-out tests) ever exists where the agent worked.
   try {
-    record.evaluation = evaluate(ctx.task, EvaluationPaths{config.evaluate_script, eval_dir, run_dir / "evaluation"});
+    record.evaluation =
+        evaluate(ctx.task, EvaluationPaths{config.evaluate_script, working_copy, run_dir / "evaluation"});
   } catch (const Error& e) {
     record.error += std::string(record.error.empty() ? "" : "; ") + "evaluation failed: " + e.what();
   }
@@ -144,6 +176,10 @@ std::vector<RunRecord> run_matrix(const RunnerConfig& config) {
   const std::vector<BenchTask> tasks = load_tasks(config.tasks_dir, config.task_ids);
   fs::create_directories(config.out_dir);
   const fs::path work_root = make_work_root(config);
+  if (!containment_available()) {
+    say(config, "note: no PID/mount namespaces here (needs root): agents run unconfined, the benchmark folder "
+                "stays visible to them, and only their process group is stopped after each run");
+  }
   std::ofstream results(config.out_dir / "results.jsonl", std::ios::app);
   if (!results) throw Error("cannot write '" + (config.out_dir / "results.jsonl").string() + "'", ErrorKind::io);
 

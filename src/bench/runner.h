@@ -36,7 +36,7 @@ struct RunnerConfig {
   int repeats = 1;
   std::filesystem::path out_dir;            // results.jsonl, runs/<model>/<task>/r<k>/
   std::filesystem::path work_root;          // temporary working copies; default: a new folder in TMPDIR
-  bool keep_work = false;                   // keep the working and evaluation copies
+  bool keep_work = false;                   // keep the working copies (evaluate.sh removes its own copy)
   ServerChoice server;
   std::vector<std::string> agent_command;   // the Claude Code CLI
   std::string api_key = "hearth-bench";

@@ -69,6 +69,8 @@ std::string resolve_program(const std::string& name, const std::map<std::string,
 int spawn(const ProcessSpec& spec) {
   const std::string program = resolve_program(spec.argv[0], spec.env);
   PreparedExec p = prepare(spec);
+  std::vector<std::string> hidden;
+  for (const auto& dir : spec.containment.hidden) hidden.push_back(dir.string());
   int out = open_output(spec.stdout_path);
   int err = spec.stderr_path == spec.stdout_path && !spec.stdout_path.empty() ? ::dup(out)
                                                                               : open_output(spec.stderr_path);
@@ -94,7 +96,11 @@ int spawn(const ProcessSpec& spec) {
       (void)!::write(status_pipe[1], &e, sizeof e);
       ::_exit(127);
     }
-    ::execve(program.c_str(), p.argv.data(), p.envp.data());
+    if (spec.containment.enabled) {
+      exec_contained(program.c_str(), p.argv.data(), p.envp.data(), hidden, status_pipe[1]);
+    } else {
+      ::execve(program.c_str(), p.argv.data(), p.envp.data());
+    }
     int e = errno;
     (void)!::write(status_pipe[1], &e, sizeof e);
     ::_exit(127);
@@ -194,7 +200,7 @@ std::string capture_output(const std::vector<std::string>& argv, const std::file
                      std::to_string(Clock::now().time_since_epoch().count());
   auto out = dir / (stem + ".out");
   auto err = dir / (stem + ".err");
-  ProcessSpec spec{argv, cwd, current_environment(), out, err, timeout};
+  ProcessSpec spec{argv, cwd, current_environment(), out, err, timeout, {}};
   ProcessResult r = run_process(spec);
   auto slurp = [](const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/containment.h"
+
 namespace hearth::bench {
 
 struct ProcessSpec {
@@ -18,6 +20,7 @@ struct ProcessSpec {
   std::filesystem::path stdout_path;           // empty: /dev/null
   std::filesystem::path stderr_path;           // empty: /dev/null; may equal stdout_path
   std::optional<std::chrono::milliseconds> timeout;
+  Containment containment;                     // enabled: own PID and mount namespaces (containment.h)
 };
 
 struct ProcessResult {

@@ -1,6 +1,7 @@
 #include "bench/workspace.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "bench/subprocess.h"
@@ -25,6 +26,29 @@ std::vector<std::string> excluded_pathspecs() {
   return specs;
 }
 
+// A private copy of the toolchain (nothing the agent does to it reaches the benchmark's), declared as the
+// project's devDependencies so that `npm install` in the working copy keeps it instead of pruning it, and
+// an .npmrc that keeps npm offline: the GPU machines reach no registry, and without it `npm install`
+// spends a minute retrying one.
+void install_toolchain(const fs::path& toolchain, const fs::path& dest) {
+  fs::copy(toolchain, dest / "node_modules", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::ofstream(dest / ".npmrc", std::ios::app) << "offline=true\nupdate-notifier=false\naudit=false\nfund=false\n";
+  const fs::path manifest = toolchain.parent_path() / "package.json";
+  if (!fs::exists(manifest)) return;
+  auto read_json = [](const fs::path& p) {
+    std::ifstream in(p);
+    if (!in) throw Error("cannot read '" + p.string() + "'", ErrorKind::io);
+    return nlohmann::ordered_json::parse(in);
+  };
+  nlohmann::ordered_json toolchain_manifest = read_json(manifest);
+  nlohmann::ordered_json package = read_json(dest / "package.json");
+  const auto packages = toolchain_manifest.value("devDependencies", nlohmann::ordered_json::object());
+  for (const auto& [name, version] : packages.items()) {
+    package["devDependencies"][name] = version;
+  }
+  std::ofstream(dest / "package.json") << package.dump(2) << '\n';
+}
+
 }  // namespace
 
 const std::vector<std::string>& lock_file_names() {
@@ -42,7 +66,7 @@ void prepare_working_copy(const BenchTask& task, const fs::path& dest, const fs:
   }
   fs::create_directories(dest.parent_path());
   fs::copy(task.repo_dir(), dest, fs::copy_options::recursive);
-  fs::create_directory_symlink(fs::absolute(toolchain), dest / "node_modules");
+  install_toolchain(toolchain, dest);
   git(dest, {"init", "-q", "-b", "main"});
   // node_modules is ignored by the task's .gitignore; add it to the repository's own exclude list too,
   // in case an agent rewrites .gitignore.
@@ -84,16 +108,6 @@ WorkingCopyDiff diff_working_copy(const fs::path& working_copy) {
   }
   fs::remove(index);
   return diff;
-}
-
-void copy_for_evaluation(const fs::path& working_copy, const fs::path& dest) {
-  if (fs::exists(dest)) throw Error("evaluation copy '" + dest.string() + "' already exists", ErrorKind::io);
-  fs::create_directories(dest);
-  for (const auto& entry : fs::directory_iterator(working_copy)) {
-    const auto name = entry.path().filename();
-    if (name == ".git" || name == "node_modules") continue;
-    fs::copy(entry.path(), dest / name, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  }
 }
 
 }  // namespace hearth::bench

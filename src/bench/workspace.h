@@ -9,8 +9,10 @@
 
 namespace hearth::bench {
 
-// Copies task.repo_dir() to `dest` (which must not exist), links dest/node_modules to `toolchain` (the
-// shared bench/node_modules) and commits everything as the starting point. Throws hearth::Error.
+// Copies task.repo_dir() to `dest` (which must not exist), copies `toolchain` (bench/node_modules) to
+// dest/node_modules, adds the toolchain's packages (from the package.json next to it) to the copy's
+// devDependencies so that `npm install` keeps them, and commits everything as the starting point.
+// Throws hearth::Error.
 void prepare_working_copy(const BenchTask& task, const std::filesystem::path& dest,
                           const std::filesystem::path& toolchain);
 
@@ -21,9 +23,6 @@ struct WorkingCopyDiff {
   std::vector<std::string> files;  // paths the patch touches
 };
 WorkingCopyDiff diff_working_copy(const std::filesystem::path& working_copy);
-
-// Copies the working copy to `dest` for evaluation, without .git and node_modules.
-void copy_for_evaluation(const std::filesystem::path& working_copy, const std::filesystem::path& dest);
 
 // Paths that diffs leave out (lock files of npm, yarn, pnpm and bun).
 const std::vector<std::string>& lock_file_names();

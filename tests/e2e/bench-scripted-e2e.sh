@@ -50,7 +50,8 @@ check "the pass matrix shows the held-out failure of 01" grep -q '| 01-invoice-r
 check "the pass matrix shows the pass of 04" grep -q '| 04-rate-limiter | from scratch | 1/1 (1) |' "$work/out/report.md"
 check "the chart is an SVG with a bar" grep -q '<rect x=' "$work/out/report.svg"
 check "the transcript was saved" test -s "$work/out/runs/hearth-scripted/04-rate-limiter/r1/transcript.jsonl"
-check "the held-out tests ran in the evaluation copy" grep -q '^# pass 10$' "$work/out/runs/hearth-scripted/04-rate-limiter/r1/evaluation/heldout.log"
+heldout_04=$(node -e 'console.log(require(process.argv[1]).heldout.length)' "$root/bench/tasks/04-rate-limiter/tests.json")
+check "every held-out test of 04 ran and passed" grep -q "^# pass $heldout_04\$" "$work/out/runs/hearth-scripted/04-rate-limiter/r1/evaluation/heldout.log"
 if [ -n "$metrics_args" ]; then
   # Joined through the session id of the transcript, which Claude Code sends as X-Claude-Code-Session-Id.
   check "task 04's metrics cover both of its requests" test "$(field 04-rate-limiter metrics | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).requests)')" = 2

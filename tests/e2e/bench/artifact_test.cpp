@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 class BenchArtifact : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / "hearth-bench-artifact";
+    // One folder per test: ctest runs the tests of this fixture in parallel.
+    root_ = fs::temp_directory_path() / ("hearth-bench-artifact-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_ / "model" / "sub");
     std::ofstream(root_ / "model" / "config.json") << "{\"layers\": 2}";

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <fstream>
 
+#include "bench/containment.h"
 #include "bench/summary.h"
 #include "util/error.h"
 
@@ -28,7 +30,11 @@ class BenchRunner : public ::testing::Test {
   void SetUp() override {
     out_ = fs::temp_directory_path() / ("hearth-bench-runner-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(out_);
-    ::setenv("HEARTH_FAKE_AGENT_TASKS", HEARTH_BENCH_DIR "/tasks", 1);
+    // The fake agent reads the answers from a copy: the runner hides bench/ from agents where it can.
+    answers_ = fs::temp_directory_path() / ("hearth-bench-answers-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(answers_);
+    fs::copy(HEARTH_BENCH_DIR "/tasks", answers_, fs::copy_options::recursive);
+    ::setenv("HEARTH_FAKE_AGENT_TASKS", answers_.c_str(), 1);
     // What the runner must keep away from the agent.
     ::setenv("ANTHROPIC_AUTH_TOKEN", "caller-secret", 1);
     ::setenv("CLAUDE_CODE_SOMETHING", "caller-setting", 1);
@@ -47,8 +53,10 @@ class BenchRunner : public ::testing::Test {
     ::unsetenv("ANTHROPIC_AUTH_TOKEN");
     ::unsetenv("CLAUDE_CODE_SOMETHING");
     fs::remove_all(out_);
+    fs::remove_all(answers_);
   }
   fs::path out_;
+  fs::path answers_;
   RunnerConfig config_;
 };
 
@@ -96,9 +104,11 @@ TEST_F(BenchRunner, GoodAndWrongEditsAreScoredByHeldoutTestsWithMetricsAndArtifa
   EXPECT_NE(env.find("CLAUDE_CONFIG_DIR="), std::string::npos);
   EXPECT_EQ(env.find("caller-secret"), std::string::npos);
   EXPECT_EQ(env.find("CLAUDE_CODE_SOMETHING"), std::string::npos);
-  // The held-out tests were only ever in the evaluation copy.
+  // The held-out tests were never in the working copy, nor anywhere next to it.
   EXPECT_FALSE(fs::exists(out_ / "work" / "good-04-rate-limiter-r1" / "work" / "heldout"));
-  EXPECT_TRUE(fs::exists(out_ / "work" / "good-04-rate-limiter-r1" / "eval" / "heldout"));
+  for (const auto& e : fs::recursive_directory_iterator(out_ / "work")) {
+    EXPECT_EQ(e.path().filename().string().find("heldout"), std::string::npos) << e.path();
+  }
 
   // One JSON line per run, readable by the report.
   auto lines = read_results(out_ / "results.jsonl");
@@ -123,6 +133,34 @@ TEST_F(BenchRunner, AgentPastTheTimeLimitOrCrashingIsRecordedAsAFailedRun) {
   EXPECT_EQ(records[1].agent_exit_code, 1);
   EXPECT_NE(records[1].error.find("without a result line"), std::string::npos);
   EXPECT_FALSE(records[1].evaluation.public_tests.passed);
+}
+
+// True while a process whose command line starts with `name` exists.
+bool process_named(const std::string& name) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline;
+    if (in && std::getline(in, cmdline, '\0') && cmdline == name) return true;
+  }
+  return false;
+}
+
+TEST_F(BenchRunner, ASetsidDaemonOfTheAgentDiesWithTheRunAndTheTasksAreHiddenFromIt) {
+  if (!containment_available()) GTEST_SKIP() << "no PID/mount namespaces here (not root)";
+  const std::string straggler = "hearth-bench-straggler-" + std::to_string(::getpid());
+  ::setenv("HEARTH_FAKE_AGENT_STRAGGLER", straggler.c_str(), 1);
+  ::setenv("HEARTH_FAKE_AGENT_PROBE", HEARTH_BENCH_DIR "/tasks", 1);
+  config_.models = {{"escape", "", ""}};
+  auto records = run_matrix(config_);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].error, "");
+  EXPECT_FALSE(process_named(straggler)) << "the agent's setsid daemon outlived the run";
+  std::ifstream probe(out_ / "work" / "escape-04-rate-limiter-r1" / "claude-config" / "fake-agent-probe.txt");
+  std::string seen;
+  probe >> seen;
+  EXPECT_EQ(seen, "hidden");
+  // The same probe from here sees the tasks: the daemon check above is not vacuous.
+  EXPECT_TRUE(fs::exists(HEARTH_BENCH_DIR "/tasks/04-rate-limiter/heldout"));
 }
 
 TEST_F(BenchRunner, SetUpProblemsAreErrorsBeforeAnyRun) {

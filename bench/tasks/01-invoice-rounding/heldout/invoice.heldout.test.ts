@@ -34,6 +34,28 @@ test("tax is computed on the rounded discounted amount", () => {
   // subtotal 0.99, discount 15% = 14.85c -> 15c, taxable 84c, tax 8.25% = 6.93c -> 7c
   const totals = invoiceTotals({ items: [item(0.99, 1)], discountPercent: 15, taxPercent: 8.25 });
   assert.deepEqual(totals, { subtotal: 0.99, discount: 0.15, tax: 0.07, total: 0.91 });
+  // discount 50% of 85c = 42.5c -> 43c, taxable 42c, tax 20% = 8.4c -> 8c; on the unrounded 42.5c the tax
+  // would be 8.5c -> 9c
+  assert.deepEqual(invoiceTotals({ items: [item(0.85, 1)], discountPercent: 50, taxPercent: 20 }),
+    { subtotal: 0.85, discount: 0.43, tax: 0.08, total: 0.5 });
+});
+
+test("percentages that binary floating point cannot hold still land exactly on half a cent", () => {
+  // 8.45% of 3000c is exactly 253.5c, but 3000 * 8.45 / 100 is 253.49999999999997 in floating point.
+  assert.deepEqual(invoiceTotals({ items: [item(30, 1)], taxPercent: 8.45 }),
+    { subtotal: 30, discount: 0, tax: 2.54, total: 32.54 });
+  // 4.35% of 3000c is exactly 130.5c (3000 * (4.35 / 100) is fine, 3000 * 4.35 / 100 is not).
+  assert.deepEqual(invoiceTotals({ items: [item(30, 1)], discountPercent: 4.35, taxPercent: 0 }),
+    { subtotal: 30, discount: 1.31, tax: 0, total: 28.69 });
+  // 0.35% of 7000c is exactly 24.5c (7000 * 0.35 / 100 is fine, 7000 * (0.35 / 100) is not).
+  assert.deepEqual(invoiceTotals({ items: [item(70, 1)], taxPercent: 0.35 }),
+    { subtotal: 70, discount: 0, tax: 0.25, total: 70.25 });
+});
+
+test("prices whose cents floating point cannot hold are not truncated", () => {
+  // 0.29 * 100 is 28.999999999999996 and 1.13 * 100 is 112.99999999999999.
+  assert.deepEqual(invoiceTotals({ items: [item(0.29, 1), item(1.13, 2)], taxPercent: 0 }),
+    { subtotal: 2.55, discount: 0, tax: 0, total: 2.55 });
 });
 
 test("a half-cent discount on one cent is rounded before the total, not after", () => {

@@ -47,6 +47,23 @@ test("specificity is decided at the leftmost segment that differs in kind", () =
     { handler: "org-settings", params: { org: "other" } });
 });
 
+test("neither the longer pattern nor the longer static prefix wins: kinds from the left decide", () => {
+  for (const reversed of [false, true]) {
+    const adds: [string, string][] = [["/:x/b/c", "longer"], ["/a/*rest", "static-first"]];
+    const router = new Router<string>();
+    for (const [pattern, name] of reversed ? adds.reverse() : adds) router.add("GET", pattern, name);
+    // ":x" against the static "a" at the first segment: the shorter catch-all route is more specific.
+    assert.equal(router.match("GET", "/a/b/c")?.handler, "static-first", `reversed: ${reversed}`);
+  }
+  for (const reversed of [false, true]) {
+    const adds: [string, string][] = [["/a/:y/:z", "params"], ["/a/:x/c", "static-third"]];
+    const router = new Router<string>();
+    for (const [pattern, name] of reversed ? adds.reverse() : adds) router.add("GET", pattern, name);
+    // Same static prefix ("a"), same kinds at the second segment; the third decides.
+    assert.deepEqual(router.match("GET", "/a/q/c"), { handler: "static-third", params: { x: "q" } }, `reversed: ${reversed}`);
+  }
+});
+
 test("when the preferred route fails further on, a less specific one is tried", () => {
   const router = new Router<string>()
     .add("GET", "/:a/b/c", "param-first")

@@ -93,6 +93,19 @@ test("rule 6: lines inside quoted fields and CRLF count once each, after the byt
   assertCsvError('a\rb,"c"!', 1, 8);
 });
 
+test("rule 6: columns count UTF-16 code units: a character outside the BMP counts two", () => {
+  // "\u{1F600}" is one code point but two UTF-16 code units.
+  assertCsvError('\u{1F600},"a"b', 1, 7);
+  assertCsvError('x\n\u{1F600}\u{1F600},"q', 2, 6);
+  assert.deepEqual(parseCsv('\u{1F600},"\u{1F600}"'), [["\u{1F600}", "\u{1F600}"]]);
+});
+
+test("rule 3: a carriage return alone after a closing quote is an unexpected character", () => {
+  assertCsvError('"a"\rb', 1, 4);
+  assertCsvError('x,"a"\r', 1, 6);
+  assert.deepEqual(parseCsv('"a"\r\nb'), [["a"], ["b"]]);
+});
+
 test("larger input: 2000 records round-trip through quoting", () => {
   const rows: string[][] = [];
   for (let i = 0; i < 2000; i++) rows.push([String(i), `name ${i}`, i % 3 === 0 ? `say "${i}",\nok` : ""]);

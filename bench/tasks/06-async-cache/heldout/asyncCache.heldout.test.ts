@@ -156,6 +156,20 @@ test("rule 4: an old load failing does not disturb a newer load in progress", as
   assert.equal(cache.has("k"), true);
 });
 
+test("rule 4: invalidating one key does not stop a load of another key from being cached", async () => {
+  const { loads, loader } = controlledLoader();
+  const cache = new AsyncCache(loader);
+  const b = cache.get("b");
+  await settle();
+  cache.invalidate("a");
+  loads[0].resolve("value of b");
+  assert.equal(await b, "value of b");
+  await settle();
+  assert.equal(cache.has("b"), true);
+  assert.equal(await cache.get("b"), "value of b");
+  assert.equal(loads.length, 1);
+});
+
 test("rule 5: has is false while loading and after invalidate, true once loaded", async () => {
   const { loads, loader } = controlledLoader();
   const cache = new AsyncCache(loader);
