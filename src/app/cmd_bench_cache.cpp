@@ -31,6 +31,8 @@ constexpr const char* kUsage =
     "  --demo               the built-in demo model (random weights, Qwen3 vocabulary size)\n"
     "  --device D           auto (default), cpu or cuda\n"
     "  --threads N          CPU threads (0: all cores)\n"
+    "  --slots N            sequence slots, as hearth serve --parallel (0, the default: 4 on CUDA, 1 on the\n"
+    "                       CPU); each turn runs in the slot the server would choose\n"
     "  --turns N            default 20\n"
     "  --static-tokens N    tools + system prefix, default 1000\n"
     "  --new-tokens N       new tokens per turn, default 1000\n"
@@ -52,6 +54,7 @@ struct Args {
   bool demo = false;
   engine::Device device = engine::Device::automatic;
   int threads = 0;
+  int32_t slots = 0;  // 0: the server's default (engine/loader.h)
   bool cache_on = true;
   size_t device_bytes = size_t(16) << 30;
   size_t host_bytes = size_t(32) << 30;
@@ -84,6 +87,7 @@ bool parse(int argc, char** argv, Args& a) {
       else if (d == "auto") a.device = engine::Device::automatic;
       else throw Error("--device: expected auto, cpu or cuda, got '" + d + "'", ErrorKind::invalid_request);
     } else if (arg == "--threads") a.threads = int(integer(arg, args.value(), 0, 4096));
+    else if (arg == "--slots") a.slots = int32_t(integer(arg, args.value(), 0, 64));
     else if (arg == "--turns") a.replay.turns = int(integer(arg, args.value(), 1, 100000));
     else if (arg == "--static-tokens") a.replay.static_tokens = integer(arg, args.value(), 0, int64_t(1) << 24);
     else if (arg == "--new-tokens") a.replay.new_tokens = integer(arg, args.value(), 1, int64_t(1) << 24);
@@ -146,6 +150,7 @@ int run_bench_cache(int argc, char** argv) {
   engine::LoadOptions load;
   load.device = a.device;
   load.threads = a.threads;
+  load.slots = a.slots;
   load.format = a.dummy || a.demo ? engine::LoadFormat::dummy : engine::LoadFormat::safetensors;
   if (a.demo) {
     auto dir = std::filesystem::temp_directory_path() / ("hearth-bench-cache-demo-" + std::to_string(::getpid()));
@@ -165,9 +170,9 @@ int run_bench_cache(int argc, char** argv) {
   cache::PromptCache prompt_cache(*model, config);
 
   std::printf("hearth bench-cache: %s\n", model->info().description.c_str());
-  std::printf("  %d turns: %lld static + %lld new tokens per turn, %lld output tokens; cache %s; side requests %s\n",
+  std::printf("  %d turns: %lld static + %lld new tokens per turn, %lld output tokens; cache %s; side requests %s; %d slot(s)\n",
               o.turns, (long long)o.static_tokens, (long long)o.new_tokens, (long long)o.output_tokens,
-              a.cache_on ? "on" : "off", o.interleave_side_requests ? "on" : "off");
+              a.cache_on ? "on" : "off", o.interleave_side_requests ? "on" : "off", model->info().slots);
   std::printf("%5s %8s %8s %9s %7s %9s %10s %8s %6s\n", "turn", "prompt", "reused", "prefilled", "source", "ttft_ms",
               "restore_ms", "save_ms", "ckpts");
   std::fflush(stdout);

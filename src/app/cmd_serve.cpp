@@ -74,7 +74,9 @@ class Settings {
     add("--cache-dir", "HEARTH_CACHE_DIR", "",
         "keep static-prefix checkpoints (tools + system prompt) in this directory across restarts");
     add("--metrics-log", "HEARTH_METRICS_LOG", "", "append one JSON line per request to this file (read by hearth stats)");
-    add("--max-context", "HEARTH_MAX_CONTEXT", "32768", "positions per sequence (prompt + output); longer prompts get 400 prompt is too long");
+    add("--max-context", "HEARTH_MAX_CONTEXT", "0",
+        "positions per sequence (prompt + output); longer prompts get 400 prompt is too long. 0: the model's maximum, "
+        "or the largest that fits the GPU with --parallel sequences (the banner says which); 32768 for --scripted");
     add("--max-body-bytes", "HEARTH_MAX_BODY_BYTES", "33554432", "largest request body; larger ones get 413");
     add("--queue-size", "HEARTH_QUEUE_SIZE", "16", "requests that may wait while --parallel others generate; more get 529");
     add("--parallel", "HEARTH_PARALLEL", "0",
@@ -349,7 +351,8 @@ int run_serve(int argc, char** argv) {
                 ErrorKind::invalid_request);
   }
 
-  const int64_t max_context = settings.integer("--max-context", 2, int64_t(1) << 24);
+  const int64_t max_context = settings.integer("--max-context", 0, int64_t(1) << 24);
+  if (max_context == 1) throw Error("--max-context: at least 2 positions (or 0 for automatic)", ErrorKind::invalid_request);
   serve::CompletionSettings completion;
   completion.enable_thinking = settings.boolean("--enable-thinking");
   completion.max_output_tokens = settings.integer("--max-tokens", 1, int64_t(1) << 24);
@@ -373,7 +376,8 @@ int run_serve(int argc, char** argv) {
   std::string default_name;
   std::string source;
   if (!script_path.empty()) {
-    model = chat::make_scripted_model(tokenizer, chat::load_script(script_path), max_context, std::max(parallel, 1));
+    model = chat::make_scripted_model(tokenizer, chat::load_script(script_path), max_context > 0 ? max_context : 32768,
+                                      std::max(parallel, 1));
     completion.prompt_cache.store.persist.model_identity = cache::identity_of_files("scripted", {script_path});
     default_name = "hearth-scripted";
     source = "scripted: " + script_path;
@@ -479,9 +483,10 @@ int run_serve(int argc, char** argv) {
   std::printf("  model        %s (%s)\n", config.served_model_names.front().c_str(), source.c_str());
   std::printf("               %s\n", description.c_str());
   std::printf("  names        %s\n", api::ServedModels(config.served_model_names).describe().c_str());
-  std::printf("  chat format  %s, thinking %s, max tokens %lld, context %lld\n", chat_format.c_str(),
+  std::printf("  chat format  %s, thinking %s, max tokens %lld, context %lld%s\n", chat_format.c_str(),
               completion.enable_thinking ? "on" : "off", (long long)completion.max_output_tokens,
-              (long long)backend.max_context());
+              (long long)backend.max_context(),
+              max_context > 0 ? "" : " (automatic: the model's maximum, or the largest that fits the GPU)");
   std::printf("  requests     %d at once (%lld tokens per step), %zu waiting at most; body limit %zu bytes\n",
               int(backend.status().parallel), (long long)completion.step_tokens, config.queue_size, http.max_body_bytes);
   std::printf("  auth         %s\n", auth_token.empty() ? "off (no token set)" : "API key required");

@@ -24,8 +24,13 @@ ReplayTurn run_turn(engine::Model& model, PromptCache& cache, const std::vector<
   ReplayTurn turn;
   turn.prompt_tokens = static_cast<int64_t>(prompt.size());
   const auto start = Clock::now();
-  CachedRequest request = cache.begin(prompt, layout);
+  // Like the server: the slot whose live sequence this prompt extends, else the least recently used.
+  std::vector<engine::SlotId> slots(static_cast<size_t>(std::max<int32_t>(1, model.info().slots)));
+  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<engine::SlotId>(i);
+  const engine::SlotId slot = cache.choose_slot(prompt, slots);
+  CachedRequest request = cache.begin(slot, prompt, layout);
   engine::GenerateParams params;
+  params.slot = slot;
   params.sampling.temperature = 0;
   // One more token than the turn keeps: it stands for the end-of-turn token, sampled but never run
   // (like <|im_end|>), so the state after generation covers exactly the kept output.
@@ -108,7 +113,7 @@ ReplayReport replay_agent_session(engine::Model& model, PromptCache& cache, cons
   prefill_only.max_new_tokens = 0;
   prefill_only.prefill_chunk = options.prefill_chunk;
   engine::generate(model, conversation, prefill_only);
-  cache.forget_live_sequence();
+  cache.forget_live_sequence(0);
   auto t0 = Clock::now();
   std::unique_ptr<engine::StateSnapshot> snapshot = model.save_state();
   auto t1 = Clock::now();

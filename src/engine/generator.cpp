@@ -22,7 +22,12 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
   GenerateResult result;
   result.prompt_tokens = int64_t(prompt.size());
   if (prompt.empty()) throw Error("generate: the prompt is empty", ErrorKind::invalid_request);
-  const int64_t cached = model.position();
+  const SlotId slot = params.slot;
+  auto forward = [&](std::span<const Token> tokens) {
+    const SlotTokens entry{slot, tokens};
+    model.forward(std::span(&entry, 1));
+  };
+  const int64_t cached = model.slot_position(slot);
   // The model must still have at least the prompt's last token to run, or it has no logits for it.
   if (cached >= int64_t(prompt.size())) {
     throw Error("generate: the model state already covers the whole prompt (" + std::to_string(cached) +
@@ -48,8 +53,9 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
     }
     while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] <= pos) ++next_checkpoint;
     int64_t end = std::min<int64_t>(pos + chunk, int64_t(prompt.size()));
+    if (model.info().max_forward_tokens > 0) end = std::min(end, pos + model.info().max_forward_tokens);
     if (next_checkpoint < checkpoints.size()) end = std::min(end, checkpoints[next_checkpoint]);
-    model.prefill(prompt.subspan(size_t(pos), size_t(end - pos)));
+    forward(prompt.subspan(size_t(pos), size_t(end - pos)));
     result.prefilled_tokens += end - pos;
     pos = end;
     if (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] == pos && params.on_checkpoint) {
@@ -69,7 +75,7 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
     }
     std::vector<Token> allowed;
     if (params.allowed_next) allowed = params.allowed_next(result.generated);
-    const Token token = sample_token(model.logits(), params.sampling, history, allowed, rng);
+    const Token token = sample_token(model.slot_logits(slot), params.sampling, history, allowed, rng);
     if (step == 0) result.first_token_seconds = seconds_since(start);
     if (std::find(params.stop_tokens.begin(), params.stop_tokens.end(), token) != params.stop_tokens.end()) {
       result.finish = FinishReason::stop_token;
@@ -82,12 +88,12 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
       break;
     }
     if (step + 1 == params.max_new_tokens) break;  // budget spent: no need to run the last token
-    if (max_context > 0 && model.position() + 1 > max_context) {
+    if (max_context > 0 && model.slot_position(slot) + 1 > max_context) {
       result.finish = FinishReason::context_full;
       break;
     }
     const Token next[1] = {token};
-    model.prefill(next);
+    forward(next);
   }
   result.decode_seconds = seconds_since(decode_start);
   return result;

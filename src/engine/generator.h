@@ -17,6 +17,7 @@ namespace hearth::engine {
 enum class FinishReason { stop_token, max_tokens, callback_stop, cancelled, context_full };
 
 struct GenerateParams {
+  SlotId slot = 0;                           // the model's sequence slot to run in
   SamplingParams sampling;
   int64_t max_new_tokens = 256;
   std::vector<Token> stop_tokens;            // ended on, not passed to on_token
@@ -42,8 +43,9 @@ struct GenerateResult {
   double first_token_seconds = 0;            // from start of call to first generated token
 };
 
-// Runs `prompt` from the model's current state: the first `model.position()` tokens of `prompt` are
-// assumed to be in the state already (the cache restored them), and only the rest is prefilled.
+// Runs `prompt` from the slot's current state: the first `model.slot_position(slot)` tokens of `prompt`
+// are assumed to be in the state already (the cache restored them), and only the rest is prefilled.
+// One sequence at a time (tools, benchmarks, cache replay); the server batches in serve/scheduler.h.
 GenerateResult generate(Model& model, std::span<const Token> prompt, const GenerateParams& params);
 
 }  // namespace hearth::engine

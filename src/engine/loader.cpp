@@ -38,7 +38,7 @@ Precision parse_precision(const std::string& text, const std::string& flag) {
 const char* precision_name(Precision p) { return p == Precision::exact ? "exact" : "fast"; }
 
 std::unique_ptr<Model> load_model(const LoadOptions& options) {
-  if (options.max_context <= 0) throw Error("max_context must be positive", ErrorKind::invalid_request);
+  if (options.max_context < 0) throw Error("max_context must not be negative", ErrorKind::invalid_request);
   [[maybe_unused]] const bool cuda = resolve_device(options.device) == Device::cuda;
   ModelConfig config = load_model_config(options.model_dir);
   // Dummy weights on CUDA: the host builder only lays the matrices out (its large matrices are
@@ -46,7 +46,8 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
   ModelWeights weights = options.format == LoadFormat::dummy ? make_dummy_weights(config, options.dummy_seed)
                                                              : load_safetensors_weights(options.model_dir, config);
   Qwen35Options model_options;
-  model_options.max_context = options.max_context;
+  const int64_t model_limit = std::max<int64_t>(2, config.max_position_embeddings);
+  model_options.max_context = options.max_context > 0 ? options.max_context : model_limit;
   if (options.slots < 0) throw Error("slots must not be negative", ErrorKind::invalid_request);
   // Several sequences pay on a GPU (a decode step costs about the same for 1 or 4 of them); the CPU
   // reference computes each sequence's rows anyway, so one at a time is as fast there.
@@ -59,12 +60,19 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
     // amortise that; 4096 tokens cost ~1.5 GB of activations on a 27B model.
     model_options.max_chunk = options.precision == Precision::fast ? 4096 : 1024;
     cuda::CudaBackendOptions co;
-    co.max_context = options.max_context;
     co.slots = model_options.slots;
     co.max_chunk = model_options.max_chunk;
+    co.precision = options.precision == Precision::exact ? cuda::Precision::exact : cuda::Precision::fast;
+    if (options.max_context == 0) {
+      model_options.max_context = cuda::largest_fitting_context(config, weights, co, model_limit);
+      if (model_options.max_context == 0) {
+        throw Error("the model does not fit on the GPU even with a context of 1024 tokens: use a smaller model or quantization",
+                    ErrorKind::unsupported);
+      }
+    }
+    co.max_context = model_options.max_context;
     co.random_weights = options.format == LoadFormat::dummy;
     co.seed = options.dummy_seed;
-    co.precision = options.precision == Precision::exact ? cuda::Precision::exact : cuda::Precision::fast;
     ops = cuda::make_cuda_backend(config, weights, co);  // checks the memory plan first
   }
 #endif

@@ -24,7 +24,9 @@ struct LoadOptions {
   std::filesystem::path model_dir;     // holds config.json (and weights unless dummy)
   LoadFormat format = LoadFormat::safetensors;
   Device device = Device::automatic;
-  int64_t max_context = 32768;         // positions to plan state memory for (per sequence)
+  // Positions one sequence can hold. 0: the model's own maximum (max_position_embeddings) where the
+  // memory plan fits it, else the largest that fits (ModelInfo::max_context says which).
+  int64_t max_context = 32768;
   int32_t slots = 0;                   // sequences held at once; 0: 4 on CUDA, 1 on the CPU
   int threads = 0;                     // CPU threads; 0 = all cores
   uint64_t dummy_seed = 1;             // LoadFormat::dummy

@@ -37,6 +37,11 @@ struct CudaBackendOptions {
   Precision precision = Precision::fast;  // of the prefill products (cuda_ops.h)
 };
 
+// The largest context (a multiple of 1024, at most `wanted`) whose plan with options.slots fits the
+// device's free memory; 0 when not even 1024 positions fit.
+int64_t largest_fitting_context(const ModelConfig& config, const ModelWeights& weights, CudaBackendOptions options,
+                                int64_t wanted);
+
 // Checks the plan against the device's free memory (hearth::Error naming each part when it does not
 // fit), then creates the backend.
 std::unique_ptr<Ops> make_cuda_backend(const ModelConfig& config, const ModelWeights& weights,

@@ -92,13 +92,39 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
   return p;
 }
 
+namespace {
+// The plan with the model's sequence slots: the KV page pool holds slots + 1 contexts
+// (qwen35_model.cpp), and each slot has its linear state.
+MemoryPlan plan_with_slots(const ModelConfig& config, const ModelWeights& weights, const CudaBackendOptions& options) {
+  MemoryPlan plan = plan_memory(config, weights, options.max_context, options.max_chunk, options.precision);
+  plan.kv_cache *= static_cast<size_t>(options.slots) + 1;
+  plan.linear_state *= static_cast<size_t>(options.slots);
+  return plan;
+}
+}  // namespace
+
+int64_t largest_fitting_context(const ModelConfig& config, const ModelWeights& weights, CudaBackendOptions options,
+                                int64_t wanted) {
+  if (!device_available()) throw Error("--device cuda: no CUDA device is available", ErrorKind::unsupported);
+  size_t free_b = 0, total_b = 0;
+  HEARTH_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  auto fits = [&](int64_t context) {
+    options.max_context = context;
+    return plan_with_slots(config, weights, options).total() <= free_b;
+  };
+  int64_t low = 0, high = wanted / 1024;  // in units of 1024 positions: low fits (or is 0), high may not
+  if (high > 0 && fits(high * 1024)) return high * 1024;
+  while (high - low > 1) {
+    const int64_t mid = (low + high) / 2;
+    (fits(mid * 1024) ? low : high) = mid;
+  }
+  return low * 1024;
+}
+
 std::unique_ptr<Ops> make_cuda_backend(const ModelConfig& config, const ModelWeights& weights,
                                        const CudaBackendOptions& options) {
   if (!device_available()) throw Error("--device cuda: no CUDA device is available", ErrorKind::unsupported);
-  MemoryPlan plan = plan_memory(config, weights, options.max_context, options.max_chunk, options.precision);
-  // The KV page pool holds slots + 1 contexts (qwen35_model.cpp); each slot has its linear state.
-  plan.kv_cache *= static_cast<size_t>(options.slots) + 1;
-  plan.linear_state *= static_cast<size_t>(options.slots);
+  const MemoryPlan plan = plan_with_slots(config, weights, options);
   size_t free_b = 0, total_b = 0;
   HEARTH_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
   if (plan.total() > free_b) {
