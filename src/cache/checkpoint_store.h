@@ -107,8 +107,7 @@ class CheckpointStore {
                        CheckpointKind kind);
 
   // Frees KV pages for the model (engine::Model::set_page_reclaimer): of the checkpoints that hold
-  // pages, the one eviction would pick first is demoted to the host (device tier) or dropped. False
-  // when no checkpoint holds pages.
+  // pages, the one eviction would pick first is dropped. False when no checkpoint holds pages.
   bool release_pages();
 
   StoreStats stats() const;

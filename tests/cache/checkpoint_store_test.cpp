@@ -203,6 +203,35 @@ TEST(CheckpointStore, StaleCheckpointOfAnAbandonedConversationGoesBeforeRecentOn
   EXPECT_EQ(store.stats().device_checkpoints, 3u);
 }
 
+TEST(CheckpointStore, ReleasingPagesDropsTheCheckpointEvictionWouldPickFirstWithoutDemotingIt) {
+  FakeModel model({.device_bytes = 100, .snapshots_hold_pages = true});
+  CheckpointStore store(model, budgets(10000, 10000));
+  const Path a = iota_path(10, 1), b = iota_path(20, 100), c = iota_path(30, 300);
+  store.insert(a, snapshot_of(model, a), CheckpointKind::message_end);
+  store.insert(b, snapshot_of(model, b), CheckpointKind::message_end);
+  store.insert(c, snapshot_of(model, c), CheckpointKind::message_end);
+  ASSERT_TRUE(store.find(a, 10));  // a is used again: b is now the least recently used
+  EXPECT_TRUE(store.release_pages());
+  EXPECT_TRUE(holds(store, 10));
+  EXPECT_FALSE(holds(store, 20));
+  EXPECT_TRUE(holds(store, 30));
+  EXPECT_EQ(store.stats().demoted, 0u);
+  EXPECT_EQ(store.stats().page_releases, 1u);
+  EXPECT_EQ(store.stats().host_checkpoints, 0u);
+  EXPECT_TRUE(store.release_pages());
+  EXPECT_TRUE(store.release_pages());
+  EXPECT_FALSE(store.release_pages());  // nothing left that holds pages
+}
+
+TEST(CheckpointStore, CheckpointsWithoutPagesAreNeverReleasedForPages) {
+  FakeModel model({.device_bytes = 100});  // snapshots_hold_pages false
+  CheckpointStore store(model, budgets(10000, 10000));
+  const Path a = iota_path(10, 1);
+  store.insert(a, snapshot_of(model, a), CheckpointKind::message_end);
+  EXPECT_FALSE(store.release_pages());
+  EXPECT_TRUE(holds(store, 10));
+}
+
 TEST(CheckpointStore, HitRefreshesTheCheckpointAndThoseAboveIt) {
   FakeModel model({.device_bytes = 100, .can_offload = false});
   StoreConfig config = budgets(300, 0);

@@ -26,6 +26,7 @@ struct FakeModelOptions {
   bool can_offload = true;
   bool can_serialize = true;
   uint64_t salt = 0;             // a different salt = different weights
+  bool snapshots_hold_pages = false;  // Model::holds_pages for device snapshots (a paged KV model)
 };
 
 class FakeSnapshot : public engine::StateSnapshot {
@@ -95,6 +96,9 @@ class FakeModel : public engine::Model {
     hash_ = s.hash;
     fill_logits();
     ++restores;
+  }
+  bool holds_pages(const engine::StateSnapshot& snapshot) const override {
+    return options_.snapshots_hold_pages && snapshot.device_bytes() > 0;
   }
   std::unique_ptr<engine::StateSnapshot> offload_state(const engine::StateSnapshot& snapshot) const override {
     if (!options_.can_offload) return nullptr;
