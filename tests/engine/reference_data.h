@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <string>
@@ -14,9 +15,21 @@
 
 namespace hearth::engine::testing {
 
-inline std::filesystem::path tiny_model_dir(const std::string& name) {
-  return std::filesystem::path(HEARTH_TESTDATA_DIR) / "tiny" / name;
+// The committed test data: $HEARTH_TESTDATA_DIR when set (binaries staged on another machine, e.g. the
+// GPU machine), else the checkout the binary was built in, else a testdata/ folder above the binary.
+inline std::filesystem::path testdata_dir() {
+  if (const char* env = std::getenv("HEARTH_TESTDATA_DIR"); env && *env) return env;
+  const std::filesystem::path built(HEARTH_TESTDATA_DIR);
+  if (std::filesystem::exists(built / "tiny")) return built;
+  std::error_code ec;
+  for (auto dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path(); !ec && dir.has_relative_path();
+       dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / "testdata" / "tiny")) return dir / "testdata";
+  }
+  return built;
 }
+
+inline std::filesystem::path tiny_model_dir(const std::string& name) { return testdata_dir() / "tiny" / name; }
 
 struct Reference {
   int64_t vocab = 0;

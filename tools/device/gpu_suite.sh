@@ -16,7 +16,9 @@ if [ -f "$ROOT/.devbuild/stage.tar.xz" ] && [ ! -d "$ROOT/.devbuild/bin" ]; then
 fi
 BIN="$ROOT/.devbuild/bin"
 export LD_LIBRARY_PATH="$ROOT/.devbuild/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-# The test binaries find testdata at the absolute path they were built with.
+# The engine test binaries read the tiny models from here (tests/engine/reference_data.h).
+export HEARTH_TESTDATA_DIR="$ROOT/testdata"
+# Other test data is still found at the absolute path the binaries were built with.
 if [ ! -e /work/main/testdata ]; then mkdir -p /work && ln -sfn "$ROOT" /work/main; fi
 
 {
