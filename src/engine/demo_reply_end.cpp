@@ -31,7 +31,8 @@ const DemoSnapshot& as_demo(const StateSnapshot& snapshot) {
 
 class DemoReplyEndModel : public Model {
  public:
-  DemoReplyEndModel(std::unique_ptr<Model> inner, DemoReplyEnd options) : inner_(std::move(inner)), options_(options) {
+  DemoReplyEndModel(std::unique_ptr<Model> inner, DemoReplyEnd options)
+      : inner_(std::move(inner)), options_(options), reply_start_(size_t(inner_->info().slots), -1) {
     const int64_t vocab = inner_->info().vocab_size;
     if (options_.turn_end < 0 || options_.turn_end >= vocab || options_.turn_start < 0 || options_.turn_start >= vocab) {
       throw Error("demo model: the turn tokens are outside the vocabulary", ErrorKind::invalid_request);
@@ -84,12 +85,9 @@ class DemoReplyEndModel : public Model {
  private:
   std::unique_ptr<Model> inner_;
   DemoReplyEnd options_;
-  // Per slot: position of the last turn_start in the sequence; -1: none.
-  int64_t& start(SlotId slot) const {
-    if (reply_start_.size() < size_t(inner_->info().slots)) reply_start_.resize(size_t(inner_->info().slots), -1);
-    return reply_start_.at(size_t(slot));
-  }
-  mutable std::vector<int64_t> reply_start_;
+  int64_t& start(SlotId slot) { return reply_start_.at(size_t(slot)); }
+  int64_t start(SlotId slot) const { return reply_start_.at(size_t(slot)); }
+  std::vector<int64_t> reply_start_;   // per slot: position of the last turn_start in the sequence; -1: none
   mutable std::vector<float> ended_;    // logits with the end of turn made certain
 };
 

@@ -53,7 +53,6 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
     }
     while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] <= pos) ++next_checkpoint;
     int64_t end = std::min<int64_t>(pos + chunk, int64_t(prompt.size()));
-    if (model.info().max_forward_tokens > 0) end = std::min(end, pos + model.info().max_forward_tokens);
     if (next_checkpoint < checkpoints.size()) end = std::min(end, checkpoints[next_checkpoint]);
     forward(prompt.subspan(size_t(pos), size_t(end - pos)));
     result.prefilled_tokens += end - pos;

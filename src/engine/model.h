@@ -11,7 +11,6 @@
 //
 // The slot-0 helpers at the end (reset(), prefill(), logits(), ...) are for single-sequence callers:
 // tools, benchmarks and tests.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -33,7 +32,6 @@ struct ModelInfo {
   int64_t vocab_size = 0;
   int64_t max_context = 0;        // positions one sequence can hold
   int32_t slots = 1;              // sequences held at once
-  int64_t max_forward_tokens = 0; // tokens one forward() runs in one pass (more are split); 0: no limit
   std::string description;        // one line for logs and banners
 };
 
@@ -105,15 +103,10 @@ class Model {
 
   // --- slot 0, for single-sequence callers ---
   void reset() { reset_slot(0); }
-  // Appends `tokens` (any number, at least one) to slot 0, in passes of at most max_forward_tokens.
+  // Appends `tokens` (any number, at least one) to slot 0; the model splits them into passes itself.
   void prefill(std::span<const Token> tokens) {
-    if (tokens.empty()) throw Error("prefill: no tokens", ErrorKind::invalid_request);
-    const int64_t limit = info().max_forward_tokens;
-    const size_t pass = limit > 0 ? static_cast<size_t>(limit) : tokens.size();
-    for (size_t begin = 0; begin < tokens.size(); begin += pass) {
-      const SlotTokens entry{0, tokens.subspan(begin, std::min(pass, tokens.size() - begin))};
-      forward(std::span<const SlotTokens>(&entry, 1));
-    }
+    const SlotTokens entry{0, tokens};
+    forward(std::span<const SlotTokens>(&entry, 1));
   }
   std::span<const float> logits() const { return slot_logits(0); }
   int64_t position() const { return slot_position(0); }

@@ -41,7 +41,6 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   info_.vocab_size = c.vocab_size;
   info_.max_context = options.max_context;
   info_.slots = options.slots;
-  info_.max_forward_tokens = options.max_chunk;
   info_.description = c.summary() + "; weights: " + weights_.description + "; backend: " + std::string(o.name());
 
   weights_.embed = o.place_weight(weights_.embed);
@@ -174,8 +173,7 @@ void Qwen35Model::forward(std::span<const SlotTokens> batch) {
   // Passes of at most max_chunk rows; every entry keeps its order, its last piece gives its logits.
   // With an observer each piece is a pass of its own (the unfused path runs one sequence).
   std::vector<size_t> done(batch.size(), 0);
-  for (bool left = true; left;) {
-    left = false;
+  while (true) {
     std::vector<Piece> pieces;
     int64_t rows = 0;
     for (size_t e = 0; e < batch.size() && rows < options_.max_chunk; ++e) {
@@ -187,9 +185,8 @@ void Qwen35Model::forward(std::span<const SlotTokens> batch) {
       rows += static_cast<int64_t>(take);
       done[e] += take;
     }
-    if (pieces.empty()) break;
+    if (pieces.empty()) break;  // every entry's tokens have run
     run_pass(pieces);
-    for (size_t e = 0; e < batch.size(); ++e) left = left || done[e] < batch[e].tokens.size();
   }
 }
 

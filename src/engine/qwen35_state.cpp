@@ -50,6 +50,17 @@ SnapshotLayout SequenceState::snapshot_layout(int64_t at) const {
 
 // ---- snapshots -----------------------------------------------------------------------------------
 
+namespace {
+// Downloads the K and V rows of `layout` from `kv` (a slot's sequence or the staging view) into the
+// full layout's host floats.
+void download_kv_rows(Ops& ops, const KvSequence& kv, const SnapshotLayout& layout, float* host) {
+  for (int64_t i = 0; i < layout.full_layers; ++i) {
+    ops.download(host + layout.k_offset(i), kv.k(i).data, layout.kv_floats * sizeof(float));
+    ops.download(host + layout.v_offset(i), kv.v(i).data, layout.kv_floats * sizeof(float));
+  }
+}
+}  // namespace
+
 Qwen35Snapshot::~Qwen35Snapshot() {
   for (PageId page : pages_) pool_->release(page);
 }
@@ -76,10 +87,7 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SequenceState& s, con
   } catch (const Error&) {
     snap->host_.resize(snap->layout_.total_floats());
     const SnapshotLayout& l = snap->layout_;
-    for (int64_t i = 0; i < l.full_layers; ++i) {
-      ops.download(snap->host_.data() + l.k_offset(i), s.kv_.k(i).data, l.kv_floats * sizeof(float));
-      ops.download(snap->host_.data() + l.v_offset(i), s.kv_.v(i).data, l.kv_floats * sizeof(float));
-    }
+    download_kv_rows(ops, s.kv_, l, snap->host_.data());
     for (int64_t i = 0; i < l.linear_layers; ++i) {
       ops.download(snap->host_.data() + l.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), l.conv_floats * sizeof(float));
       ops.download(snap->host_.data() + l.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), l.recurrent_floats * sizeof(float));
@@ -115,10 +123,7 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::to_host() const {
   KvSequence& view = pool_->staging();
   view.adopt(pages_);
   try {
-    for (int64_t i = 0; i < l.full_layers; ++i) {
-      ops.download(copy->host_.data() + l.k_offset(i), view.k(i).data, l.kv_floats * sizeof(float));
-      ops.download(copy->host_.data() + l.v_offset(i), view.v(i).data, l.kv_floats * sizeof(float));
-    }
+    download_kv_rows(ops, view, l, copy->host_.data());
   } catch (...) {
     view.clear();
     throw;

@@ -37,7 +37,7 @@ ScriptedModel::ScriptedModel(ScriptedModelOptions options) : options_(std::move(
   slots_.resize(size_t(options_.slots));
 }
 
-const ScriptedModel::Slot& ScriptedModel::at(SlotId slot) const {
+ScriptedModel::Slot& ScriptedModel::at(SlotId slot) const {
   if (slot < 0 || slot >= info_.slots) {
     throw Error("scripted model: slot " + std::to_string(slot) + " does not exist (" + std::to_string(info_.slots) + " slots)",
                 ErrorKind::internal);
@@ -100,7 +100,7 @@ void ScriptedModel::update_script(Slot& s) const {
 }
 
 std::span<const float> ScriptedModel::slot_logits(SlotId slot) const {
-  Slot& s = slots_[size_t(&at(slot) - slots_.data())];
+  Slot& s = at(slot);
   if (s.sequence.empty()) throw Error("scripted model: logits before any prefill", ErrorKind::internal);
   update_script(s);
   const int64_t offset = int64_t(s.sequence.size()) - s.script_start;

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <utility>
 #include <vector>
 
 #include "engine/model.h"
@@ -55,8 +54,7 @@ class ScriptedModel : public Model {
     int64_t checked_up_to = 0;  // sequence prefix already compared against the script
     std::vector<float> logits;
   };
-  const Slot& at(SlotId slot) const;
-  Slot& at(SlotId slot) { return const_cast<Slot&>(std::as_const(*this).at(slot)); }
+  Slot& at(SlotId slot) const;  // slots_ is mutable: logits follow the script lazily
   void update_script(Slot& s) const;
 
   ScriptedModelOptions options_;
