@@ -62,16 +62,6 @@ struct Args {
   cache::ReplayOptions replay;
 };
 
-int64_t integer(const std::string& flag, const std::string& text, int64_t low, int64_t high) {
-  char* end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || v < low || v > high) {
-    throw Error(flag + ": expected an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got '" + text + "'",
-                ErrorKind::invalid_request);
-  }
-  return v;
-}
-
 bool parse(int argc, char** argv, Args& a) {
   ArgCursor args(argc, argv);
   while (args.more()) {
@@ -80,24 +70,19 @@ bool parse(int argc, char** argv, Args& a) {
     if (arg == "--model") a.model_dir = args.value();
     else if (arg == "--dummy") a.dummy = true;
     else if (arg == "--demo") a.demo = true;
-    else if (arg == "--device") {
-      std::string d = args.value();
-      if (d == "cpu") a.device = engine::Device::cpu;
-      else if (d == "cuda") a.device = engine::Device::cuda;
-      else if (d == "auto") a.device = engine::Device::automatic;
-      else throw Error("--device: expected auto, cpu or cuda, got '" + d + "'", ErrorKind::invalid_request);
-    } else if (arg == "--threads") a.threads = int(integer(arg, args.value(), 0, 4096));
-    else if (arg == "--slots") a.slots = int32_t(integer(arg, args.value(), 0, 64));
-    else if (arg == "--turns") a.replay.turns = int(integer(arg, args.value(), 1, 100000));
-    else if (arg == "--static-tokens") a.replay.static_tokens = integer(arg, args.value(), 0, int64_t(1) << 24);
-    else if (arg == "--new-tokens") a.replay.new_tokens = integer(arg, args.value(), 1, int64_t(1) << 24);
-    else if (arg == "--output-tokens") a.replay.output_tokens = integer(arg, args.value(), 1, int64_t(1) << 20);
+    else if (arg == "--device") a.device = engine::parse_device(args.value());
+    else if (arg == "--threads") a.threads = int(integer_argument(arg, args.value(), 0, 4096));
+    else if (arg == "--slots") a.slots = int32_t(integer_argument(arg, args.value(), 0, 64));
+    else if (arg == "--turns") a.replay.turns = int(integer_argument(arg, args.value(), 1, 100000));
+    else if (arg == "--static-tokens") a.replay.static_tokens = integer_argument(arg, args.value(), 0, int64_t(1) << 24);
+    else if (arg == "--new-tokens") a.replay.new_tokens = integer_argument(arg, args.value(), 1, int64_t(1) << 24);
+    else if (arg == "--output-tokens") a.replay.output_tokens = integer_argument(arg, args.value(), 1, int64_t(1) << 20);
     else if (arg == "--no-side-requests") a.replay.interleave_side_requests = false;
     else if (arg == "--no-cache") a.cache_on = false;
     else if (arg == "--cache-device-bytes") a.device_bytes = cache::parse_byte_size(args.value(), arg);
     else if (arg == "--cache-host-bytes") a.host_bytes = cache::parse_byte_size(args.value(), arg);
-    else if (arg == "--prefill-chunk") a.replay.prefill_chunk = integer(arg, args.value(), 1, int64_t(1) << 20);
-    else if (arg == "--seed") a.replay.seed = uint64_t(integer(arg, args.value(), 0, INT64_MAX));
+    else if (arg == "--prefill-chunk") a.replay.prefill_chunk = integer_argument(arg, args.value(), 1, int64_t(1) << 20);
+    else if (arg == "--seed") a.replay.seed = uint64_t(integer_argument(arg, args.value(), 0, INT64_MAX));
     else if (arg == "--json") a.json_path = args.value();
     else throw Error("unknown option " + arg + " (see hearth bench-cache --help)", ErrorKind::invalid_request);
   }

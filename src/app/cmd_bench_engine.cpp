@@ -40,6 +40,7 @@ constexpr const char* kUsage =
     "  --profile-prefill N        also time each op of one prefill of N tokens (GPU)\n"
     "  --batch N,...              also decode N sequences together (one slot each), aggregate tokens/s\n"
     "  --batch-context N          tokens each of those sequences holds first (default 1024)\n"
+    "  --profile-batch N          also time each op of eager steps of N sequences decoded together (GPU)\n"
     "  --json FILE                write the results as JSON\n"
     "  --seed N                   dummy weights and prompt tokens (default 1)\n"
     "  --threads N                CPU threads (cpu device)\n"
@@ -56,6 +57,7 @@ struct Options {
   int64_t profile_prefill = 0;
   std::vector<int64_t> batches;   // sequences decoded together (--batch); empty: none
   int64_t batch_context = 1024;
+  int64_t profile_batch = 0;      // sequences of the profiled batched step (--profile-batch); 0: none
   std::string json_path;
   uint64_t seed = 1;
   int threads = 0;
@@ -138,6 +140,51 @@ double decode(Model& m, int64_t steps) {
   return seconds_since(t0);
 }
 
+#ifdef HEARTH_HAVE_CUDA
+// Prints the per-op GPU time of `steps` profiled steps (`wall_seconds` in all) and returns it as rows.
+nlohmann::json step_profile(const std::vector<cuda::OpProfileRow>& rows, int64_t steps, double wall_seconds, const std::string& title) {
+  double total = 0;
+  for (const auto& r : rows) total += r.total_ms;
+  std::printf("\nper-op GPU time of %s (%.3f ms of GPU time per step, %.3f ms wall):\n", title.c_str(),
+              total / static_cast<double>(steps), wall_seconds * 1e3 / static_cast<double>(steps));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    const double per_step = r.total_ms / static_cast<double>(steps);
+    if (per_step < 0.001) continue;
+    std::printf("  %8.3f ms %5.1f%% %5.0f calls  %s\n", per_step, 100.0 * r.total_ms / total,
+                static_cast<double>(r.calls) / static_cast<double>(steps), r.label.c_str());
+    out.push_back({{"op", r.label}, {"ms_per_step", per_step}, {"calls_per_step", static_cast<double>(r.calls) / static_cast<double>(steps)}});
+  }
+  return out;
+}
+#endif
+
+// N slots, each reset and prefilled with `context` random tokens.
+void fill_slots(Model& m, int64_t n, int64_t context, int64_t vocab, std::mt19937_64& rng) {
+  for (SlotId s = 0; s < n; ++s) {
+    m.reset_slot(s);
+    const auto prompt = random_tokens(std::max<int64_t>(1, context), vocab, rng);
+    const SlotTokens entry{s, prompt};
+    m.forward(std::span(&entry, 1));
+  }
+}
+
+// `count` steps of slots 0..n-1 decoding together (greedy, one token each per forward()); seconds.
+double batched_steps(Model& m, int64_t n, int64_t count) {
+  std::vector<Token> next(static_cast<size_t>(n));
+  std::vector<SlotTokens> batch(static_cast<size_t>(n));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < count; ++i) {
+    for (SlotId s = 0; s < n; ++s) {
+      const auto l = m.slot_logits(s);
+      next[static_cast<size_t>(s)] = static_cast<Token>(std::max_element(l.begin(), l.end()) - l.begin());
+      batch[static_cast<size_t>(s)] = {s, std::span(&next[static_cast<size_t>(s)], 1)};
+    }
+    m.forward(batch);
+  }
+  return seconds_since(t0);
+}
+
 // Continuous batching's decode side: N sequences, each prefilled with batch_context tokens, decoded
 // together one token each per forward(); aggregate and per-sequence tokens/s.
 nlohmann::json batched_decode(Model& m, const Options& opt, int64_t vocab, std::mt19937_64& rng) {
@@ -145,28 +192,9 @@ nlohmann::json batched_decode(Model& m, const Options& opt, int64_t vocab, std::
   std::printf("\nbatched decode at context %lld:\n%-9s %14s %16s %10s\n", static_cast<long long>(opt.batch_context), "sequences",
               "aggregate t/s", "per sequence t/s", "ms/step");
   for (int64_t n : opt.batches) {
-    std::vector<Token> next(static_cast<size_t>(n));
-    for (SlotId s = 0; s < n; ++s) {
-      m.reset_slot(s);
-      const auto prompt = random_tokens(std::max<int64_t>(1, opt.batch_context), vocab, rng);
-      const SlotTokens entry{s, prompt};
-      m.forward(std::span(&entry, 1));
-    }
-    auto step = [&](int64_t count) {
-      const auto t0 = std::chrono::steady_clock::now();
-      std::vector<SlotTokens> batch(static_cast<size_t>(n));
-      for (int64_t i = 0; i < count; ++i) {
-        for (SlotId s = 0; s < n; ++s) {
-          const auto l = m.slot_logits(s);
-          next[static_cast<size_t>(s)] = static_cast<Token>(std::max_element(l.begin(), l.end()) - l.begin());
-          batch[static_cast<size_t>(s)] = {s, std::span(&next[static_cast<size_t>(s)], 1)};
-        }
-        m.forward(batch);
-      }
-      return seconds_since(t0);
-    };
-    step(3);  // warm-up: the eager step and the recording of this set of slots
-    const double s = step(opt.decode_steps);
+    fill_slots(m, n, opt.batch_context, vocab, rng);
+    batched_steps(m, n, 3);  // warm-up: the eager step and the recording of this set of slots
+    const double s = batched_steps(m, n, opt.decode_steps);
     const double per_step = s / static_cast<double>(opt.decode_steps);
     std::printf("%-9lld %14.1f %16.1f %10.3f\n", static_cast<long long>(n), static_cast<double>(n) / per_step, 1.0 / per_step,
                 per_step * 1e3);
@@ -194,11 +222,7 @@ Options parse(int argc, char** argv, bool& help) {
       else if (f == "safetensors") o.format = LoadFormat::safetensors;
       else throw Error("--load-format must be dummy or safetensors", ErrorKind::invalid_request);
     } else if (arg == "--device") {
-      const std::string d = args.value();
-      if (d == "cpu") o.device = Device::cpu;
-      else if (d == "cuda") o.device = Device::cuda;
-      else if (d == "auto") o.device = Device::automatic;
-      else throw Error("--device must be cpu, cuda or auto", ErrorKind::invalid_request);
+      o.device = parse_device(args.value());
     } else if (arg == "--prompts") {
       o.prompts = parse_list(args.value());
     } else if (arg == "--contexts") {
@@ -211,6 +235,8 @@ Options parse(int argc, char** argv, bool& help) {
       o.profile_prefill = parse_list(args.value()).at(0);
     } else if (arg == "--batch") {
       o.batches = parse_list(args.value());
+    } else if (arg == "--profile-batch") {
+      o.profile_batch = parse_list(args.value()).at(0);
     } else if (arg == "--batch-context") {
       o.batch_context = parse_list(args.value()).at(0);
     } else if (arg == "--json") {
@@ -230,6 +256,7 @@ Options parse(int argc, char** argv, bool& help) {
   if (!o.config.empty() && o.format != LoadFormat::dummy)
     throw Error("--config runs random weights: add --load-format dummy", ErrorKind::invalid_request);
   if (o.decode_steps < 1) throw Error("--decode-steps must be at least 1", ErrorKind::invalid_request);
+  if (o.profile_batch < 0 || o.profile_batch > 64) throw Error("--profile-batch must be 0..64", ErrorKind::invalid_request);
   for (int64_t n : o.batches) {
     if (n < 1 || n > 64) throw Error("--batch sizes must be 1..64", ErrorKind::invalid_request);
   }
@@ -256,7 +283,9 @@ int run_bench_engine(int argc, char** argv) {
   lo.threads = opt.threads;
   lo.dummy_seed = opt.seed;
   lo.slots = 1;  // the batch-1 tables measure one sequence; --batch asks for more slots
-  for (int64_t n : opt.batches) {
+  std::vector<int64_t> batch_sizes = opt.batches;
+  if (opt.profile_batch > 0) batch_sizes.push_back(opt.profile_batch);
+  for (int64_t n : batch_sizes) {
     lo.slots = std::max<int32_t>(lo.slots, static_cast<int32_t>(n));
     lo.max_context = std::max(lo.max_context, opt.batch_context + opt.decode_steps + 16);
   }
@@ -373,20 +402,26 @@ int run_bench_engine(int argc, char** argv) {
         const double s = decode(*model, steps);
         const auto rows = ops->profile();
         ops->set_profiling(false);
-        double total = 0;
-        for (const auto& r : rows) total += r.total_ms;
-        std::printf("\nper-op GPU time of an eager decode step at context %lld (%.3f ms of GPU time per step, %.3f ms wall):\n",
-                    static_cast<long long>(ctx), total / static_cast<double>(steps), s * 1e3 / static_cast<double>(steps));
-        for (const auto& r : rows) {
-          const double per_step = r.total_ms / static_cast<double>(steps);
-          if (per_step < 0.001) continue;
-          std::printf("  %8.3f ms %5.1f%% %5.0f calls  %s\n", per_step, 100.0 * r.total_ms / total,
-                      static_cast<double>(r.calls) / static_cast<double>(steps), r.label.c_str());
-          prof.push_back({{"context", ctx}, {"op", r.label}, {"ms_per_step", per_step},
-                          {"calls_per_step", static_cast<double>(r.calls) / static_cast<double>(steps)}});
+        const std::string title = "an eager decode step at context " + std::to_string(ctx);
+        for (auto& row : step_profile(rows, steps, s, title)) {
+          row["context"] = ctx;
+          prof.push_back(row);
         }
       }
       out["profile"] = prof;
+    }
+    if (opt.profile_batch > 0) {
+      // Eager steps of N sequences decoded together: where the batched step's time goes, per op.
+      const int64_t n = opt.profile_batch;
+      fill_slots(*model, n, opt.batch_context, cfg.vocab_size, rng);
+      ops->set_profiling(true);
+      ops->clear_profile();
+      const int64_t steps = std::min<int64_t>(opt.decode_steps, 16);
+      const double s = batched_steps(*model, n, steps);
+      const auto rows = ops->profile();
+      ops->set_profiling(false);
+      const std::string title = "an eager step of " + std::to_string(n) + " sequences at context " + std::to_string(opt.batch_context);
+      out["batch_profile"] = {{"sequences", n}, {"context", opt.batch_context}, {"ops", step_profile(rows, steps, s, title)}};
     }
     if (opt.profile_prefill > 0) {
       // One eager prefill with an event pair around every op: where prefill time goes, per op and shape.

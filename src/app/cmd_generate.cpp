@@ -38,6 +38,7 @@ constexpr const char* kUsage =
     "  --random-prompt N      prompt of N random token ids (benchmarks)\n"
     "  --tokenizer PATH       tokenizer.json or a directory holding one (default: DIR)\n"
     "  --max-tokens N         tokens to generate (default 64)\n"
+    "  --device D             auto (default: the GPU when there is one), cpu or cuda\n"
     "  --threads N            CPU threads (default: all)\n"
     "  --max-context N        positions to plan state for (default 4096)\n"
     "  --precision P          CUDA prefill products: fast (bf16 operands, default) or exact (float32-faithful)\n"
@@ -109,6 +110,8 @@ int run_generate(int argc, char** argv) {
       tokenizer_path = args.value();
     } else if (arg == "--max-tokens") {
       max_tokens = static_cast<int64_t>(number(0, 1 << 24));
+    } else if (arg == "--device") {
+      load.device = engine::parse_device(args.value());
     } else if (arg == "--threads") {
       load.threads = static_cast<int>(number(0, 4096));
     } else if (arg == "--max-context") {

@@ -87,6 +87,7 @@ class Settings {
     add("--read-timeout", "HEARTH_READ_TIMEOUT", "30", "seconds one read of a request may wait");
     add("--body-timeout", "HEARTH_BODY_TIMEOUT", "120", "seconds a whole request body may take to arrive (then 408)");
     add("--http-threads", "HEARTH_HTTP_THREADS", "64", "connections served at once");
+    add("--device", "HEARTH_DEVICE", "auto", "where the model runs: auto (the GPU when there is one), cpu or cuda");
     add("--threads", "HEARTH_THREADS", "0", "CPU threads for the model (0: all cores)");
     add("--precision", "HEARTH_PRECISION", "fast",
         "CUDA prefill products: fast (bf16 operands, float32 accumulation) or exact (float32-faithful)");
@@ -392,6 +393,7 @@ int run_serve(int argc, char** argv) {
     load.format = engine::LoadFormat::dummy;
     load.max_context = max_context;
     load.slots = parallel;
+    load.device = engine::parse_device(settings.text("--device"));
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::end_demo_replies(engine::load_model(load), demo_reply_end(*tokenizer));
@@ -414,6 +416,7 @@ int run_serve(int argc, char** argv) {
     load.model_dir = model_dir;
     load.max_context = max_context;
     load.slots = parallel;
+    load.device = engine::parse_device(settings.text("--device"));
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
     model = engine::load_model(load);

@@ -35,6 +35,13 @@ Precision parse_precision(const std::string& text, const std::string& flag) {
   throw Error(flag + ": '" + text + "' is not one of fast, exact", ErrorKind::invalid_request);
 }
 
+Device parse_device(const std::string& text, const std::string& flag) {
+  if (text == "auto") return Device::automatic;
+  if (text == "cpu") return Device::cpu;
+  if (text == "cuda") return Device::cuda;
+  throw Error(flag + ": '" + text + "' is not one of auto, cpu, cuda", ErrorKind::invalid_request);
+}
+
 const char* precision_name(Precision p) { return p == Precision::exact ? "exact" : "fast"; }
 
 std::unique_ptr<Model> load_model(const LoadOptions& options) {

@@ -33,6 +33,9 @@ struct LoadOptions {
   Precision precision = Precision::fast;
 };
 
+// "auto" | "cpu" | "cuda"; anything else is a hearth::Error naming `flag`.
+Device parse_device(const std::string& text, const std::string& flag = "--device");
+
 // The device load_model() puts a model on: Device::automatic resolved to cuda or cpu. Throws
 // hearth::Error(unsupported) for Device::cuda in a build without CUDA.
 Device resolve_device(Device requested);

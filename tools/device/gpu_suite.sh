@@ -3,7 +3,7 @@
 # on the development machine by tools/device/stage_build.sh (.devbuild/bin + .devbuild/lib).
 #
 #   tools/device/gpu_suite.sh [tests] [tests-paging] [sanitize] [bench35] [bench35-short] [bench27] [bench27-full] [cache35]
-#                             [batch35] [batch27] [context262k] [attention-bench] [matvec-bench] [delta-bench] [moe-bench]
+#                             [batch35] [batch27] [batch-profile35] [serve35] [serve27] [context262k] [attention-bench] [matvec-bench] [delta-bench] [moe-bench]
 #
 # Logs go to $OUT (at most 8 files come back from the GPU machine): env.txt, tests.log, sanitize.log,
 # bench-<model>.log/.json. A short summary is printed last.
@@ -83,6 +83,15 @@ run_cache() {  # issue 6: an agent session growing to ~40k tokens in 20 turns of
   cat "$OUT/cache-35b-a3b.log" >> "$SUMMARY"
 }
 
+run_serve() {  # issue 11: N concurrent agent sessions through the scheduler (bench-serve)
+  local name=$1 config=$2 sessions=$3 dir=/tmp/hearth-shape-$1
+  mkdir -p "$dir" && cp "$config" "$dir/config.json"
+  timeout 540 "$BIN/hearth" bench-serve --model "$dir" --dummy --device cuda --sessions "$sessions" --turns 3 \
+    --shared-tokens 20000 --new-tokens 1000 --output-tokens 128 --json "$OUT/serve-$name.json" > "$OUT/serve-$name.log" 2>&1
+  echo "bench-serve $name rc=$?" >> "$SUMMARY"
+  cat "$OUT/serve-$name.log" >> "$SUMMARY"
+}
+
 for step in "$@"; do
   case "$step" in
     tests) run_tests $ALL_TESTS ;;
@@ -100,6 +109,11 @@ for step in "$@"; do
                --batch 1,2,4,8,16 --batch-context 1024 ;;
     batch27) run_bench batch-27b bench/shapes/qwen3.6-27b-4bit.config.json --prompts 8192 --contexts 0 \
                --batch 1,2,4,8 --batch-context 1024 ;;
+    serve35) run_serve 35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json 1,2,4,8,16 ;;
+    serve27) run_serve 27b bench/shapes/qwen3.6-27b-4bit.config.json 1,2,4,8 ;;
+    # Where a batched step's time goes: per-op GPU time of eager steps of 8 sequences.
+    batch-profile35) run_bench batch-profile-35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 512 --contexts 0 \
+                       --profile-batch 8 --batch-context 1024 ;;
     # The model's whole context on one GPU: peak memory with the weights (issue 11).
     context262k) run_bench context262k-35b-a3b bench/shapes/qwen3.6-35b-a3b-4bit.config.json --prompts 262144 \
                    --contexts 262144 --decode-steps 16 ;;

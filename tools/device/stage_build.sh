@@ -3,21 +3,25 @@
 # machine in .devbuild/ (ignored by git; passed to the device tool with carry: [".devbuild"]):
 #   .devbuild/bin   stripped executables
 #   .devbuild/lib   the Debian shared libraries hearth needs that the GPU machine lacks
-# Usage: tools/device/stage_build.sh [--benches NAME,...] [build-dir]   (default build-cuda)
-#   Stages hearth and every GPU test binary (~52 MB compressed). Each executable carries all the device
-#   code, so staging every micro-benchmark too would pass the device tool's 64 MiB: name the ones a run
-#   needs (e.g. --benches matvec,moe_decode for engine_cuda_matvec_bench and engine_cuda_moe_decode_bench).
+# Usage: tools/device/stage_build.sh [--tests NAME,...] [--benches NAME,...] [build-dir]   (default build-cuda)
+#   Stages hearth and every GPU test binary (~57 MB compressed). Each executable carries all the device
+#   code, so everything together passes the device tool's 64 MiB transfer: name the tests a run needs
+#   (e.g. --tests slots,state,model for engine_cuda_slots_test, ...; "none" for hearth alone) and the
+#   micro-benchmarks (e.g. --benches matvec,moe_decode for engine_cuda_matvec_bench, ...).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCHES=()
-if [ "${1:-}" = "--benches" ]; then
-  IFS=, read -r -a names <<< "$2"
-  for n in "${names[@]}"; do BENCHES+=("engine_cuda_${n}_bench"); done
-  shift 2
-fi
-BUILD=${1:-$ROOT/build-cuda}
 TESTS=(engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test engine_cuda_attention_test
        engine_cuda_matvec_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test engine_cuda_slots_test)
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --benches) IFS=, read -r -a names <<< "$2"; for n in "${names[@]}"; do BENCHES+=("engine_cuda_${n}_bench"); done; shift 2 ;;
+    --tests) TESTS=(); [ "$2" = none ] || { IFS=, read -r -a names <<< "$2"; for n in "${names[@]}"; do TESTS+=("engine_cuda_${n}_test"); done; }
+             shift 2 ;;
+    *) break ;;
+  esac
+done
+BUILD=${1:-$ROOT/build-cuda}
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$BUILD" -j2 --target hearth "${TESTS[@]}" "${BENCHES[@]}"
 STAGE=$(mktemp -d)
