@@ -43,6 +43,33 @@ bool by_logit_desc(const Candidate& a, const Candidate& b) {
   return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
 }
 
+bool has_penalties(const SamplingParams& params, std::span<const Token> history) {
+  return !history.empty() && (params.repetition_penalty != 1.0f || params.presence_penalty != 0.0f);
+}
+
+// The best `k` of logits[0, vocab) by by_logit_desc (NaN as -inf), best first, in one pass with a
+// bounded heap: the common server setting (top-k 20 of a 150k–250k vocabulary) without building and
+// partially sorting a candidate per id.
+std::vector<Candidate> top_candidates(std::span<const float> logits, size_t vocab, size_t k) {
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  std::vector<Candidate> heap;  // a heap whose front is the worst kept candidate
+  heap.reserve(k);
+  for (size_t i = 0; i < vocab; ++i) {
+    const float x = std::isnan(logits[i]) ? neg_inf : logits[i];
+    const Candidate c{Token(i), x};
+    if (heap.size() < k) {
+      heap.push_back(c);
+      std::push_heap(heap.begin(), heap.end(), by_logit_desc);
+    } else if (by_logit_desc(c, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), by_logit_desc);
+      heap.back() = c;
+      std::push_heap(heap.begin(), heap.end(), by_logit_desc);
+    }
+  }
+  std::sort(heap.begin(), heap.end(), by_logit_desc);
+  return heap;
+}
+
 }  // namespace
 
 Rng::Rng(uint64_t seed) {
@@ -75,8 +102,22 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
   size_t vocab = logits.size();
   if (params.vocab_limit > 0) vocab = std::min(vocab, size_t(params.vocab_limit));
 
+  // Greedy over the whole vocabulary: one pass, no candidate list (the best; the lowest id on ties).
+  if (params.temperature <= 0.0f && allowed.empty() && !has_penalties(params, history)) {
+    size_t best = 0;
+    float best_logit = clean(logits[0]);
+    for (size_t i = 1; i < vocab; ++i) {
+      const float x = clean(logits[i]);
+      if (x > best_logit) best = i, best_logit = x;
+    }
+    return Token(best);
+  }
+
   std::vector<Candidate> candidates;
-  if (allowed.empty()) {
+  const bool select_top_k = allowed.empty() && params.top_k > 0 && size_t(params.top_k) < vocab && !has_penalties(params, history);
+  if (select_top_k) {
+    candidates = top_candidates(logits, vocab, size_t(params.top_k));
+  } else if (allowed.empty()) {
     candidates.resize(vocab);
     for (size_t i = 0; i < vocab; ++i) candidates[i] = {Token(i), clean(logits[i])};
   } else {
@@ -94,12 +135,13 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
   // Greedy, and the degenerate case where nothing has finite weight: the best (lowest id on ties).
   if (params.temperature <= 0.0f || !std::isfinite(best->logit)) return best->id;
 
-  // Top-k first: it bounds the work of everything after it.
-  size_t keep = candidates.size();
-  if (params.top_k > 0 && size_t(params.top_k) < keep) {
-    keep = size_t(params.top_k);
+  // Top-k first: it bounds the work of everything after it. The kept candidates go best first, so the
+  // draw below does not depend on how they were selected.
+  if (params.top_k > 0 && size_t(params.top_k) < candidates.size()) {
+    const size_t keep = size_t(params.top_k);
     std::nth_element(candidates.begin(), candidates.begin() + long(keep) - 1, candidates.end(), by_logit_desc);
     candidates.resize(keep);
+    std::sort(candidates.begin(), candidates.end(), by_logit_desc);
   }
   const float max_logit = best->logit;  // still the maximum after top-k
   const float inv_t = 1.0f / params.temperature;

@@ -89,6 +89,33 @@ TEST(Sampler, TopKKeepsOnlyTheKBest) {
   EXPECT_GT(counts[2], 1000);
 }
 
+// The one-pass top-k selection over the whole vocabulary (the server's default setting) draws exactly
+// what the general path draws (the same candidates through an allowed list of every id), also with
+// ties, NaNs and a vocabulary limit.
+TEST(Sampler, TopKSelectionDrawsWhatTheGeneralPathDraws) {
+  std::vector<float> logits(5000);
+  Rng fill(7);
+  for (float& x : logits) x = float(int(fill.next_float() * 400)) / 40.0f;  // many exact ties
+  logits[17] = std::nanf("");
+  logits[4990] = 100.0f;  // the maximum, past the limit below
+  std::vector<Token> every_id(logits.size());
+  for (size_t i = 0; i < every_id.size(); ++i) every_id[i] = Token(i);
+  for (int32_t k : {1, 5, 20, 64}) {
+    SamplingParams p;
+    p.temperature = 0.7f;
+    p.top_k = k;
+    p.top_p = 0.9f;
+    p.vocab_limit = 4900;
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+      Rng a(seed), b(seed);
+      const Token fast = sample_token(logits, p, {}, {}, a);
+      const Token general = sample_token(logits, p, {}, every_id, b);
+      ASSERT_EQ(fast, general) << "k=" << k << " seed=" << seed;
+      ASSERT_LT(fast, 4900);
+    }
+  }
+}
+
 TEST(Sampler, TopPKeepsTheSmallestHeadReachingP) {
   SamplingParams p;
   p.top_p = 0.7f;
