@@ -125,10 +125,8 @@ std::vector<Token> random_tokens(int64_t n, int64_t vocab, std::mt19937_64& rng)
   return t;
 }
 
-Token greedy(const Model& m) {
-  const auto l = m.logits();
-  return static_cast<Token>(std::max_element(l.begin(), l.end()) - l.begin());
-}
+// The server's greedy choice: the best logit selected where the logits are (Model::slot_top_logits).
+Token greedy(const Model& m, SlotId slot = 0) { return m.slot_top_logits(slot, 1, m.info().vocab_size).front().id; }
 
 // Runs `steps` greedy decode steps; returns seconds.
 double decode(Model& m, int64_t steps) {
@@ -176,8 +174,7 @@ double batched_steps(Model& m, int64_t n, int64_t count) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < count; ++i) {
     for (SlotId s = 0; s < n; ++s) {
-      const auto l = m.slot_logits(s);
-      next[static_cast<size_t>(s)] = static_cast<Token>(std::max_element(l.begin(), l.end()) - l.begin());
+      next[static_cast<size_t>(s)] = greedy(m, s);
       batch[static_cast<size_t>(s)] = {s, std::span(&next[static_cast<size_t>(s)], 1)};
     }
     m.forward(batch);

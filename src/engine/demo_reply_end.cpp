@@ -56,11 +56,14 @@ class DemoReplyEndModel : public Model {
   }
   std::span<const float> slot_logits(SlotId slot) const override {
     const std::span<const float> real = inner_->slot_logits(slot);
-    const int64_t reply_start = start(slot);
-    if (reply_start < 0 || inner_->slot_position(slot) - reply_start <= options_.reply_tokens) return real;
+    if (!reply_over(slot)) return real;
     ended_.assign(real.begin(), real.end());
     ended_[size_t(options_.turn_end)] = *std::max_element(real.begin(), real.end()) + 100.0f;
     return ended_;
+  }
+  std::vector<TokenLogit> slot_top_logits(SlotId slot, int32_t k, int64_t limit) const override {
+    if (!reply_over(slot)) return inner_->slot_top_logits(slot, k, limit);  // the device's selection
+    return top_logits(slot_logits(slot), size_t(limit), size_t(k));
   }
   int64_t slot_position(SlotId slot) const override { return inner_->slot_position(slot); }
 
@@ -87,6 +90,11 @@ class DemoReplyEndModel : public Model {
   DemoReplyEnd options_;
   int64_t& start(SlotId slot) { return reply_start_.at(size_t(slot)); }
   int64_t start(SlotId slot) const { return reply_start_.at(size_t(slot)); }
+  // The reply in `slot` is past its length: the end token is forced.
+  bool reply_over(SlotId slot) const {
+    const int64_t reply_start = start(slot);
+    return reply_start >= 0 && inner_->slot_position(slot) - reply_start > options_.reply_tokens;
+  }
   std::vector<int64_t> reply_start_;   // per slot: position of the last turn_start in the sequence; -1: none
   mutable std::vector<float> ended_;    // logits with the end of turn made certain
 };

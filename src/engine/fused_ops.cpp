@@ -15,6 +15,14 @@ void require(bool ok, const char* what) {
 
 }  // namespace
 
+void Ops::top_logits(const TopLogitsArgs& a) {
+  require(a.logits && a.out && a.k >= 1 && a.k <= kMaxTopLogits && a.limit >= 1 && a.limit <= a.row_length,
+          "top_logits arguments");
+  std::vector<float> row(static_cast<size_t>(a.limit));
+  download(row.data(), a.logits, row.size() * sizeof(float));
+  *a.out = engine::top_logits(row, row.size(), static_cast<size_t>(a.k));
+}
+
 void Ops::matmul_jobs(const MatmulJobsArgs& a) {
   require(a.job_count >= 1 && a.job_count <= kMaxMatmulJobs, "matmul_jobs: job_count out of range");
   Tensor input = a.x;

@@ -74,7 +74,7 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
     }
     std::vector<Token> allowed;
     if (params.allowed_next) allowed = params.allowed_next(result.generated);
-    const Token token = sample_token(model.slot_logits(slot), params.sampling, history, allowed, rng);
+    const Token token = sample_next(model, slot, params.sampling, history, allowed, rng);
     if (step == 0) result.first_token_seconds = seconds_since(start);
     if (std::find(params.stop_tokens.begin(), params.stop_tokens.end(), token) != params.stop_tokens.end()) {
       result.finish = FinishReason::stop_token;

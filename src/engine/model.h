@@ -20,12 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "engine/top_logits.h"
 #include "util/error.h"
 
 namespace hearth::engine {
 
-using Token = int32_t;
 using SlotId = int32_t;
+
+// The most logits slot_top_logits() returns (sampling's top-k beyond it reads the whole row).
+constexpr int32_t kMaxTopLogits = 64;
 
 struct ModelInfo {
   std::string architecture;       // e.g. "qwen3_5_moe", "scripted"
@@ -67,6 +70,11 @@ class Model {
   virtual void forward(std::span<const SlotTokens> batch) = 0;
   // Logits (vocab_size floats) after the slot's last appended token. Valid until the next mutating call.
   virtual std::span<const float> slot_logits(SlotId slot) const = 0;
+  // The best min(k, limit) of slot_logits(slot)[0, limit) (k <= kMaxTopLogits), best first in
+  // logit_before order (engine/top_logits.h). A device model selects them where the logits are.
+  virtual std::vector<TokenLogit> slot_top_logits(SlotId slot, int32_t k, int64_t limit) const {
+    return top_logits(slot_logits(slot), size_t(limit), size_t(k));
+  }
   virtual int64_t slot_position(SlotId slot) const = 0;
 
   // Exact copy of a slot's state / replace a slot's state with a copy (made from any slot).

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/model.h"
 #include "engine/weight_formats.h"
@@ -325,6 +326,17 @@ struct AttentionPrepArgs {
   Tensor gate;  // out [n, heads · head_dim] when gated
 };
 
+// The best min(k, limit) entries of one logits row in the backend's memory, best first in
+// logit_before order (engine/top_logits.h: NaN as -inf, the lower id on ties); ids >= limit never
+// appear. The result is host memory: only k pairs come back, not the row.
+struct TopLogitsArgs {
+  const float* logits = nullptr;  // [row_length]
+  int64_t row_length = 0;
+  int64_t limit = 0;              // ids [0, limit) compete (<= row_length)
+  int32_t k = 1;                  // 1..kMaxTopLogits
+  std::vector<TokenLogit>* out = nullptr;
+};
+
 // A recorded sequence of ops (a CUDA graph), replayed with the same pointers; what changes between
 // replays is read from backend memory (the position_ptr fields).
 class RecordedOps {
@@ -380,6 +392,9 @@ class Ops {
     if (args.position_ptr) download(&position, args.position_ptr, sizeof(position));
     copy_tensor({args.src, args.dst.rows_slice(position, args.src.rows)});
   }
+
+  // Default: the row is downloaded and selected on the host (engine/fused_ops.cpp).
+  virtual void top_logits(const TopLogitsArgs& args);
 
   // Fused ops (see above): defaults compose the ops above (engine/fused_ops.cpp).
   virtual void matmul_jobs(const MatmulJobsArgs& args);

@@ -97,7 +97,6 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   row_gate_ = DeviceBuffer(o, rows * f);
   const size_t vocab = static_cast<size_t>(c.vocab_size), slots = static_cast<size_t>(options_.slots);
   logits_dev_ = DeviceBuffer(o, slots * vocab * f);
-  logits_host_.resize(slots * vocab);
   const size_t kv_width = static_cast<size_t>(std::max<int64_t>(1, c.num_kv_heads * c.head_dim));
   k_new_ = DeviceBuffer(o, rows * kv_width * f);
   v_new_ = DeviceBuffer(o, rows * kv_width * f);
@@ -232,19 +231,32 @@ void Qwen35Model::run_pass(std::span<const Piece> pieces) {
   } else {
     run_layers(pieces, n);
   }
-  const size_t vocab = static_cast<size_t>(c.vocab_size);
-  o.download(logits_host_.data(), logits_dev_.get(), pieces.size() * vocab * sizeof(float));
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    SequenceState& state = at(pieces[i].slot);
-    state.position += pieces[i].rows();
-    std::copy_n(logits_host_.begin() + static_cast<std::ptrdiff_t>(i * vocab), vocab, state.logits.begin());
+  // Each piece's logits row went to its slot (run_layers); nothing crosses to the host here.
+  for (const Piece& p : pieces) {
+    SequenceState& state = at(p.slot);
+    state.position += p.rows();
+    state.logits_written();
   }
   observe("logits", logits_dev_.tensor(static_cast<int64_t>(pieces.size()), c.vocab_size));
+}
+
+std::vector<TokenLogit> Qwen35Model::slot_top_logits(SlotId slot, int32_t k, int64_t limit) const {
+  const SequenceState& state = at(slot);
+  std::vector<TokenLogit> out;
+  ops_->top_logits({state.device_logits(), config_.vocab_size, std::min(limit, config_.vocab_size), k, &out});
+  return out;
 }
 
 void Qwen35Model::run_layers(std::span<const Piece> pieces, int64_t n) {
   if (observer_) run_layers_unfused(pieces.front(), n);
   else run_layers_fused(pieces, n);
+  // The head wrote one logits row per piece; each goes to its slot (recorded with the step: a graph's
+  // slots are fixed).
+  const int64_t V = config_.vocab_size;
+  const Tensor rows = logits_dev_.tensor(static_cast<int64_t>(pieces.size()), V);
+  for (size_t e = 0; e < pieces.size(); ++e) {
+    ops_->copy_tensor({rows.rows_slice(static_cast<int64_t>(e), 1), Tensor::contiguous(at(pieces[e].slot).device_logits(), 1, V)});
+  }
 }
 
 void Qwen35Model::run_layers_unfused(const Piece& piece, int64_t n) {

@@ -41,7 +41,8 @@ class Qwen35Model final : public Model {
   // of every entry's rows at once, and runs each entry's attention / DeltaNet mixer on its own rows
   // with its own slot's state. A pass of single tokens on a recording backend is a replayed graph.
   void forward(std::span<const SlotTokens> batch) override;
-  std::span<const float> slot_logits(SlotId slot) const override { return at(slot).logits; }
+  std::span<const float> slot_logits(SlotId slot) const override { return at(slot).host_logits(); }
+  std::vector<TokenLogit> slot_top_logits(SlotId slot, int32_t k, int64_t limit) const override;
   int64_t slot_position(SlotId slot) const override { return at(slot).position; }
   // A snapshot shares the slot's KV pages and copies the recurrent state (qwen35_state.h).
   std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override;
@@ -107,7 +108,6 @@ class Qwen35Model final : public Model {
   DeviceBuffer final_norm_;
   std::unique_ptr<KvPagePool> pool_;
   std::vector<std::unique_ptr<SequenceState>> slots_;
-  std::vector<float> logits_host_;  // the logits rows of a pass, before they go to their slots
   TensorObserver observer_;
 
   // Decode steps (one token per slot) on a backend that records (CUDA graphs): the layers and the head

@@ -14,7 +14,10 @@ SequenceState::SequenceState(Ops& ops, const ModelConfig& c, KvPagePool& pool, s
       pool_(pool),
       kv_(pool),
       conv_floats_(static_cast<size_t>((c.conv_kernel - 1) * c.linear_conv_channels())),
-      recurrent_floats_(static_cast<size_t>(c.linear_v_heads * c.linear_k_dim * c.linear_v_dim)) {
+      recurrent_floats_(static_cast<size_t>(c.linear_v_heads * c.linear_k_dim * c.linear_v_dim)),
+      logits_floats_(logits_floats),
+      logits_dev_(ops, sizeof(float) * std::max<size_t>(1, logits_floats)),
+      logits_host_(logits_floats, 0.0f) {
   int64_t full = 0;
   for (LayerKind kind : c.layer_types) {
     if (kind == LayerKind::full_attention) {
@@ -26,7 +29,15 @@ SequenceState::SequenceState(Ops& ops, const ModelConfig& c, KvPagePool& pool, s
     }
   }
   if (full != pool.geometry().layers) throw Error("sequence state: the KV pool has another layer count", ErrorKind::internal);
-  logits.assign(logits_floats, 0.0f);
+  ops_.zero(logits_dev_.get(), logits_dev_.bytes());
+}
+
+std::span<const float> SequenceState::host_logits() const {
+  if (!host_logits_valid_) {
+    ops_.download(logits_host_.data(), logits_dev_.get(), logits_floats_ * sizeof(float));
+    host_logits_valid_ = true;
+  }
+  return logits_host_;
 }
 
 void SequenceState::reset() {
@@ -34,7 +45,9 @@ void SequenceState::reset() {
   kv_.clear();
   for (auto& b : conv_) ops_.zero(b.get(), b.bytes());
   for (auto& b : rec_) ops_.zero(b.get(), b.bytes());
-  std::fill(logits.begin(), logits.end(), 0.0f);
+  ops_.zero(logits_dev_.get(), logits_dev_.bytes());
+  std::fill(logits_host_.begin(), logits_host_.end(), 0.0f);
+  host_logits_valid_ = true;
 }
 
 SnapshotLayout SequenceState::snapshot_layout(int64_t at) const {
@@ -44,7 +57,7 @@ SnapshotLayout SequenceState::snapshot_layout(int64_t at) const {
   l.kv_floats = static_cast<size_t>(pool_.geometry().row_floats) * static_cast<size_t>(at);
   l.conv_floats = conv_floats_;
   l.recurrent_floats = recurrent_floats_;
-  l.logits_floats = logits.size();
+  l.logits_floats = logits_floats_;
   return l;
 }
 
@@ -92,7 +105,8 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SequenceState& s, con
       ops.download(snap->host_.data() + l.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), l.conv_floats * sizeof(float));
       ops.download(snap->host_.data() + l.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), l.recurrent_floats * sizeof(float));
     }
-    std::copy(s.logits.begin(), s.logits.end(), snap->host_.data() + l.logits_offset());
+    const std::span<const float> logits = s.host_logits();
+    std::copy(logits.begin(), logits.end(), snap->host_.data() + l.logits_offset());
     return snap;
   }
   snap->pages_ = s.kv_.share(s.position);
@@ -102,7 +116,7 @@ std::unique_ptr<Qwen35Snapshot> Qwen35Snapshot::save(const SequenceState& s, con
     ops.copy(dst + state.conv_offset(i), s.conv_[static_cast<size_t>(i)].get(), state.conv_floats * sizeof(float));
     ops.copy(dst + state.recurrent_offset(i), s.rec_[static_cast<size_t>(i)].get(), state.recurrent_floats * sizeof(float));
   }
-  if (state.logits_floats) ops.upload(dst + state.logits_offset(), s.logits.data(), state.logits_floats * sizeof(float));
+  if (state.logits_floats) ops.copy(dst + state.logits_offset(), s.device_logits(), state.logits_floats * sizeof(float));
   return snap;
 }
 
@@ -158,7 +172,7 @@ void Qwen35Snapshot::restore_into(SequenceState& s) const {
       ops.copy(s.conv_[static_cast<size_t>(i)].get(), src + state.conv_offset(i), state.conv_floats * sizeof(float));
       ops.copy(s.rec_[static_cast<size_t>(i)].get(), src + state.recurrent_offset(i), state.recurrent_floats * sizeof(float));
     }
-    if (state.logits_floats) ops.download(s.logits.data(), src + state.logits_offset(), state.logits_floats * sizeof(float));
+    if (state.logits_floats) ops.copy(s.device_logits(), src + state.logits_offset(), state.logits_floats * sizeof(float));
   } else {
     s.kv_.clear();
     s.kv_.prepare_write(0, position_);
@@ -170,9 +184,10 @@ void Qwen35Snapshot::restore_into(SequenceState& s) const {
       ops.upload(s.conv_[static_cast<size_t>(i)].get(), host_.data() + l.conv_offset(i), l.conv_floats * sizeof(float));
       ops.upload(s.rec_[static_cast<size_t>(i)].get(), host_.data() + l.recurrent_offset(i), l.recurrent_floats * sizeof(float));
     }
-    std::copy(host_.data() + l.logits_offset(), host_.data() + l.logits_offset() + l.logits_floats, s.logits.begin());
+    if (l.logits_floats) ops.upload(s.device_logits(), host_.data() + l.logits_offset(), l.logits_floats * sizeof(float));
   }
   s.position = position_;
+  s.logits_written();
 }
 
 namespace {

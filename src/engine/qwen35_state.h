@@ -58,7 +58,13 @@ class SequenceState {
 
   void reset();  // position 0, KV pages released, linear state and logits zeroed
   int64_t position = 0;
-  std::vector<float> logits;  // the last logits (host copy)
+
+  // The last logits live in the backend's memory (the model's head writes them there); the host copy
+  // is made only when asked for (sampling usually needs only the best few: Ops::top_logits).
+  float* device_logits() const { return logits_dev_.floats(); }
+  size_t logits_floats() const { return logits_floats_; }
+  std::span<const float> host_logits() const;
+  void logits_written() { host_logits_valid_ = false; }  // after anything wrote device_logits()
 
   int64_t capacity() const { return pool_.geometry().capacity; }
   Ops& ops() const { return ops_; }
@@ -87,6 +93,10 @@ class SequenceState {
   size_t conv_floats_, recurrent_floats_;
   std::vector<int64_t> index_;  // layer → index among the layers of its kind
   std::vector<DeviceBuffer> conv_, rec_;
+  size_t logits_floats_;
+  DeviceBuffer logits_dev_;
+  mutable std::vector<float> logits_host_;
+  mutable bool host_logits_valid_ = true;
 };
 
 enum class SnapshotMemory { host, device };

@@ -20,10 +20,7 @@ uint64_t splitmix64(uint64_t& state) {
 
 constexpr uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-struct Candidate {
-  Token id;
-  float logit;
-};
+using Candidate = TokenLogit;
 
 // Penalties follow the usual conventions: repetition (CTRL) divides positive logits and multiplies
 // negative ones; presence subtracts a constant once per distinct token already in the history.
@@ -39,35 +36,10 @@ void apply_penalties(std::vector<Candidate>& candidates, const SamplingParams& p
   }
 }
 
-bool by_logit_desc(const Candidate& a, const Candidate& b) {
-  return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
-}
+bool by_logit_desc(const Candidate& a, const Candidate& b) { return logit_before(a, b); }
 
 bool has_penalties(const SamplingParams& params, std::span<const Token> history) {
   return !history.empty() && (params.repetition_penalty != 1.0f || params.presence_penalty != 0.0f);
-}
-
-// The best `k` of logits[0, vocab) by by_logit_desc (NaN as -inf), best first, in one pass with a
-// bounded heap: the common server setting (top-k 20 of a 150k–250k vocabulary) without building and
-// partially sorting a candidate per id.
-std::vector<Candidate> top_candidates(std::span<const float> logits, size_t vocab, size_t k) {
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-  std::vector<Candidate> heap;  // a heap whose front is the worst kept candidate
-  heap.reserve(k);
-  for (size_t i = 0; i < vocab; ++i) {
-    const float x = std::isnan(logits[i]) ? neg_inf : logits[i];
-    const Candidate c{Token(i), x};
-    if (heap.size() < k) {
-      heap.push_back(c);
-      std::push_heap(heap.begin(), heap.end(), by_logit_desc);
-    } else if (by_logit_desc(c, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), by_logit_desc);
-      heap.back() = c;
-      std::push_heap(heap.begin(), heap.end(), by_logit_desc);
-    }
-  }
-  std::sort(heap.begin(), heap.end(), by_logit_desc);
-  return heap;
 }
 
 }  // namespace
@@ -91,6 +63,26 @@ uint64_t Rng::next_u64() {
 }
 
 float Rng::next_float() { return float(next_u64() >> 40) * (1.0f / 16777216.0f); }
+
+bool samples_from_top_k(const SamplingParams& params, std::span<const Token> history, std::span<const Token> allowed,
+                        int32_t max_k) {
+  if (!allowed.empty() || has_penalties(params, history)) return false;
+  return params.temperature <= 0.0f || (params.top_k > 0 && params.top_k <= max_k);
+}
+
+Token sample_next(const Model& model, SlotId slot, const SamplingParams& params, std::span<const Token> history,
+                  std::span<const Token> allowed, Rng& rng) {
+  if (!samples_from_top_k(params, history, allowed, kMaxTopLogits)) {
+    return sample_token(model.slot_logits(slot), params, history, allowed, rng);
+  }
+  const int32_t k = params.temperature <= 0.0f ? 1 : params.top_k;
+  const int64_t vocab = model.info().vocab_size;
+  const int64_t limit = params.vocab_limit > 0 ? std::min(params.vocab_limit, vocab) : vocab;
+  std::vector<TokenLogit> candidates = model.slot_top_logits(slot, k, limit);
+  if (candidates.empty()) throw Error("sample_next: the model gave no candidate token", ErrorKind::internal);
+  if (params.temperature <= 0.0f) return candidates.front().id;
+  return draw(std::move(candidates), params, rng);
+}
 
 Token sample_token(std::span<const float> logits, const SamplingParams& params, std::span<const Token> history,
                    std::span<const Token> allowed, Rng& rng) {
@@ -116,7 +108,7 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
   std::vector<Candidate> candidates;
   const bool select_top_k = allowed.empty() && params.top_k > 0 && size_t(params.top_k) < vocab && !has_penalties(params, history);
   if (select_top_k) {
-    candidates = top_candidates(logits, vocab, size_t(params.top_k));
+    candidates = top_logits(logits, vocab, size_t(params.top_k));
   } else if (allowed.empty()) {
     candidates.resize(vocab);
     for (size_t i = 0; i < vocab; ++i) candidates[i] = {Token(i), clean(logits[i])};
@@ -130,7 +122,11 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
                      candidates.end());
   }
   apply_penalties(candidates, params, history);
+  return draw(std::move(candidates), params, rng);
+}
 
+Token draw(std::vector<TokenLogit> candidates, const SamplingParams& params, Rng& rng) {
+  if (candidates.empty()) throw Error("sample_token: no candidate token", ErrorKind::internal);
   auto best = std::min_element(candidates.begin(), candidates.end(), by_logit_desc);
   // Greedy, and the degenerate case where nothing has finite weight: the best (lowest id on ties).
   if (params.temperature <= 0.0f || !std::isfinite(best->logit)) return best->id;

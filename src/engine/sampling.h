@@ -42,4 +42,19 @@ class Rng {
 Token sample_token(std::span<const float> logits, const SamplingParams& params, std::span<const Token> history,
                    std::span<const Token> allowed, Rng& rng);
 
+// The same choice for the logits of `slot` of `model`. When the choice depends only on the best k
+// logits (greedy, or top-k up to kMaxTopLogits without penalties or an allowed set), only those are
+// asked of the model (Model::slot_top_logits: on a GPU, k pairs cross the bus instead of the whole row);
+// otherwise the whole row. Both give the same token for the same Rng state.
+Token sample_next(const Model& model, SlotId slot, const SamplingParams& params, std::span<const Token> history,
+                  std::span<const Token> allowed, Rng& rng);
+
+// Whether sampling with these settings needs only the best `max_k` logits.
+bool samples_from_top_k(const SamplingParams& params, std::span<const Token> history, std::span<const Token> allowed,
+                        int32_t max_k);
+
+// The draw after candidate selection: temperature, min-p, top-p over `candidates` (top-k applied when
+// there are more than params.top_k). Candidates that come from a top-k selection must be best first.
+Token draw(std::vector<TokenLogit> candidates, const SamplingParams& params, Rng& rng);
+
 }  // namespace hearth::engine

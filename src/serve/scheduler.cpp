@@ -223,7 +223,7 @@ void Scheduler::sample(Sequence& s) {
     if (raised(job.cancel)) return finish(s, engine::FinishReason::cancelled);
     std::vector<Token> allowed;
     if (job.allowed_next) allowed = job.allowed_next(s.result.generated);
-    const Token token = engine::sample_token(model_.slot_logits(s.slot), job.sampling, s.history, allowed, s.rng);
+    const Token token = engine::sample_next(model_, s.slot, job.sampling, s.history, allowed, s.rng);
     if (!s.sampled) s.result.first_token_seconds = seconds_since(s.submitted);
     s.sampled = true;
     if (std::find(job.stop_tokens.begin(), job.stop_tokens.end(), token) != job.stop_tokens.end()) {

@@ -2,6 +2,7 @@
 // before each run), and a recorded (graph) sequence replayed at several positions.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <numeric>
 
 #include "cuda_test_util.h"
@@ -263,6 +264,33 @@ TEST_F(CudaOpsTest, MoeMatchesCpuForDecodeAndGroupedPrefill) {
       const double tol = n <= kMoeDecodeMaxTokens ? kFp32 : kSplitBf16;
       EXPECT_LT(max_rel_error(dout.download(), want), tol) << fmt << " n " << n;
       gpu_->release(di);
+    }
+  }
+}
+
+// The device's top-k selection returns exactly the host selection (engine/top_logits.h): the same ids
+// in the same order, the same logits, with ties, NaNs, -0/+0, -inf, a vocabulary limit and k = 1..64.
+TEST_F(CudaOpsTest, TopLogitsMatchTheHostSelection) {
+  for (int64_t vocab : {int64_t{50}, int64_t{4096}, int64_t{248320}}) {
+    std::vector<float> row = random_floats(size_t(vocab), -8, 8);
+    for (size_t i = 0; i < row.size(); i += 7) row[i] = float(int(row[i]));  // many exact ties
+    row[3] = std::nanf("");
+    row[5] = -0.0f;
+    row[6] = 0.0f;
+    row[9] = -std::numeric_limits<float>::infinity();
+    row[size_t(vocab) - 1] = 1000.0f;  // the maximum, cut off by the limit below
+    DeviceFloats d(*gpu_, row);
+    for (int64_t limit : {vocab, vocab - 1}) {
+      for (int32_t k : {1, 2, 20, 64}) {
+        std::vector<TokenLogit> got;
+        gpu_->top_logits({d.get(), vocab, limit, k, &got});
+        const std::vector<TokenLogit> want = engine::top_logits(row, size_t(limit), size_t(k));
+        ASSERT_EQ(got.size(), want.size()) << "vocab " << vocab << " limit " << limit << " k " << k;
+        for (size_t i = 0; i < want.size(); ++i) {
+          EXPECT_EQ(got[i].id, want[i].id) << "vocab " << vocab << " limit " << limit << " k " << k << " rank " << i;
+          EXPECT_EQ(got[i].logit, want[i].logit) << "rank " << i;
+        }
+      }
     }
   }
 }

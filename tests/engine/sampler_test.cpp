@@ -233,3 +233,78 @@ TEST(SamplerVocabLimit, ZeroOrALimitPastTheLogitsChangesNothing) {
 
 }  // namespace
 }  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// A model whose slot 0 holds fixed logits; counts the whole-row reads sample_next makes.
+class FixedLogitsModel : public Model {
+ public:
+  explicit FixedLogitsModel(std::vector<float> logits) : logits_(std::move(logits)) {
+    info_.architecture = "fixed";
+    info_.vocab_size = int64_t(logits_.size());
+  }
+  const ModelInfo& info() const override { return info_; }
+  void reset_slot(SlotId) override {}
+  void forward(std::span<const SlotTokens>) override {}
+  std::span<const float> slot_logits(SlotId) const override {
+    ++row_reads;
+    return logits_;
+  }
+  // Like a device model: the selection without handing out the row.
+  std::vector<TokenLogit> slot_top_logits(SlotId, int32_t k, int64_t limit) const override {
+    return top_logits(logits_, size_t(limit), size_t(k));
+  }
+  int64_t slot_position(SlotId) const override { return 0; }
+  std::unique_ptr<StateSnapshot> save_slot(SlotId) const override { return nullptr; }
+  void restore_slot(SlotId, const StateSnapshot&) override {}
+  mutable int row_reads = 0;
+
+ private:
+  std::vector<float> logits_;
+  ModelInfo info_;
+};
+
+// sample_next draws exactly what sample_token draws from the whole row, asking the model only for the
+// best k when the settings allow it and for the whole row otherwise.
+TEST(SampleNext, DrawsWhatTheWholeRowDrawsAndReadsTheRowOnlyWhenItMust) {
+  std::vector<float> logits(3000);
+  Rng fill(3);
+  for (float& x : logits) x = float(int(fill.next_float() * 300)) / 30.0f;
+  FixedLogitsModel model(logits);
+  const std::vector<Token> history = {5, 17, 2999};
+  struct Case {
+    SamplingParams params;
+    bool whole_row;
+  };
+  std::vector<Case> cases;
+  SamplingParams greedy;
+  greedy.temperature = 0;
+  greedy.vocab_limit = 2990;
+  cases.push_back({greedy, false});
+  SamplingParams server;  // the server's defaults
+  server.temperature = 0.6f, server.top_k = 20, server.top_p = 0.95f, server.vocab_limit = 2990;
+  cases.push_back({server, false});
+  SamplingParams wide = server;
+  wide.top_k = kMaxTopLogits + 1;
+  cases.push_back({wide, true});
+  SamplingParams penalised = server;
+  penalised.presence_penalty = 0.5f;
+  cases.push_back({penalised, true});
+  SamplingParams no_top_k = server;
+  no_top_k.top_k = 0;
+  cases.push_back({no_top_k, true});
+  for (const Case& c : cases) {
+    for (uint64_t seed = 0; seed < 50; ++seed) {
+      Rng a(seed), b(seed);
+      model.row_reads = 0;
+      const Token next = sample_next(model, 0, c.params, history, {}, a);
+      EXPECT_EQ(model.row_reads > 0, c.whole_row) << "top_k " << c.params.top_k;
+      const Token reference = sample_token(logits, c.params, history, {}, b);
+      ASSERT_EQ(next, reference) << "top_k " << c.params.top_k << " seed " << seed;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hearth::engine

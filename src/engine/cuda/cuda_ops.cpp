@@ -12,6 +12,7 @@
 #include "engine/cuda/attention_prep.h"
 #include "engine/cuda/delta_decode.h"
 #include "engine/cuda/gemm_fast.h"
+#include "engine/cuda/top_logits.h"
 
 namespace hearth::engine::cuda {
 
@@ -679,6 +680,29 @@ void CudaOps::attention_prep(const AttentionPrepArgs& a) {
   l.k_cache = a.k_cache.data, l.v_cache = a.v_cache.data, l.cache_stride = a.k_cache.stride;
   l.q = a.q.data, l.q_stride = a.q.stride, l.gate = a.gate.data, l.gate_stride = a.gate.stride;
   launch_attention_prep(l, stream_);
+}
+
+void CudaOps::top_logits(const TopLogitsArgs& a) {
+  require(a.logits && a.out && a.k >= 1 && a.k <= kMaxTopLogits && a.limit >= 1 && a.limit <= a.row_length,
+          "top_logits arguments");
+  if (recording_ || !top_logits_supports(a.limit, a.k)) {
+    Ops::top_logits(a);  // the row to the host
+    return;
+  }
+  Timer timer(*this, [&] { return "top_logits k=" + std::to_string(a.k); });
+  const size_t words = top_logits_workspace_words(a.limit, a.k);
+  auto* ws = static_cast<uint64_t*>(workspace((words + kMaxTopLogits) * sizeof(uint64_t)));
+  TopLogitsLaunch l;
+  l.logits = a.logits, l.limit = a.limit, l.k = a.k, l.workspace = ws, l.out = ws + words;
+  launch_top_logits(l, stream_);
+  uint64_t keys[kMaxTopLogits];
+  download(keys, l.out, static_cast<size_t>(a.k) * sizeof(uint64_t));
+  a.out->clear();
+  for (int i = 0; i < a.k && keys[i] != 0; ++i) {
+    TokenLogit t;
+    decode_top_logit_key(keys[i], t.id, t.logit);
+    a.out->push_back(t);
+  }
 }
 
 // ---- recording -----------------------------------------------------------------------------------------

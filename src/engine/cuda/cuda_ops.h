@@ -98,6 +98,7 @@ class CudaOps final : public Ops {
   void moe_block(const MoeBlockArgs& a) override;
   void delta_step(const DeltaStepArgs& a) override;
   void attention_prep(const AttentionPrepArgs& a) override;
+  void top_logits(const TopLogitsArgs& a) override;
 
   bool can_record() const override { return !profiling_; }
   void begin_recording() override;

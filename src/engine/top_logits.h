@@ -1,0 +1,30 @@
+#pragma once
+// The k best logits of a row: what sampling needs when it keeps only the top k tokens (greedy: k = 1).
+// A device backend selects them where the logits are (Ops::top_logits) so that only k pairs cross the
+// bus instead of the whole row (1 MB for a 248k vocabulary); this host version is the reference and the
+// fallback, and the sampler's own selection.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace hearth::engine {
+
+using Token = int32_t;
+
+struct TokenLogit {
+  Token id = 0;
+  float logit = 0;
+  bool operator==(const TokenLogit&) const = default;
+};
+
+// The order every selection uses: the larger logit first, the lower id on ties (NaN counts as -inf).
+inline bool logit_before(const TokenLogit& a, const TokenLogit& b) {
+  return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+}
+
+// The min(k, limit) best of logits[0, limit) in logit_before order, best first (limit is cut at the
+// row's size); NaN logits are returned as -inf.
+std::vector<TokenLogit> top_logits(std::span<const float> logits, size_t limit, size_t k);
+
+}  // namespace hearth::engine
