@@ -1,6 +1,11 @@
 #include "hub/pull.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -106,6 +111,20 @@ uint64_t fetch_file(const Job& job, const RemoteFile& file, FileOutcome& outcome
   const fs::path partial = blob.string() + ".incomplete";
   uint64_t downloaded = 0;
   std::error_code ec;
+  // One writer per blob: another thread fetching the same content under another path, or another
+  // process pulling the same repository, waits here and then finds the blob complete. The lock file
+  // sits where huggingface_hub keeps its own (<cache>/.locks/models--ORG--NAME/<etag>.lock).
+  const fs::path lock_path = job.repo_dir.parent_path() / ".locks" / job.repo_dir.filename() / (file.etag() + ".lock");
+  fs::create_directories(lock_path.parent_path());
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) throw Error("cannot create " + lock_path.string(), ErrorKind::io);
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing releases the flock
+  } unlock{lock_fd};
+  while (::flock(lock_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) throw Error("cannot lock " + lock_path.string(), ErrorKind::io);
+  }
   if (fs::is_regular_file(blob, ec) && fs::file_size(blob, ec) == file.size) {
     outcome = FileOutcome::already_present;
   } else {

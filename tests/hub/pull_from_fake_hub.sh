@@ -22,6 +22,7 @@ repo_files=$work/hub/test-org/tiny-dense/files
 mkdir -p "$repo_files/extra"
 cp "$model/config.json" "$model/model.safetensors" "$repo_files/"
 printf 'a small file in a subfolder\n' > "$repo_files/extra/notes.txt"
+cp "$model/config.json" "$repo_files/extra/same-as-config.json"  # one blob, two paths: fetched once
 printf '{"main": "%s", "v1": "%s"}\n' "$commit" "$commit" > "$work/hub/test-org/tiny-dense/revisions.json"
 
 start_hub() {  # start_hub [faults...]: sets $endpoint, logs to $work/log
@@ -50,7 +51,7 @@ pull "$cache" test-org/tiny-dense
 [ "$status" -eq 0 ] || fail "pull failed: $out"
 repo=$cache/models--test-org--tiny-dense
 [ "$(cat "$repo/refs/main")" = "$commit" ] || fail "refs/main does not hold the commit"
-for f in config.json model.safetensors extra/notes.txt; do
+for f in config.json model.safetensors extra/notes.txt extra/same-as-config.json; do
   link=$repo/snapshots/$commit/$f
   [ -L "$link" ] || fail "$f is not a symbolic link in the snapshot"
   case "$(readlink "$link")" in ../../blobs/*|../../../blobs/*) ;; *) fail "$f links to $(readlink "$link")";; esac
@@ -62,6 +63,10 @@ done
 grep -q "GET /cdn/test-org/tiny-dense/model.safetensors range=bytes=300000-" "$work/log" || fail "no Range request after the drop: $(cat "$work/log")"
 grep -q "retrying from" <<<"$out" || fail "the retry was not reported: $out"
 grep -q "auth=Bearer test-token" "$work/log" || fail "HF_TOKEN was not sent"
+[ "$(readlink -f "$repo/snapshots/$commit/config.json")" = "$(readlink -f "$repo/snapshots/$commit/extra/same-as-config.json")" ] ||
+  fail "two paths with the same content do not share their blob"
+[ "$(grep -c "resolve/$commit/\(config.json\|extra/same-as-config.json\) " "$work/log")" = 1 ] ||
+  fail "a blob shared by two paths was downloaded twice: $(cat "$work/log")"
 ls "$repo/blobs" | grep -q incomplete && fail "a partial file was left behind"
 grep -q "^$repo/snapshots/$commit\$" <<<"$out" || fail "the snapshot path was not printed: $out"
 
@@ -70,7 +75,7 @@ grep -q "^$repo/snapshots/$commit\$" <<<"$out" || fail "the snapshot path was no
 pull "$cache" test-org/tiny-dense@v1
 [ "$status" -eq 0 ] || fail "second pull failed: $out"
 grep -q "resolve\|/cdn/" "$work/log" && fail "files were downloaded again: $(cat "$work/log")"
-grep -q "0 file(s) downloaded.*3 already present" <<<"$out" || fail "unexpected summary: $out"
+grep -q "0 file(s) downloaded.*4 already present" <<<"$out" || fail "unexpected summary: $out"
 [ "$(cat "$repo/refs/v1")" = "$commit" ] || fail "refs/v1 was not written"
 
 # 3. A partial blob from an interrupted run continues where it stopped.
