@@ -9,7 +9,8 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev      # JSON (header-only)
   libpcre2-dev            # tokenizer pre-tokeniser regex (static lib)
   libutf8proc-dev         # NFC normalisation (static lib)
-  libcpp-httplib-dev      # HTTP server boundary
+  libcpp-httplib-dev      # HTTP server boundary, and the hub client of `hearth pull` (HTTPS)
+  libssl-dev              # OpenSSL: TLS for the hub client and its sha256 / sha1 (shared, as libcpp-httplib's)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang llvm              # libFuzzer targets
 )

@@ -13,6 +13,7 @@
 #include "app/args.h"
 #include "app/command.h"
 #include "chat/tokenizer.h"
+#include "app/load_progress_view.h"
 #include "engine/demo_model.h"
 #include "engine/generator.h"
 #include "engine/loader.h"
@@ -150,6 +151,8 @@ int run_generate(int argc, char** argv) {
   }
 
   const auto load_start = std::chrono::steady_clock::now();
+  hearth::app::ProgressDisplay load_display;
+  if (load.format == engine::LoadFormat::safetensors) load.progress = hearth::app::load_progress_view(load_display);
   auto model = engine::load_model(load);
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   std::fprintf(stderr, "model: %s\nloaded in %.2f s\n", model->info().description.c_str(), load_seconds);

@@ -31,6 +31,7 @@
 #include "engine/demo_model.h"
 #include "engine/demo_reply_end.h"
 #include "engine/loader.h"
+#include "app/load_progress_view.h"
 #endif
 #include <unistd.h>
 
@@ -419,6 +420,8 @@ int run_serve(int argc, char** argv) {
     load.device = engine::parse_device(settings.text("--device"));
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
+    app::ProgressDisplay load_display;
+    load.progress = app::load_progress_view(load_display);
     model = engine::load_model(load);
     on_gpu = engine::resolve_device(load.device) == engine::Device::cuda;
     completion.prompt_cache.store.persist.model_identity =

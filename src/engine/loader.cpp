@@ -44,6 +44,10 @@ Device parse_device(const std::string& text, const std::string& flag) {
 
 const char* precision_name(Precision p) { return p == Precision::exact ? "exact" : "fast"; }
 
+const char* load_stage_name(LoadStage stage) {
+  return stage == LoadStage::read_weights ? "reading weights" : "placing weights on the GPU";
+}
+
 std::unique_ptr<Model> load_model(const LoadOptions& options) {
   if (options.max_context < 0) throw Error("max_context must not be negative", ErrorKind::invalid_request);
   [[maybe_unused]] const bool cuda = resolve_device(options.device) == Device::cuda;
@@ -51,7 +55,7 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
   // Dummy weights on CUDA: the host builder only lays the matrices out (its large matrices are
   // address-space aliases of small pools); the backend fills device memory with random data itself.
   ModelWeights weights = options.format == LoadFormat::dummy ? make_dummy_weights(config, options.dummy_seed)
-                                                             : load_safetensors_weights(options.model_dir, config);
+                                                             : load_safetensors_weights(options.model_dir, config, options.progress);
   Qwen35Options model_options;
   const int64_t model_limit = std::max<int64_t>(2, config.max_position_embeddings);
   model_options.max_context = options.max_context > 0 ? options.max_context : model_limit;
@@ -78,6 +82,7 @@ std::unique_ptr<Model> load_model(const LoadOptions& options) {
       }
     }
     co.max_context = model_options.max_context;
+    model_options.progress = options.progress;  // the copy to the GPU is a stage of its own
     co.random_weights = options.format == LoadFormat::dummy;
     co.seed = options.dummy_seed;
     ops = cuda::make_cuda_backend(config, weights, co);  // checks the memory plan first

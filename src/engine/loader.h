@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/load_progress.h"
 #include "engine/model.h"
 
 namespace hearth::engine {
@@ -31,6 +32,8 @@ struct LoadOptions {
   int threads = 0;                     // CPU threads; 0 = all cores
   uint64_t dummy_seed = 1;             // LoadFormat::dummy
   Precision precision = Precision::fast;
+  // Loading stages as they go (load_progress.h); when set, the weight files are read through once.
+  LoadProgressFn progress;
 };
 
 // "auto" | "cpu" | "cuda"; anything else is a hearth::Error naming `flag`.

@@ -20,9 +20,57 @@ DeviceBuffer upload_vector(Ops& ops, const std::vector<float>& v) {
   return b;
 }
 
-void place_stack(Ops& ops, WeightStack& s) {
-  for (auto& m : s.experts) m = ops.place_weight(m);
+size_t stored_bytes(const WeightMatrix& m) {
+  const size_t group_bytes = m.quantized() ? m.scales_row_bytes() * static_cast<size_t>(m.rows) : 0;
+  return m.data_bytes() + group_bytes * (m.biases ? 2 : 1);
 }
+
+// Places matrices on the backend and reports LoadStage::place_weights (totals counted up front).
+class Placer {
+ public:
+  Placer(Ops& ops, const ModelWeights& w, const LoadProgressFn& progress) : ops_(ops), progress_(progress) {
+    p_.stage = LoadStage::place_weights;
+    if (!progress_) return;
+    auto count = [&](const WeightMatrix& m) {
+      p_.bytes_total += stored_bytes(m);
+      ++p_.tensors_total;
+    };
+    count(w.embed);
+    count(w.lm_head);
+    for (const auto& lw : w.layers) {
+      for (const WeightMatrix* m : {&lw.attn.q, &lw.attn.k, &lw.attn.v, &lw.attn.o, &lw.linear.qkv, &lw.linear.z, &lw.linear.b,
+                                    &lw.linear.a, &lw.linear.out, &lw.moe.router, &lw.moe.shared.gate, &lw.moe.shared.up,
+                                    &lw.moe.shared.down, &lw.moe.shared_gate, &lw.mlp.gate, &lw.mlp.up, &lw.mlp.down}) {
+        if (m->rows && m->cols) count(*m);
+      }
+      for (const WeightStack* s : {&lw.moe.gate, &lw.moe.up, &lw.moe.down}) {
+        for (const auto& m : s->experts) count(m);
+      }
+    }
+    progress_(p_);
+  }
+  void operator()(WeightMatrix& m) {
+    const bool counted = m.rows && m.cols;
+    m = ops_.place_weight(m);
+    if (!progress_ || !counted) return;
+    p_.bytes_done += stored_bytes(m);
+    ++p_.tensors_done;
+    progress_(p_);
+  }
+  void stack(WeightStack& s) {
+    for (auto& m : s.experts) (*this)(m);
+  }
+  void finish() {
+    if (!progress_) return;
+    p_.finished = true;
+    progress_(p_);
+  }
+
+ private:
+  Ops& ops_;
+  const LoadProgressFn& progress_;
+  LoadProgress p_;
+};
 
 }  // namespace
 
@@ -43,39 +91,41 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   info_.slots = options.slots;
   info_.description = c.summary() + "; weights: " + weights_.description + "; backend: " + std::string(o.name());
 
-  weights_.embed = o.place_weight(weights_.embed);
-  weights_.lm_head = o.place_weight(weights_.lm_head);
+  Placer place(o, weights_, options_.progress);
+  place(weights_.embed);
+  place(weights_.lm_head);
   final_norm_ = upload_vector(o, weights_.final_norm);
   for (auto& lw : weights_.layers) {
     LayerVectors v;
     v.input_norm = upload_vector(o, lw.input_norm);
     v.post_norm = upload_vector(o, lw.post_norm);
     if (lw.kind == LayerKind::full_attention) {
-      for (WeightMatrix* m : {&lw.attn.q, &lw.attn.k, &lw.attn.v, &lw.attn.o}) *m = o.place_weight(*m);
+      for (WeightMatrix* m : {&lw.attn.q, &lw.attn.k, &lw.attn.v, &lw.attn.o}) place(*m);
       v.q_norm = upload_vector(o, lw.attn.q_norm);
       v.k_norm = upload_vector(o, lw.attn.k_norm);
     } else {
-      for (WeightMatrix* m : {&lw.linear.qkv, &lw.linear.z, &lw.linear.b, &lw.linear.a, &lw.linear.out}) *m = o.place_weight(*m);
+      for (WeightMatrix* m : {&lw.linear.qkv, &lw.linear.z, &lw.linear.b, &lw.linear.a, &lw.linear.out}) place(*m);
       v.conv = upload_vector(o, lw.linear.conv);
       v.a_log = upload_vector(o, lw.linear.a_log);
       v.dt_bias = upload_vector(o, lw.linear.dt_bias);
       v.norm = upload_vector(o, lw.linear.norm);
     }
     if (lw.is_moe) {
-      lw.moe.router = o.place_weight(lw.moe.router);
-      place_stack(o, lw.moe.gate);
-      place_stack(o, lw.moe.up);
-      place_stack(o, lw.moe.down);
+      place(lw.moe.router);
+      place.stack(lw.moe.gate);
+      place.stack(lw.moe.up);
+      place.stack(lw.moe.down);
       if (lw.moe.has_shared) {
         for (WeightMatrix* m : {&lw.moe.shared.gate, &lw.moe.shared.up, &lw.moe.shared.down, &lw.moe.shared_gate}) {
-          *m = o.place_weight(*m);
+          place(*m);
         }
       }
     } else {
-      for (WeightMatrix* m : {&lw.mlp.gate, &lw.mlp.up, &lw.mlp.down}) *m = o.place_weight(*m);
+      for (WeightMatrix* m : {&lw.mlp.gate, &lw.mlp.up, &lw.mlp.down}) place(*m);
     }
     vectors_.push_back(std::move(v));
   }
+  place.finish();
 
   // Scratch: the widest activation any op writes per token.
   const int64_t T = options_.max_chunk;

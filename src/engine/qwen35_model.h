@@ -11,6 +11,7 @@
 
 #include "engine/config.h"
 #include "engine/kv_pages.h"
+#include "engine/load_progress.h"
 #include "engine/device_buffer.h"
 #include "engine/model.h"
 #include "engine/model_weights.h"
@@ -28,6 +29,7 @@ struct Qwen35Options {
   int32_t slots = 1;            // sequences held at once
   int64_t kv_page_tokens = 0;   // positions per KV page (rounded up to what the backend's memory allows); 0: auto
   int64_t kv_pool_tokens = 0;   // positions the KV page pool holds in all; 0: (slots + 1) full contexts
+  LoadProgressFn progress;      // LoadStage::place_weights as the matrices go to the backend; may be empty
 };
 
 class Qwen35Model final : public Model {

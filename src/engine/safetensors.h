@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/load_progress.h"
 #include "engine/weight_formats.h"
 
 namespace hearth::engine {
@@ -65,6 +66,9 @@ class WeightFiles {
   // __metadata__ "format" of the first file ("pt", "mlx", ...), empty if none.
   std::string format() const { return format_; }
   const std::filesystem::path& dir() const { return dir_; }
+  // Reads every tensor's bytes once, in file order (LoadStage::read_weights), so that the pages are in
+  // memory before the backend uses them; reports at least every 64 MiB.
+  void read_all(const LoadProgressFn& progress) const;
 
  private:
   std::filesystem::path dir_;

@@ -172,8 +172,9 @@ bool norms_stored_with_one(const WeightFiles& files, const TensorNames& names, c
 
 }  // namespace
 
-ModelWeights load_safetensors_weights(const std::filesystem::path& dir, const ModelConfig& c) {
+ModelWeights load_safetensors_weights(const std::filesystem::path& dir, const ModelConfig& c, const LoadProgressFn& progress) {
   auto files = std::make_shared<WeightFiles>(WeightFiles::open_dir(dir));
+  if (progress) files->read_all(progress);
   const TensorNames names = detect_tensor_names(*files);
   const Loader L(*files, c);
   const float norm_add = c.zero_centred_norm && !norms_stored_with_one(*files, names, c) ? 1.0f : 0.0f;

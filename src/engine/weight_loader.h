@@ -7,10 +7,14 @@
 #include <filesystem>
 
 #include "engine/config.h"
+#include "engine/load_progress.h"
 #include "engine/model_weights.h"
 
 namespace hearth::engine {
 
-ModelWeights load_safetensors_weights(const std::filesystem::path& dir, const ModelConfig& config);
+// With a progress callback every tensor is read from disk once before the weights are built
+// (WeightFiles::read_all), reporting LoadStage::read_weights.
+ModelWeights load_safetensors_weights(const std::filesystem::path& dir, const ModelConfig& config,
+                                      const LoadProgressFn& progress = {});
 
 }  // namespace hearth::engine

@@ -107,7 +107,7 @@ CachedModel resolve_in_cache(const RepoRef& ref, const fs::path& cache_dir) {
   const fs::path repo_dir = cache_dir / folder;
   if (!fs::is_directory(repo_dir)) {
     throw Error(ref.repo + " is not in the Hugging Face cache (no " + repo_dir.string() +
-                    "); download it first (e.g. `huggingface-cli download " + ref.repo +
+                    "); download it first (`hearth pull " + ref.repo +
                     "`), set HF_HUB_CACHE or HF_HOME to the cache it is in, or pass the model directory",
                 ErrorKind::not_found);
   }
