@@ -23,6 +23,10 @@ void Ops::top_logits(const TopLogitsArgs& a) {
   *a.out = engine::top_logits(row, row.size(), static_cast<size_t>(a.k));
 }
 
+void Ops::delta_steps(std::span<const DeltaStepArgs> steps) {
+  for (const DeltaStepArgs& step : steps) delta_step(step);
+}
+
 void Ops::matmul_jobs(const MatmulJobsArgs& a) {
   require(a.job_count >= 1 && a.job_count <= kMaxMatmulJobs, "matmul_jobs: job_count out of range");
   Tensor input = a.x;

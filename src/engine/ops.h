@@ -400,6 +400,10 @@ class Ops {
   virtual void matmul_jobs(const MatmulJobsArgs& args);
   virtual void moe_block(const MoeBlockArgs& args);
   virtual void delta_step(const DeltaStepArgs& args);
+  // Several sequences' steps of one layer (the same weights, each its own state and rows): continuous
+  // batching's decode step. Default: one delta_step after another; a device backend runs the one-token
+  // steps together.
+  virtual void delta_steps(std::span<const DeltaStepArgs> steps);
   virtual void attention_prep(const AttentionPrepArgs& args);
 
   // Recording: between begin_recording() and end_recording() ops are recorded instead of run, then

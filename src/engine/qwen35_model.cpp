@@ -556,7 +556,10 @@ void Qwen35Model::linear_attention_fused(int64_t i, std::span<const Piece> piece
   in.job_count = 4;
   o.matmul_jobs(in);
 
-  // Each piece runs its own slot's conv and recurrent state over its rows.
+  // Each piece runs its own slot's conv and recurrent state over its rows (one launch for all the
+  // one-token pieces on a device).
+  std::vector<DeltaStepArgs> steps;
+  steps.reserve(pieces.size());
   for (const Piece& piece : pieces) {
     const SequenceState& state = at(piece.slot);
     const int64_t r = piece.row, m = piece.rows();
@@ -574,8 +577,9 @@ void Qwen35Model::linear_attention_fused(int64_t i, std::span<const Piece> piece
     d.chunk = 64;
     d.mixed = mixed.rows_slice(r, m), d.g = g_.tensor(n, Hv).rows_slice(r, m), d.beta = beta_.tensor(n, Hv).rows_slice(r, m);
     d.out = core.rows_slice(r, m);
-    o.delta_step(d);
+    steps.push_back(d);
   }
+  o.delta_steps(steps);
 
   MatmulJobsArgs outp;
   outp.x = core;

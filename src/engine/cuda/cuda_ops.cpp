@@ -638,24 +638,63 @@ void CudaOps::moe_block(const MoeBlockArgs& a) {
   launch_moe_decode_fused(l, stream_);
 }
 
-void CudaOps::delta_step(const DeltaStepArgs& a) {
+namespace {
+
+// Whether one decode kernel runs this step (one token, sizes it covers).
+bool delta_step_in_one_kernel(const DeltaStepArgs& a) {
   const int64_t kd = a.k_heads * a.dk, vd = a.v_heads * a.dv;
-  const bool one_kernel = a.qkv.rows == 1 && a.k_heads > 0 && a.qkv.cols == 2 * kd + vd && a.z.cols == vd &&
-                          a.out.cols == vd && a.a.cols == a.v_heads && a.b.cols == a.v_heads &&
-                          delta_decode_supports(static_cast<int>(a.k_heads), static_cast<int>(a.v_heads),
-                                                static_cast<int>(a.dk), static_cast<int>(a.dv), a.conv_kernel);
-  if (!one_kernel) {
-    Ops::delta_step(a);
-    return;
-  }
-  Timer timer(*this, [&] { return std::string("delta_step n=1"); });
+  return a.qkv.rows == 1 && a.k_heads > 0 && a.qkv.cols == 2 * kd + vd && a.z.cols == vd && a.out.cols == vd &&
+         a.a.cols == a.v_heads && a.b.cols == a.v_heads &&
+         delta_decode_supports(static_cast<int>(a.k_heads), static_cast<int>(a.v_heads), static_cast<int>(a.dk),
+                               static_cast<int>(a.dv), a.conv_kernel);
+}
+
+// The layer's weights and sizes of a step (its per-sequence pointers are set by the caller).
+DeltaDecodeLaunch delta_decode_launch(const DeltaStepArgs& a) {
   DeltaDecodeLaunch l;
   l.qkv = a.qkv.data, l.conv_state = a.conv_state, l.conv_weight = a.conv_weight, l.conv_kernel = a.conv_kernel;
   l.z = a.z.data, l.a = a.a.data, l.b = a.b.data, l.a_log = a.a_log, l.dt_bias = a.dt_bias;
   l.state = a.state, l.norm_weight = a.norm_weight, l.eps = a.eps, l.out = a.out.data;
   l.k_heads = static_cast<int>(a.k_heads), l.v_heads = static_cast<int>(a.v_heads);
   l.dk = static_cast<int>(a.dk), l.dv = static_cast<int>(a.dv);
-  launch_delta_decode(l, stream_);
+  return l;
+}
+
+// Steps of the same layer: the same weights and sizes.
+bool same_layer(const DeltaStepArgs& a, const DeltaStepArgs& b) {
+  return a.conv_weight == b.conv_weight && a.conv_kernel == b.conv_kernel && a.a_log == b.a_log && a.dt_bias == b.dt_bias &&
+         a.norm_weight == b.norm_weight && a.eps == b.eps && a.k_heads == b.k_heads && a.v_heads == b.v_heads &&
+         a.dk == b.dk && a.dv == b.dv;
+}
+
+}  // namespace
+
+void CudaOps::delta_step(const DeltaStepArgs& a) { delta_steps(std::span<const DeltaStepArgs>(&a, 1)); }
+
+void CudaOps::delta_steps(std::span<const DeltaStepArgs> steps) {
+  DeltaDecodeBatch batch;
+  const DeltaStepArgs* first = nullptr;  // the batch's first step: the others must be of its layer
+  auto flush = [&] {
+    if (batch.count == 0) return;
+    Timer timer(*this, [&] { return "delta_step n=1 x" + std::to_string(batch.count); });
+    launch_delta_decode_batch(batch, stream_);
+    batch.count = 0;
+  };
+  for (const DeltaStepArgs& a : steps) {
+    if (!delta_step_in_one_kernel(a)) {
+      Ops::delta_step(a);  // a prefill chunk (or sizes the kernel does not cover): the composition
+      continue;
+    }
+    if (batch.count == kDeltaDecodeMaxBatch || (batch.count > 0 && !same_layer(a, *first))) flush();
+    if (batch.count == 0) {
+      batch.shared = delta_decode_launch(a);
+      first = &a;
+    }
+    const int e = batch.count++;
+    batch.qkv[e] = a.qkv.data, batch.conv_state[e] = a.conv_state, batch.z[e] = a.z.data, batch.a[e] = a.a.data;
+    batch.b[e] = a.b.data, batch.state[e] = a.state, batch.out[e] = a.out.data;
+  }
+  flush();
 }
 
 void CudaOps::attention_prep(const AttentionPrepArgs& a) {

@@ -99,6 +99,7 @@ class CudaOps final : public Ops {
   void delta_step(const DeltaStepArgs& a) override;
   void attention_prep(const AttentionPrepArgs& a) override;
   void top_logits(const TopLogitsArgs& a) override;
+  void delta_steps(std::span<const DeltaStepArgs> steps) override;
 
   bool can_record() const override { return !profiling_; }
   void begin_recording() override;

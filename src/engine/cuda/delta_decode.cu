@@ -55,10 +55,17 @@ __device__ __forceinline__ void write_conv_state(const DeltaDecodeLaunch& p, int
   }
 }
 
-// grid (ratio · column_blocks, k_heads), clusters of (ratio · column_blocks, 1, 1), 128 threads.
+// grid (ratio · column_blocks, k_heads, sequences), clusters of (ratio · column_blocks, 1, 1), 128
+// threads; blockIdx.z picks the sequence's pointers.
 template <int DK>
-__global__ void __launch_bounds__(kThreads) kernel_delta_decode(const DeltaDecodeLaunch p) {
+__global__ void __launch_bounds__(kThreads) kernel_delta_decode(const DeltaDecodeBatch batch) {
   pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
+  DeltaDecodeLaunch p = batch.shared;
+  {
+    const int e = blockIdx.z;
+    p.qkv = batch.qkv[e], p.conv_state = batch.conv_state[e], p.z = batch.z[e], p.a = batch.a[e], p.b = batch.b[e];
+    p.state = batch.state[e], p.out = batch.out[e];
+  }
   constexpr int kRows = DK / kParts;
   constexpr int kPad = kRows + 1;
   __shared__ float ks[kParts * kPad];
@@ -181,10 +188,11 @@ __global__ void __launch_bounds__(kThreads) kernel_delta_decode(const DeltaDecod
 }
 
 template <int DK>
-void launch_for(const DeltaDecodeLaunch& p, cudaStream_t stream) {
+void launch_for(const DeltaDecodeBatch& batch, cudaStream_t stream) {
+  const DeltaDecodeLaunch& p = batch.shared;
   const int cluster = delta_decode_cluster_size(p.k_heads, p.v_heads, p.dv);
   cudaLaunchConfig_t config = {};
-  config.gridDim = dim3(static_cast<unsigned>(cluster), static_cast<unsigned>(p.k_heads));
+  config.gridDim = dim3(static_cast<unsigned>(cluster), static_cast<unsigned>(p.k_heads), static_cast<unsigned>(batch.count));
   config.blockDim = dim3(kThreads);
   config.stream = stream;
   cudaLaunchAttribute attributes[2];
@@ -196,7 +204,7 @@ void launch_for(const DeltaDecodeLaunch& p, cudaStream_t stream) {
   attributes[1].val.programmaticStreamSerializationAllowed = 1;
   config.attrs = attributes;
   config.numAttrs = 2;
-  HEARTH_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel_delta_decode<DK>, p));
+  HEARTH_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel_delta_decode<DK>, batch));
 }
 
 }  // namespace
@@ -209,15 +217,28 @@ bool delta_decode_supports(int k_heads, int v_heads, int dk, int dv, int64_t con
 }
 
 void launch_delta_decode(const DeltaDecodeLaunch& p, cudaStream_t stream) {
+  DeltaDecodeBatch batch;
+  batch.shared = p;
+  batch.count = 1;
+  batch.qkv[0] = p.qkv, batch.conv_state[0] = p.conv_state, batch.z[0] = p.z, batch.a[0] = p.a, batch.b[0] = p.b;
+  batch.state[0] = p.state, batch.out[0] = p.out;
+  launch_delta_decode_batch(batch, stream);
+}
+
+void launch_delta_decode_batch(const DeltaDecodeBatch& batch, cudaStream_t stream) {
+  const DeltaDecodeLaunch& p = batch.shared;
+  if (batch.count < 1 || batch.count > kDeltaDecodeMaxBatch)
+    throw Error("CUDA delta decode: " + std::to_string(batch.count) + " sequences in one launch (1 to " +
+                std::to_string(kDeltaDecodeMaxBatch) + ")");
   if (!delta_decode_supports(p.k_heads, p.v_heads, p.dk, p.dv, p.conv_kernel))
     throw Error("CUDA delta decode: sizes not covered (k_heads " + std::to_string(p.k_heads) + ", v_heads " +
                     std::to_string(p.v_heads) + ", dk " + std::to_string(p.dk) + ", dv " + std::to_string(p.dv) + ")",
                 ErrorKind::unsupported);
   switch (p.dk) {
-    case 16: launch_for<16>(p, stream); break;
-    case 32: launch_for<32>(p, stream); break;
-    case 64: launch_for<64>(p, stream); break;
-    default: launch_for<128>(p, stream); break;
+    case 16: launch_for<16>(batch, stream); break;
+    case 32: launch_for<32>(batch, stream); break;
+    case 64: launch_for<64>(batch, stream); break;
+    default: launch_for<128>(batch, stream); break;
   }
   HEARTH_CUDA_LAUNCH_CHECK();
 }

@@ -26,6 +26,22 @@ struct DeltaDecodeLaunch {
   int k_heads = 0, v_heads = 0, dk = 0, dv = 0;
 };
 
+// Several sequences' decode steps of one layer in ONE launch (continuous batching: each sequence its own
+// conv and recurrent state, the layer's weights shared). `shared` carries the weights and sizes; its
+// per-sequence pointers are ignored in favour of the arrays.
+constexpr int kDeltaDecodeMaxBatch = 16;
+struct DeltaDecodeBatch {
+  DeltaDecodeLaunch shared;
+  int count = 0;
+  const float* qkv[kDeltaDecodeMaxBatch] = {};
+  float* conv_state[kDeltaDecodeMaxBatch] = {};
+  const float* z[kDeltaDecodeMaxBatch] = {};
+  const float* a[kDeltaDecodeMaxBatch] = {};
+  const float* b[kDeltaDecodeMaxBatch] = {};
+  float* state[kDeltaDecodeMaxBatch] = {};
+  float* out[kDeltaDecodeMaxBatch] = {};
+};
+
 // The block layout: a cluster of blocks per KEY head — (v_heads/k_heads) value heads × ceil(dv/32)
 // column blocks — so the conv state of the key head's q/k channels, read by all of them, is rewritten
 // only after every block of the cluster has read it, and each value head's RMS is summed across its
@@ -47,5 +63,6 @@ __host__ __device__ constexpr DeltaDecodeBlock delta_decode_block(int block_x, i
 // cluster of at most 8 blocks); otherwise the caller runs the composition.
 bool delta_decode_supports(int k_heads, int v_heads, int dk, int dv, int64_t conv_kernel);
 void launch_delta_decode(const DeltaDecodeLaunch& p, cudaStream_t stream);
+void launch_delta_decode_batch(const DeltaDecodeBatch& batch, cudaStream_t stream);
 
 }  // namespace hearth::engine::cuda
