@@ -2,6 +2,7 @@
 #include "serve/serving_replay.h"
 
 #include <algorithm>
+#include <barrier>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -109,6 +110,9 @@ ServingReport replay_concurrent_sessions(engine::Model& model, cache::PromptCach
   const Clock::time_point start = Clock::now();
   {
     Scheduler scheduler(model, cache, scheduler_options);
+    // Turn 1 prefills each session's whole prompt from cold; later turns start together once every
+    // session has had its turn 1, so that their times measure the steady state, not a queue of cold starts.
+    std::barrier warmed_up(options.sessions);
     std::vector<std::thread> sessions;
     for (int s = 0; s < options.sessions; ++s) {
       sessions.emplace_back([&, s] {
@@ -120,6 +124,7 @@ ServingReport replay_concurrent_sessions(engine::Model& model, cache::PromptCach
             layout.boundaries.push_back({options.shared_tokens, cache::CheckpointKind::static_prefix});
           }
           for (int t = 0; t < options.turns; ++t) {
+            if (t == 1) warmed_up.arrive_and_wait();
             std::vector<engine::Token> message = random_tokens(rng, options.new_tokens, vocab);
             conversation.insert(conversation.end(), message.begin(), message.end());
             layout.boundaries.push_back({int64_t(conversation.size()),
@@ -134,8 +139,11 @@ ServingReport replay_concurrent_sessions(engine::Model& model, cache::PromptCach
             report.turns.push_back(std::move(turn));
           }
         } catch (...) {
-          std::lock_guard lock(report_mutex);
-          if (!failure) failure = std::current_exception();
+          {
+            std::lock_guard lock(report_mutex);
+            if (!failure) failure = std::current_exception();
+          }
+          if (options.turns > 1) warmed_up.arrive_and_drop();  // never leave the others waiting
         }
       });
     }

@@ -46,7 +46,8 @@ struct ServingReport {
   // sum of the sessions' rates (they decode side by side).
   std::vector<double> session_decode_tokens_per_second;
   double aggregate_decode_tokens_per_second = 0;
-  // Time to first token over turns 2.. (turn 1 prefills the shared prefix from cold).
+  // Time to first token over turns 2.. (turn 1 prefills each session's prompt from cold; turns 2.. of
+  // all sessions start together once every session has finished turn 1).
   double ttft_p50_seconds = 0;
   double ttft_p99_seconds = 0;
   double first_turn_ttft_max_seconds = 0;
