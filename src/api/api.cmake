@@ -7,6 +7,7 @@ add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ids.cpp
   ${CMAKE_CURRENT_LIST_DIR}/thinking_signature.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/json_fields.cpp
   ${CMAKE_CURRENT_LIST_DIR}/request_parser.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stop_sequences.cpp
   ${CMAKE_CURRENT_LIST_DIR}/response_encoding.cpp
