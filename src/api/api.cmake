@@ -4,6 +4,7 @@
 # events through the api/backend.h seam (implemented by serve/).
 add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_errors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sha256.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ids.cpp
   ${CMAKE_CURRENT_LIST_DIR}/thinking_signature.cpp

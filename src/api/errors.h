@@ -48,6 +48,9 @@ class ApiError : public std::runtime_error {
 ErrorType error_type_for(ErrorKind kind);
 ApiError to_api_error(const Error& error);
 
+// At most 2 KiB of the message (whole UTF-8 characters, the full length noted) and valid UTF-8.
+std::string bounded_error_message(std::string_view message);
+
 // {"type":"error","error":{"type":...,"message":...},"request_id":...} (request_id omitted when empty).
 std::string error_body(ErrorType type, std::string_view message, std::string_view request_id = {});
 
