@@ -19,6 +19,10 @@ add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/auth.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model_names.cpp
   ${CMAKE_CURRENT_LIST_DIR}/api_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_request_fields.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_chat_parser.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_chat_encoding.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/request_metrics.cpp
 )
 target_include_directories(hearth_api PRIVATE ${HTTPLIB_INCLUDE})

@@ -11,6 +11,7 @@
 #include "api/errors.h"
 #include "api/ids.h"
 #include "api/message_composer.h"
+#include "api/openai_routes.h"
 #include "api/openai_errors.h"
 #include "api/request_parser.h"
 #include "api/response_encoding.h"
@@ -96,8 +97,11 @@ class StreamHeartbeat {
   std::thread thread_;
 };
 
+// One model in both APIs' shapes at once (Anthropic: type, display_name, created_at; OpenAI: object,
+// created, owned_by), so that GET /v1/models serves the clients of either.
 Json model_json(const std::string& id) {
-  return {{"type", "model"}, {"id", id}, {"display_name", id}, {"created_at", "2025-01-01T00:00:00Z"}};
+  return {{"type", "model"},       {"id", id},           {"display_name", id}, {"created_at", "2025-01-01T00:00:00Z"},
+          {"object", "model"},     {"created", 1735689600}, {"owned_by", "hearth"}};
 }
 
 const char* end_name(GenerationEnd end) {
@@ -332,7 +336,7 @@ HttpResponse ApiRoutes::list_models(const HttpRequest& http) {
     if (!is_authorized(http, config_.auth_token)) throw ApiError(ErrorType::authentication_error, "invalid or missing API key");
     Json data = Json::array();
     for (const std::string& name : served_.listed()) data.push_back(model_json(name));
-    Json body = {{"data", data}, {"has_more", false}};
+    Json body = {{"object", "list"}, {"data", data}, {"has_more", false}};
     body["first_id"] = data.empty() ? Json(nullptr) : data.front()["id"];
     body["last_id"] = data.empty() ? Json(nullptr) : data.back()["id"];
     return json_ok(body, request_id);
@@ -393,17 +397,21 @@ HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) c
 }
 
 ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)
-    : routes_(std::move(config), backend), http_(std::move(http)) {
+    : routes_(std::move(config), backend), openai_(std::make_unique<OpenAiRoutes>(routes_)), http_(std::move(http)) {
   ApiRoutes* r = &routes_;
+  OpenAiRoutes* o = openai_.get();
   http_.set_error_formatter([r](int status, const std::string& message) { return r->boundary_error(status, message); });
   http_.route("POST", "/v1/messages", [r](const HttpRequest& q) { return r->messages(q); });
   http_.route("POST", "/v1/messages/count_tokens", [r](const HttpRequest& q) { return r->count_tokens(q); });
+  http_.route("POST", "/v1/chat/completions", [o](const HttpRequest& q) { return o->chat_completions(q); });
   http_.route("GET", "/v1/models", [r](const HttpRequest& q) { return r->list_models(q); });
   http_.route("GET", "/v1/models/([^/]+)", [r](const HttpRequest& q) { return r->get_model(q); });
   http_.route("GET", "/health", [r](const HttpRequest& q) { return r->health(q); });
   http_.route("GET", "/", [r](const HttpRequest& q) { return r->root(q); });
   http_.route("GET", "/metrics", [r](const HttpRequest& q) { return r->metrics(q); });
 }
+
+ApiServer::~ApiServer() = default;
 
 int ApiServer::bind() { return http_.bind(); }
 void ApiServer::run() { http_.run(); }

@@ -92,9 +92,12 @@ class ApiRoutes {
   RequestMetrics request_metrics_;
 };
 
+class OpenAiRoutes;
+
 class ApiServer {
  public:
   ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend);
+  ~ApiServer();
   int bind();   // throws hearth::Error(io); returns the port
   void run();
   void stop();
@@ -102,6 +105,7 @@ class ApiServer {
 
  private:
   ApiRoutes routes_;
+  std::unique_ptr<OpenAiRoutes> openai_;  // the OpenAI-compatible routes (api/openai_routes.h)
   HttpServer http_;
 };
 

@@ -1,0 +1,40 @@
+#pragma once
+// Request fields that OpenAI's Chat Completions and Responses APIs share (function tools, tool_choice,
+// sampling, reasoning effort, refused features), read into the internal MessagesRequest. Every failure
+// is a 400 invalid_request_error naming the field (api/json_fields.h).
+#include <string>
+#include <vector>
+
+#include "api/types.h"
+
+namespace hearth::api::openai {
+
+// How a format spells a function tool: Chat nests it ({"type":"function","function":{name,...}}),
+// Responses does not ({"type":"function","name":...}).
+enum class FunctionNesting { nested, flat };
+
+// `tools`: function tools only (any other type is refused: hearth runs no tools of its own).
+std::vector<Tool> parse_function_tools(const Json& tools, FunctionNesting nesting);
+// "none" | "auto" | "required" | {"type":"function", ...name...}.
+ToolChoice parse_tool_choice(const Json& choice, const std::vector<Tool>& tools, FunctionNesting nesting);
+
+// temperature (0-2), top_p (0-1), top_k (vLLM's extension; -1 = off), seed.
+void parse_sampling(const Json& root, MessagesRequest& request);
+// Fields hearth cannot honour and refuses rather than silently ignore, when set to anything but their
+// neutral value: n > 1, logprobs, top_logprobs, logit_bias, presence/frequency penalties.
+void refuse_unsupported_sampling(const Json& root);
+
+// `reasoning_effort` / `reasoning.effort`: "none" and "minimal" turn thinking off, the others leave it on.
+ThinkingMode thinking_for_effort(const Json& effort, const std::string& path);
+
+// `stop`: a string or an array of strings.
+std::vector<std::string> parse_stop(const Json& stop, const std::string& path);
+
+// A function call's `arguments`: a JSON object encoded as a string ("" means {}).
+Json parse_arguments(const Json& arguments, const std::string& path);
+
+// Text of a content given as a string or as an array of parts whose types are in `text_types`
+// (concatenated); any other part type is refused with `unsupported`.
+std::string text_of_parts(const Json& content, const std::string& path, const std::vector<std::string>& text_types);
+
+}  // namespace hearth::api::openai
