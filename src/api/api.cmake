@@ -22,6 +22,8 @@ add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/openai_request_fields.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openai_chat_parser.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openai_chat_encoding.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_responses_parser.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/openai_responses_encoding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openai_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/request_metrics.cpp
 )

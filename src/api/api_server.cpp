@@ -404,6 +404,7 @@ ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)
   http_.route("POST", "/v1/messages", [r](const HttpRequest& q) { return r->messages(q); });
   http_.route("POST", "/v1/messages/count_tokens", [r](const HttpRequest& q) { return r->count_tokens(q); });
   http_.route("POST", "/v1/chat/completions", [o](const HttpRequest& q) { return o->chat_completions(q); });
+  http_.route("POST", "/v1/responses", [o](const HttpRequest& q) { return o->responses(q); });
   http_.route("GET", "/v1/models", [r](const HttpRequest& q) { return r->list_models(q); });
   http_.route("GET", "/v1/models/([^/]+)", [r](const HttpRequest& q) { return r->get_model(q); });
   http_.route("GET", "/health", [r](const HttpRequest& q) { return r->health(q); });

@@ -7,19 +7,8 @@ namespace hearth::api {
 namespace {
 
 using namespace json_fields;
-
-ContentBlock text_block(std::string text) {
-  ContentBlock block;
-  block.text = std::move(text);
-  return block;
-}
-
-// "data:image/png;base64,..." → "image/png"; a remote URL has no media type until fetched (never).
-std::string media_type_of_url(const std::string& url) {
-  if (!url.starts_with("data:")) return {};
-  size_t end = url.find_first_of(";,", 5);
-  return end == std::string::npos ? std::string() : url.substr(5, end - 5);
-}
+using openai::media_type_of_data_url;
+using openai::text_block;
 
 std::vector<ContentBlock> parse_user_content(const Json& content, const std::string& path) {
   if (content.is_string()) return {text_block(content.get<std::string>())};
@@ -39,7 +28,7 @@ std::vector<ContentBlock> parse_user_content(const Json& content, const std::str
       ContentBlock block;
       block.type = BlockType::image;
       block.media_type =
-          media_type_of_url(as_string(required_field(image, join(part_path, "image_url"), "url"), join(part_path, "image_url.url")));
+          media_type_of_data_url(as_string(required_field(image, join(part_path, "image_url"), "url"), join(part_path, "image_url.url")));
       blocks.push_back(std::move(block));
     } else {
       fail(join(part_path, "type"), "'" + type + "' content parts are not supported (text and image_url are)");

@@ -146,4 +146,16 @@ std::string text_of_parts(const Json& content, const std::string& path, const st
   return text;
 }
 
+ContentBlock text_block(std::string text) {
+  ContentBlock block;
+  block.text = std::move(text);
+  return block;
+}
+
+std::string media_type_of_data_url(const std::string& url) {
+  if (!url.starts_with("data:")) return {};
+  size_t end = url.find_first_of(";,", 5);
+  return end == std::string::npos ? std::string() : url.substr(5, end - 5);
+}
+
 }  // namespace hearth::api::openai

@@ -37,4 +37,8 @@ Json parse_arguments(const Json& arguments, const std::string& path);
 // (concatenated); any other part type is refused with `unsupported`.
 std::string text_of_parts(const Json& content, const std::string& path, const std::vector<std::string>& text_types);
 
+ContentBlock text_block(std::string text);
+// "data:image/png;base64,..." → "image/png"; "" for a remote URL (hearth fetches nothing).
+std::string media_type_of_data_url(const std::string& url);
+
 }  // namespace hearth::api::openai

@@ -4,6 +4,8 @@
 
 #include "api/openai_chat_encoding.h"
 #include "api/openai_chat_parser.h"
+#include "api/openai_responses_encoding.h"
+#include "api/openai_responses_parser.h"
 
 namespace hearth::api {
 
@@ -32,6 +34,20 @@ HttpResponse OpenAiRoutes::chat_completions(const HttpRequest& http) {
     routed.writer = std::make_unique<ChatCompletionWriter>(parsed.request.stream, parsed.include_usage, int64_t(std::time(nullptr)));
     routed.request = std::move(parsed.request);
     routed.message_id_prefix = "chatcmpl-";
+    routed.tool_id_prefix = "call_";
+    return routed;
+  });
+}
+
+HttpResponse OpenAiRoutes::responses(const HttpRequest& http) {
+  return routes_.serve_generation(http, ErrorFormat::openai, [&] {
+    routes_.check_authorized(http, "send it as `Authorization: Bearer KEY`");
+    ResponsesRequest parsed = parse_responses_request(http.body);
+    admit(parsed.request, "max_output_tokens");
+    RoutedGeneration routed;
+    routed.writer = std::make_unique<ResponsesWriter>(parsed.request.stream, std::move(parsed.echo), int64_t(std::time(nullptr)));
+    routed.request = std::move(parsed.request);
+    routed.message_id_prefix = "resp_";
     routed.tool_id_prefix = "call_";
     return routed;
   });
