@@ -174,7 +174,7 @@ ChatCompletionRequest parse_chat_completion_request(std::string_view body) {
   refuse_unsupported_features(root);
 
   if (const Json* tools = optional_field(root, "tools")) {
-    request.tools = openai::parse_function_tools(*tools, openai::FunctionNesting::nested);
+    request.tools = openai::parse_function_tools(*tools, openai::FunctionNesting::nested, openai::OtherTools::refuse);
   }
   if (const Json* choice = optional_field(root, "tool_choice")) {
     request.tool_choice = openai::parse_tool_choice(*choice, request.tools, openai::FunctionNesting::nested);

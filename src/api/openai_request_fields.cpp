@@ -10,7 +10,7 @@ namespace hearth::api::openai {
 
 using namespace json_fields;
 
-std::vector<Tool> parse_function_tools(const Json& v, FunctionNesting nesting) {
+std::vector<Tool> parse_function_tools(const Json& v, FunctionNesting nesting, OtherTools others) {
   expect_array(v, "tools");
   std::vector<Tool> tools;
   std::set<std::string> names;
@@ -18,6 +18,7 @@ std::vector<Tool> parse_function_tools(const Json& v, FunctionNesting nesting) {
     const std::string path = join("tools", i);
     expect_object(v[i], path);
     const std::string type = as_string(required_field(v[i], path, "type"), join(path, "type"));
+    if (type != "function" && others == OtherTools::skip) continue;
     if (type != "function") {
       fail(join(path, "type"), "only 'function' tools are supported, got '" + type + "' (hearth runs no tools itself)");
     }

@@ -13,8 +13,12 @@ namespace hearth::api::openai {
 // Responses does not ({"type":"function","name":...}).
 enum class FunctionNesting { nested, flat };
 
-// `tools`: function tools only (any other type is refused: hearth runs no tools of its own).
-std::vector<Tool> parse_function_tools(const Json& tools, FunctionNesting nesting);
+// What to do with tools of other types than "function" (hosted tools such as web_search, Codex's
+// namespace and custom tools): Chat clients send none, so there they are refused; Codex sends them with
+// every Responses request, so there they are left out of the prompt (the model cannot call them).
+enum class OtherTools { refuse, skip };
+
+std::vector<Tool> parse_function_tools(const Json& tools, FunctionNesting nesting, OtherTools others);
 // "none" | "auto" | "required" | {"type":"function", ...name...}.
 ToolChoice parse_tool_choice(const Json& choice, const std::vector<Tool>& tools, FunctionNesting nesting);
 

@@ -185,7 +185,7 @@ ResponsesRequest parse_responses_request(std::string_view body) {
   if (request.messages.empty()) fail("input", "at least one user or assistant item is required");
 
   if (const Json* tools = optional_field(root, "tools")) {
-    request.tools = openai::parse_function_tools(*tools, openai::FunctionNesting::flat);
+    request.tools = openai::parse_function_tools(*tools, openai::FunctionNesting::flat, openai::OtherTools::skip);
   }
   if (const Json* choice = optional_field(root, "tool_choice")) {
     request.tool_choice = openai::parse_tool_choice(*choice, request.tools, openai::FunctionNesting::flat);
