@@ -7,35 +7,7 @@ namespace hearth::api {
 namespace {
 
 using namespace json_fields;
-using openai::media_type_of_data_url;
 using openai::text_block;
-
-std::vector<ContentBlock> parse_user_content(const Json& content, const std::string& path) {
-  if (content.is_string()) return {text_block(content.get<std::string>())};
-  if (!content.is_array()) fail_type(path, "a string or an array of content parts", content);
-  std::vector<ContentBlock> blocks;
-  for (size_t i = 0; i < content.size(); ++i) {
-    const std::string part_path = join(path, i);
-    const Json& part = content[i];
-    expect_object(part, part_path);
-    const std::string type = as_string(required_field(part, part_path, "type"), join(part_path, "type"));
-    if (type == "text") {
-      blocks.push_back(text_block(as_string(required_field(part, part_path, "text"), join(part_path, "text"))));
-    } else if (type == "image_url") {
-      // Rendered as the image placeholder, as Anthropic image blocks are (the model reads no pixels).
-      const Json& image = required_field(part, part_path, "image_url");
-      expect_object(image, join(part_path, "image_url"));
-      ContentBlock block;
-      block.type = BlockType::image;
-      block.media_type =
-          media_type_of_data_url(as_string(required_field(image, join(part_path, "image_url"), "url"), join(part_path, "image_url.url")));
-      blocks.push_back(std::move(block));
-    } else {
-      fail(join(part_path, "type"), "'" + type + "' content parts are not supported (text and image_url are)");
-    }
-  }
-  return blocks;
-}
 
 Message parse_assistant(const Json& m, const std::string& path) {
   Message message;
@@ -113,7 +85,8 @@ void parse_messages(const Json& v, MessagesRequest& request) {
       }
     } else if (role == "user") {
       leading = false;
-      request.messages.push_back({Role::user, parse_user_content(required_field(m, path, "content"), join(path, "content"))});
+      const Json& content = required_field(m, path, "content");
+      request.messages.push_back({Role::user, openai::parse_user_parts(content, join(path, "content"), {"text", "image_url"})});
     } else if (role == "assistant") {
       leading = false;
       request.messages.push_back(parse_assistant(m, path));

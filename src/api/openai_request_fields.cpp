@@ -153,10 +153,49 @@ ContentBlock text_block(std::string text) {
   return block;
 }
 
+namespace {
+
+// "data:image/png;base64,..." → "image/png"; "" for a remote URL (hearth fetches nothing).
 std::string media_type_of_data_url(const std::string& url) {
   if (!url.starts_with("data:")) return {};
   size_t end = url.find_first_of(";,", 5);
   return end == std::string::npos ? std::string() : url.substr(5, end - 5);
+}
+
+ContentBlock image_block(const Json& part, const std::string& path) {
+  ContentBlock block;
+  block.type = BlockType::image;
+  const Json* url = optional_field(part, "image_url");
+  const std::string url_path = join(path, "image_url");
+  if (url && url->is_object()) {
+    block.media_type = media_type_of_data_url(as_string(required_field(*url, url_path, "url"), join(url_path, "url")));
+  } else if (url) {
+    block.media_type = media_type_of_data_url(as_string(*url, url_path));
+  }
+  return block;
+}
+
+}  // namespace
+
+std::vector<ContentBlock> parse_user_parts(const Json& content, const std::string& path, UserPartTypes types) {
+  if (content.is_string()) return {text_block(content.get<std::string>())};
+  if (!content.is_array()) fail_type(path, "a string or an array of content parts", content);
+  std::vector<ContentBlock> blocks;
+  for (size_t i = 0; i < content.size(); ++i) {
+    const std::string part_path = join(path, i);
+    const Json& part = content[i];
+    expect_object(part, part_path);
+    const std::string type = as_string(required_field(part, part_path, "type"), join(part_path, "type"));
+    if (type == types.text) {
+      blocks.push_back(text_block(as_string(required_field(part, part_path, "text"), join(part_path, "text"))));
+    } else if (type == types.image) {
+      blocks.push_back(image_block(part, part_path));
+    } else {
+      fail(join(part_path, "type"), "'" + type + "' content parts are not supported (" + types.text + " and " +
+                                        types.image + " are)");
+    }
+  }
+  return blocks;
 }
 
 }  // namespace hearth::api::openai

@@ -41,8 +41,15 @@ Json parse_arguments(const Json& arguments, const std::string& path);
 // (concatenated); any other part type is refused with `unsupported`.
 std::string text_of_parts(const Json& content, const std::string& path, const std::vector<std::string>& text_types);
 
+// Content of a user message: a string, or text and image parts, whose type names differ by API (Chat:
+// "text" / "image_url", Responses: "input_text" / "input_image"). An image's `image_url` may be a URL
+// string or {"url": ...}; it renders as the model's image placeholder (hearth reads no pixels).
+struct UserPartTypes {
+  const char* text;
+  const char* image;
+};
+std::vector<ContentBlock> parse_user_parts(const Json& content, const std::string& path, UserPartTypes types);
+
 ContentBlock text_block(std::string text);
-// "data:image/png;base64,..." → "image/png"; "" for a remote URL (hearth fetches nothing).
-std::string media_type_of_data_url(const std::string& url);
 
 }  // namespace hearth::api::openai

@@ -7,33 +7,7 @@ namespace hearth::api {
 namespace {
 
 using namespace json_fields;
-using openai::media_type_of_data_url;
 using openai::text_block;
-
-// Content of a user/system/developer message: a string, or input_text and input_image parts.
-std::vector<ContentBlock> parse_input_content(const Json& content, const std::string& path) {
-  if (content.is_string()) return {text_block(content.get<std::string>())};
-  if (!content.is_array()) fail_type(path, "a string or an array of content parts", content);
-  std::vector<ContentBlock> blocks;
-  for (size_t i = 0; i < content.size(); ++i) {
-    const std::string part_path = join(path, i);
-    const Json& part = content[i];
-    expect_object(part, part_path);
-    const std::string type = as_string(required_field(part, part_path, "type"), join(part_path, "type"));
-    if (type == "input_text") {
-      blocks.push_back(text_block(as_string(required_field(part, part_path, "text"), join(part_path, "text"))));
-    } else if (type == "input_image") {
-      // Rendered as the image placeholder, as Anthropic image blocks are (the model reads no pixels).
-      ContentBlock block;
-      block.type = BlockType::image;
-      if (const Json* url = optional_field(part, "image_url")) block.media_type = media_type_of_data_url(as_string(*url, join(part_path, "image_url")));
-      blocks.push_back(std::move(block));
-    } else {
-      fail(join(part_path, "type"), "'" + type + "' content parts are not supported (input_text and input_image are)");
-    }
-  }
-  return blocks;
-}
 
 // Builds the internal conversation item by item.
 class Conversation {
@@ -89,7 +63,7 @@ void parse_message_item(const Json& item, const std::string& path, Conversation&
   const Json& content = required_field(item, path, "content");
   const std::string content_path = join(path, "content");
   if (role == "user") {
-    conversation.user(parse_input_content(content, content_path));
+    conversation.user(openai::parse_user_parts(content, content_path, {"input_text", "input_image"}));
   } else if (role == "system" || role == "developer") {
     conversation.system_text(openai::text_of_parts(content, content_path, {"input_text"}));
   } else if (role == "assistant") {

@@ -13,24 +13,12 @@ namespace hearth::api {
 namespace {
 
 using testing::FakeBackend;
+using testing::CapturedStream;
 using testing::text_reply;
 
-struct CapturedStream : ResponseStream {
-  std::string data;
-  bool write(std::string_view bytes) override {
-    data.append(bytes);
-    return true;
-  }
-  bool client_gone() const override { return false; }
-};
-
 HttpRequest post(std::string body, std::string bearer = {}) {
-  HttpRequest r;
-  r.method = "POST";
-  r.body = std::move(body);
-  if (!bearer.empty()) r.headers["authorization"] = "Bearer " + bearer;
-  r.client_gone = [] { return false; };
-  return r;
+  if (bearer.empty()) return testing::post_request(std::move(body));
+  return testing::post_request(std::move(body), {{"authorization", "Bearer " + bearer}});
 }
 
 ApiConfig config(std::string token = {}) {
@@ -46,18 +34,6 @@ ApiConfig config(std::string token = {}) {
 const std::string kBody = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
 const std::string kStreamBody =
     R"({"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})";
-
-// The `data:` payloads of an SSE body, in order ("[DONE]" kept as is).
-std::vector<std::string> data_lines(const std::string& sse) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
-    size_t end = sse.find("\n\n", pos);
-    out.push_back(sse.substr(pos + 6, end - pos - 6));
-    pos = end;
-  }
-  return out;
-}
 
 std::vector<ContentEvent> thinking_then_two_calls() {
   return {
@@ -124,7 +100,7 @@ TEST(OpenAiChatRoutes, StreamIsChunksThenUsageThenDone) {
   EXPECT_EQ(r.content_type, "text/event-stream");
   CapturedStream out;
   r.stream(out);
-  std::vector<std::string> data = data_lines(out.data);
+  std::vector<std::string> data = testing::sse_data(out.data);
   ASSERT_GE(data.size(), 3u) << out.data;
   EXPECT_EQ(data.back(), "[DONE]");
   std::vector<Json> chunks;
@@ -177,7 +153,7 @@ TEST(OpenAiChatRoutes, FailureMidStreamIsAnErrorObjectAndNoDone) {
   HttpResponse r = openai.chat_completions(post(kStreamBody));
   CapturedStream out;
   r.stream(out);
-  std::vector<std::string> data = data_lines(out.data);
+  std::vector<std::string> data = testing::sse_data(out.data);
   ASSERT_FALSE(data.empty());
   Json last = Json::parse(data.back());
   EXPECT_EQ(last["error"]["type"], "server_error");
@@ -247,7 +223,7 @@ TEST(OpenAiChatRoutes, FullQueueIs503Overloaded) {
   std::thread t([&] { waiting.stream(out); });
   hold.reset();
   t.join();
-  EXPECT_EQ(data_lines(out.data).back(), "[DONE]");
+  EXPECT_EQ(testing::sse_data(out.data).back(), "[DONE]");
 }
 
 TEST(OpenAiModels, ListServesBothApisShapes) {

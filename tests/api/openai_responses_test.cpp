@@ -13,6 +13,7 @@ namespace hearth::api {
 namespace {
 
 using testing::FakeBackend;
+using testing::CapturedStream;
 using testing::text_reply;
 
 Json minimal() { return Json::parse(R"({"model":"m","input":"hi"})"); }
@@ -112,22 +113,7 @@ ApiConfig config() {
   return c;
 }
 
-HttpRequest post(std::string body) {
-  HttpRequest r;
-  r.method = "POST";
-  r.body = std::move(body);
-  r.client_gone = [] { return false; };
-  return r;
-}
-
-struct CapturedStream : ResponseStream {
-  std::string data;
-  bool write(std::string_view bytes) override {
-    data.append(bytes);
-    return true;
-  }
-  bool client_gone() const override { return false; }
-};
+HttpRequest post(std::string body) { return testing::post_request(std::move(body)); }
 
 std::vector<ContentEvent> reasoning_text_and_call() {
   return {
@@ -183,12 +169,9 @@ TEST(OpenAiResponsesRoutes, StreamedEventsAreOrderedAndEndWithCompleted) {
   r.stream(out);
   std::vector<std::string> types;
   std::vector<Json> events;
-  size_t pos = 0;
-  while ((pos = out.data.find("data: ", pos)) != std::string::npos) {
-    size_t end = out.data.find("\n\n", pos);
-    events.push_back(Json::parse(out.data.substr(pos + 6, end - pos - 6)));
+  for (const std::string& data : testing::sse_data(out.data)) {
+    events.push_back(Json::parse(data));
     types.push_back(events.back()["type"]);
-    pos = end;
   }
   const std::vector<std::string> expected = {
       "response.created", "response.in_progress",
