@@ -18,6 +18,15 @@ Json responses_usage_json(const Usage& usage) {
   };
 }
 
+namespace {
+
+Json content_part(BlockKind kind, const std::string& text) {
+  if (kind == BlockKind::thinking) return {{"type", "reasoning_text"}, {"text", text}};
+  return {{"type", "output_text"}, {"text", text}, {"annotations", Json::array()}};
+}
+
+}  // namespace
+
 ResponsesWriter::ResponsesWriter(bool streaming, Json echo, int64_t created_at)
     : streaming_(streaming), created_at_(created_at) {
   response_ = {{"id", ""},
@@ -63,10 +72,10 @@ std::string ResponsesWriter::open_item(const StreamEvent& start) {
   response_["output"].push_back(new_item);
   const size_t output_index = response_["output"].size() - 1;
   out += frame("response.output_item.added", {{"output_index", output_index}, {"item", new_item}});
-  if (start.block == BlockKind::text) {
+  // Text and reasoning arrive as the deltas of one content part, announced before them.
+  if (start.block != BlockKind::tool_use) {
     out += frame("response.content_part.added",
-                 {{"item_id", new_item["id"]}, {"output_index", output_index}, {"content_index", 0},
-                  {"part", {{"type", "output_text"}, {"text", ""}, {"annotations", Json::array()}}}});
+                 {{"item_id", new_item["id"]}, {"output_index", output_index}, {"content_index", 0}, {"part", content_part(start.block, "")}});
   }
   return out;
 }
@@ -99,16 +108,15 @@ std::string ResponsesWriter::close_item() {
   Json& it = item();
   const Json id = it["id"];
   const std::string type = it["type"];
-  if (type == "message") {
-    Json part = {{"type", "output_text"}, {"text", text_}, {"annotations", Json::array()}};
-    out += frame("response.output_text.done", {{"item_id", id}, {"output_index", output_index}, {"content_index", 0},
-                                               {"text", text_}, {"logprobs", Json::array()}});
+  if (type == "message" || type == "reasoning") {
+    const bool message = type == "message";
+    Json part = content_part(message ? BlockKind::text : BlockKind::thinking, text_);
+    Json done = {{"item_id", id}, {"output_index", output_index}, {"content_index", 0}, {"text", text_}};
+    if (message) done["logprobs"] = Json::array();
+    out += frame(message ? "response.output_text.done" : "response.reasoning_text.done", std::move(done));
     out += frame("response.content_part.done", {{"item_id", id}, {"output_index", output_index}, {"content_index", 0}, {"part", part}});
     it["content"].push_back(part);
-    it["status"] = "completed";
-  } else if (type == "reasoning") {
-    out += frame("response.reasoning_text.done", {{"item_id", id}, {"output_index", output_index}, {"content_index", 0}, {"text", text_}});
-    it["content"].push_back({{"type", "reasoning_text"}, {"text", text_}});
+    if (message) it["status"] = "completed";
   } else {
     it["arguments"] = text_;
     out += frame("response.function_call_arguments.done", {{"item_id", id}, {"output_index", output_index}, {"arguments", text_}});

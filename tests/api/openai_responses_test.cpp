@@ -175,7 +175,8 @@ TEST(OpenAiResponsesRoutes, StreamedEventsAreOrderedAndEndWithCompleted) {
   }
   const std::vector<std::string> expected = {
       "response.created", "response.in_progress",
-      "response.output_item.added", "response.reasoning_text.delta", "response.reasoning_text.done", "response.output_item.done",
+      "response.output_item.added", "response.content_part.added", "response.reasoning_text.delta",
+      "response.reasoning_text.done", "response.content_part.done", "response.output_item.done",
       "response.output_item.added", "response.content_part.added", "response.output_text.delta", "response.output_text.done",
       "response.content_part.done", "response.output_item.done",
       "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.delta",
@@ -183,7 +184,7 @@ TEST(OpenAiResponsesRoutes, StreamedEventsAreOrderedAndEndWithCompleted) {
       "response.completed"};
   EXPECT_EQ(types, expected);
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i]["sequence_number"], i);
-  EXPECT_EQ(events[16]["item"]["arguments"], R"({"cmd":"ls"})");
+  EXPECT_EQ(events[18]["item"]["arguments"], R"({"cmd":"ls"})");
   EXPECT_EQ(events.back()["response"]["output"].size(), 3u);
   EXPECT_EQ(events.back()["response"]["status"], "completed");
 }
