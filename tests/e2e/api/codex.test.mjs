@@ -57,7 +57,8 @@ test("Codex runs a shell command through exec_command and finishes with the scri
   const done = events.filter((e) => e.type === "item.completed").map((e) => e.item);
   const commands = done.filter((i) => i.type === "command_execution");
   assert.equal(commands.length, 1, stdout);
-  assert.match(commands[0].command, /printf 'hello from %s\\n' codex > greeting\.txt/);
+  // Codex shows the command as it ran it (`/bin/bash -lc "..."`, quoted for the shell).
+  assert.match(commands[0].command, /printf 'hello from %s.* codex > greeting\.txt && cat greeting\.txt/);
   assert.equal(commands[0].exit_code, 0);
   assert.match(commands[0].aggregated_output, /hello from codex/);
 
