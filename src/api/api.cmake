@@ -1,7 +1,8 @@
-# hearth_api: the Anthropic Messages API surface — request parsing/validation, error JSON, response and
-# SSE encoding, thinking signatures, stop sequences, auth, the request queue, the HTTP boundary and
-# the routes. Knows no token ids and no chat/ code: generated content arrives as util/content_events.h
-# events through the api/backend.h seam (implemented by serve/).
+# hearth_api: the Anthropic Messages API surface and the OpenAI-compatible one (openai_*: Chat
+# Completions, Responses) — request parsing/validation, error JSON, response and SSE encoding, thinking
+# signatures, stop sequences, auth, the request queue, the HTTP boundary and the routes. Knows no token
+# ids and no chat/ code: generated content arrives as util/content_events.h events through the
+# api/backend.h seam (implemented by serve/).
 add_library(hearth_api STATIC
   ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openai_errors.cpp

@@ -183,7 +183,7 @@ HttpResponse ApiRoutes::guarded(const std::string& request_id, ErrorFormat error
 }
 
 HttpResponse ApiRoutes::messages(const HttpRequest& http) {
-  return serve_generation(http, ErrorFormat::anthropic, [&] {
+  return serve_generation(http, "messages", ErrorFormat::anthropic, [&] {
     RoutedGeneration routed;
     routed.request = parse_for_model(http, RequestKind::messages);
     routed.writer = std::make_unique<AnthropicMessageWriter>(routed.request.stream);
@@ -191,10 +191,11 @@ HttpResponse ApiRoutes::messages(const HttpRequest& http) {
   });
 }
 
-HttpResponse ApiRoutes::serve_generation(const HttpRequest& http, ErrorFormat errors,
+HttpResponse ApiRoutes::serve_generation(const HttpRequest& http, std::string_view endpoint, ErrorFormat errors,
                                          const std::function<RoutedGeneration()>& parse) {
   const std::string request_id = new_id("req_");
   auto generation = std::make_shared<Generation>();
+  generation->timing.endpoint = std::string(endpoint);
   generation->timing.arrival = std::chrono::steady_clock::now();
   if (request_metrics_.enabled()) generation->timing.arrival_time = metrics::iso8601_utc_now();
   HttpResponse response = guarded(request_id, errors, [&]() -> HttpResponse {

@@ -1,7 +1,8 @@
 #pragma once
-// The Anthropic API routes over a Backend: /v1/messages (JSON and SSE), /v1/messages/count_tokens,
-// /v1/models, /v1/models/{id}, /health, HEAD /. ApiRoutes holds the handlers (testable without
-// sockets); ApiServer puts them on an HttpServer.
+// The API routes over a Backend: /v1/messages (JSON and SSE), /v1/messages/count_tokens, /v1/models,
+// /v1/models/{id}, /health, HEAD /, and (through api/openai_routes.h) the OpenAI-compatible
+// /v1/chat/completions and /v1/responses. ApiRoutes holds the handlers (testable without sockets);
+// ApiServer puts them on an HttpServer.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -61,11 +62,13 @@ class ApiRoutes {
   // Anthropic error response for a status the HTTP boundary produced itself (404, 413, 408, ...).
   HttpResponse boundary_error(int status, const std::string& message) const;
 
-  // Runs a generating request of any wire format: `parse` (auth, body, model) runs first and may throw;
+  // Runs a generating request of any wire format (`endpoint` names its route in the metrics, `errors` the
+  // shape of its error bodies): `parse` (auth, body, model) runs first and may throw;
   // then the prompt is prepared, the request queued (refused when the line is full), and the reply
   // generated, streamed or not, with cancellation on disconnect and a metrics record either way. Errors
   // before the status line are written in `errors`'s shape, later ones by the writer.
-  HttpResponse serve_generation(const HttpRequest& http, ErrorFormat errors, const std::function<RoutedGeneration()>& parse);
+  HttpResponse serve_generation(const HttpRequest& http, std::string_view endpoint, ErrorFormat errors,
+                                const std::function<RoutedGeneration()>& parse);
   // Error response in the given shape, for routes of other wire formats.
   HttpResponse error_response(const ApiError& error, ErrorFormat errors) const;
   // Throws authentication_error unless the request carries the configured key; `hint` says where.

@@ -25,7 +25,7 @@ void OpenAiRoutes::admit(const MessagesRequest& request, const char* max_tokens_
 }
 
 HttpResponse OpenAiRoutes::chat_completions(const HttpRequest& http) {
-  return routes_.serve_generation(http, ErrorFormat::openai, [&] {
+  return routes_.serve_generation(http, "chat_completions", ErrorFormat::openai, [&] {
     // Auth before the body is read, so that a wrong key is told as such whatever the body holds.
     routes_.check_authorized(http, "send it as `Authorization: Bearer KEY`");
     ChatCompletionRequest parsed = parse_chat_completion_request(http.body);
@@ -40,7 +40,7 @@ HttpResponse OpenAiRoutes::chat_completions(const HttpRequest& http) {
 }
 
 HttpResponse OpenAiRoutes::responses(const HttpRequest& http) {
-  return routes_.serve_generation(http, ErrorFormat::openai, [&] {
+  return routes_.serve_generation(http, "responses", ErrorFormat::openai, [&] {
     routes_.check_authorized(http, "send it as `Authorization: Bearer KEY`");
     ResponsesRequest parsed = parse_responses_request(http.body);
     admit(parsed.request, "max_output_tokens");

@@ -226,6 +226,21 @@ TEST(OpenAiChatRoutes, FullQueueIs503Overloaded) {
   EXPECT_EQ(testing::sse_data(out.data).back(), "[DONE]");
 }
 
+TEST(OpenAiChatRoutes, MetricsCountRequestsUnderTheirOwnEndpoint) {
+  FakeBackend backend;
+  backend.events = text_reply({"a"});
+  metrics::ServerMetrics server_metrics;
+  ApiConfig c = config();
+  c.metrics = &server_metrics;
+  ApiRoutes routes(c, backend);
+  OpenAiRoutes openai(routes);
+  ASSERT_EQ(openai.chat_completions(post(kBody)).status, 200);
+  EXPECT_EQ(openai.responses(post(R"({"model":"m","input":"hi","n":2})")).status, 400);
+  const std::string text = server_metrics.render();
+  EXPECT_NE(text.find(R"(endpoint="chat_completions",status="200")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(endpoint="responses",status="400")"), std::string::npos) << text;
+}
+
 TEST(OpenAiModels, ListServesBothApisShapes) {
   FakeBackend backend;
   ApiRoutes routes(config(), backend);
