@@ -2,10 +2,11 @@
 // server: `codex exec --json PROMPT` with a private CODEX_HOME whose config.toml declares hearth as a
 // custom model provider speaking the Responses API. Resolves with the exit code, the output, the parsed
 // JSONL events and the wall time; a run past `timeoutMs` is killed (code null).
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { runJsonLinesCli } from "./json-lines-cli.mjs";
 
 export const CODEX = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", ".bin", "codex");
 
@@ -24,32 +25,18 @@ export function codexConfig({ url, model }) {
   ].join("\n");
 }
 
-export function runCodex({ url, prompt, model, cwd, home, apiKey = "test-key", args = [], timeoutMs = 180000 }) {
+export async function runCodex({ url, prompt, model, cwd, home, apiKey = "test-key", args = [], timeoutMs = 180000 }) {
   mkdirSync(cwd, { recursive: true });
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, "config.toml"), codexConfig({ url, model }));
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    // danger-full-access: the test machine's container may not allow Codex's own sandbox (Landlock,
-    // bubblewrap); the work directory is a fresh temp dir. exec mode never asks for approval.
-    const proc = spawn(CODEX, ["exec", "--json", "--skip-git-repo-check", "-s", "danger-full-access", ...args, prompt], {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, HEARTH_API_KEY: apiKey },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.on("error", reject);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      const events = stdout
-        .split("\n")
-        .filter((l) => l.trim().startsWith("{"))
-        .map((l) => JSON.parse(l));
-      resolve({ code, stdout, stderr, events, seconds: (Date.now() - started) / 1000 });
-    });
+  // danger-full-access: the test machine's container may not allow Codex's own sandbox (Landlock,
+  // bubblewrap); the work directory is a fresh temp dir. exec mode never asks for approval.
+  const run = await runJsonLinesCli({
+    command: CODEX,
+    args: ["exec", "--json", "--skip-git-repo-check", "-s", "danger-full-access", ...args, prompt],
+    cwd,
+    env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, HEARTH_API_KEY: apiKey },
+    timeoutMs,
   });
+  return { ...run, events: run.lines };
 }
