@@ -11,6 +11,8 @@
 #include "api/errors.h"
 #include "api/ids.h"
 #include "api/message_composer.h"
+#include "api/openai_routes.h"
+#include "api/openai_errors.h"
 #include "api/request_parser.h"
 #include "api/response_encoding.h"
 #include "metrics/request_record.h"
@@ -19,10 +21,15 @@ namespace hearth::api {
 namespace {
 
 // `status` is the error type's own unless the HTTP boundary produced a more specific one (405, 414).
-HttpResponse error_response(const ApiError& error, const std::string& request_id, int status = 0) {
+HttpResponse error_response(const ApiError& error, const std::string& request_id, ErrorFormat format, int status = 0) {
   HttpResponse response;
-  response.status = status > 0 ? status : error.status();
-  response.body = error_body(error.type(), error.what(), request_id);
+  if (format == ErrorFormat::openai) {
+    response.status = status > 0 ? status : openai_error_shape(error).status;
+    response.body = openai_error_body(error);
+  } else {
+    response.status = status > 0 ? status : error.status();
+    response.body = error_body(error.type(), error.what(), request_id);
+  }
   response.headers.emplace_back("request-id", request_id);
   response.headers.emplace_back("x-should-retry", should_retry(response.status) ? "true" : "false");
   if (error.type() == ErrorType::authentication_error) response.headers.emplace_back("www-authenticate", "Bearer");
@@ -34,20 +41,6 @@ HttpResponse json_ok(const Json& body, const std::string& request_id = {}) {
   response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (!request_id.empty()) response.headers.emplace_back("request-id", request_id);
   return response;
-}
-
-// Runs `body` and turns whatever it throws into an Anthropic error response.
-template <typename Fn>
-HttpResponse guarded(const std::string& request_id, Fn&& body) {
-  try {
-    return body();
-  } catch (const ApiError& e) {
-    return error_response(e, request_id);
-  } catch (const Error& e) {
-    return error_response(to_api_error(e), request_id);
-  } catch (const std::exception& e) {
-    return error_response(ApiError(ErrorType::api_error, std::string("internal error: ") + e.what()), request_id);
-  }
 }
 
 // Raises `cancel` as soon as the client hangs up, checking every `period` until destroyed.
@@ -104,8 +97,11 @@ class StreamHeartbeat {
   std::thread thread_;
 };
 
+// One model in both APIs' shapes at once (Anthropic: type, display_name, created_at; OpenAI: object,
+// created, owned_by), so that GET /v1/models serves the clients of either.
 Json model_json(const std::string& id) {
-  return {{"type", "model"}, {"id", id}, {"display_name", id}, {"created_at", "2025-01-01T00:00:00Z"}};
+  return {{"type", "model"},       {"id", id},           {"display_name", id}, {"created_at", "2025-01-01T00:00:00Z"},
+          {"object", "model"},     {"created", 1735689600}, {"owned_by", "hearth"}};
 }
 
 const char* end_name(GenerationEnd end) {
@@ -125,6 +121,9 @@ const char* end_name(GenerationEnd end) {
 struct ApiRoutes::Generation {
   std::string request_id;
   MessagesRequest request;
+  std::unique_ptr<GenerationWriter> writer;
+  std::string message_id_prefix;
+  std::string tool_id_prefix;
   std::unique_ptr<PreparedGeneration> prepared;
   std::optional<RequestQueue::Ticket> ticket;
   std::function<bool()> client_gone;
@@ -141,14 +140,11 @@ ApiRoutes::ApiRoutes(ApiConfig config, Backend& backend)
       request_metrics_(config_.metrics_log, config_.metrics) {}
 
 MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind kind) const {
-  if (!is_authorized(http, config_.auth_token)) {
-    throw ApiError(ErrorType::authentication_error,
-                   "invalid or missing API key: send it in the `x-api-key` header or as `Authorization: Bearer`");
-  }
+  check_authorized(http, "send it in the `x-api-key` header or as `Authorization: Bearer`");
   MessagesRequest request = parse_messages_request(http.body, kind);
   if (!served_.accepts(request.model)) {
     throw ApiError(ErrorType::not_found_error,
-                   "model: unknown model '" + request.model + "'; this server serves " + served_.describe());
+                   "model: unknown model '" + request.model + "'; this server serves " + served_.describe(), "model");
   }
   if (kind == RequestKind::messages && config_.max_output_tokens > 0 && request.max_tokens > config_.max_output_tokens) {
     // Word for word what the Anthropic API answers (Claude Code parses the limit out of it).
@@ -161,14 +157,54 @@ MessagesRequest ApiRoutes::parse_for_model(const HttpRequest& http, RequestKind 
   return request;
 }
 
+void ApiRoutes::check_authorized(const HttpRequest& http, std::string_view hint) const {
+  if (!is_authorized(http, config_.auth_token)) {
+    throw ApiError(ErrorType::authentication_error, "invalid or missing API key: " + std::string(hint));
+  }
+}
+
+HttpResponse ApiRoutes::error_response(const ApiError& error, ErrorFormat errors) const {
+  return api::error_response(error, new_id("req_"), errors);
+}
+
+// Runs `body` and turns whatever it throws into an error response of the given shape.
+HttpResponse ApiRoutes::guarded(const std::string& request_id, ErrorFormat errors,
+                                const std::function<HttpResponse()>& body) const {
+  try {
+    return body();
+  } catch (const ApiError& e) {
+    return api::error_response(e, request_id, errors);
+  } catch (const Error& e) {
+    return api::error_response(to_api_error(e), request_id, errors);
+  } catch (const std::exception& e) {
+    return api::error_response(ApiError(ErrorType::api_error, std::string("internal error: ") + e.what()), request_id,
+                               errors);
+  }
+}
+
 HttpResponse ApiRoutes::messages(const HttpRequest& http) {
+  return serve_generation(http, "messages", ErrorFormat::anthropic, [&] {
+    RoutedGeneration routed;
+    routed.request = parse_for_model(http, RequestKind::messages);
+    routed.writer = std::make_unique<AnthropicMessageWriter>(routed.request.stream);
+    return routed;
+  });
+}
+
+HttpResponse ApiRoutes::serve_generation(const HttpRequest& http, std::string_view endpoint, ErrorFormat errors,
+                                         const std::function<RoutedGeneration()>& parse) {
   const std::string request_id = new_id("req_");
   auto generation = std::make_shared<Generation>();
+  generation->timing.endpoint = std::string(endpoint);
   generation->timing.arrival = std::chrono::steady_clock::now();
   if (request_metrics_.enabled()) generation->timing.arrival_time = metrics::iso8601_utc_now();
-  HttpResponse response = guarded(request_id, [&]() -> HttpResponse {
+  HttpResponse response = guarded(request_id, errors, [&]() -> HttpResponse {
     generation->request_id = request_id;
-    generation->request = parse_for_model(http, RequestKind::messages);
+    RoutedGeneration routed = parse();
+    generation->request = std::move(routed.request);
+    generation->writer = std::move(routed.writer);
+    generation->message_id_prefix = std::move(routed.message_id_prefix);
+    generation->tool_id_prefix = std::move(routed.tool_id_prefix);
     // Rendering and the prompt-length check happen before queueing, so these errors are immediate.
     generation->prepared = backend_.prepare(generation->request);
     generation->ticket = queue_.try_enter();
@@ -188,6 +224,7 @@ HttpResponse ApiRoutes::messages(const HttpRequest& http) {
                         ErrorType::rate_limit_error, ErrorType::api_error, ErrorType::overloaded_error}) {
       if (http_status(t) == response.status) type = t;
     }
+    if (errors == ErrorFormat::openai && response.status == 503) type = ErrorType::overloaded_error;
     request_metrics_.failed(generation->request, request_id, generation->timing, type);
   }
   return response;
@@ -200,6 +237,8 @@ void ApiRoutes::run_generation(Generation& g, const std::function<void(const Str
   options.model = g.request.model;
   options.stop_sequences = g.request.stop_sequences;
   options.signer = &signer_;
+  options.message_id_prefix = g.message_id_prefix;
+  options.tool_id_prefix = g.tool_id_prefix;
   std::optional<StopReason> stop_reason;  // seen in message_delta, for the metrics record
   MessageComposer composer(options, [&](const StreamEvent& e) {
     if (e.type == StreamEventType::message_delta) stop_reason = e.stop_reason;
@@ -246,9 +285,8 @@ void ApiRoutes::run_generation(Generation& g, const std::function<void(const Str
 }
 
 HttpResponse ApiRoutes::json_response(std::shared_ptr<Generation> g) {
-  MessageAccumulator accumulator;
-  run_generation(*g, [&](const StreamEvent& e) { accumulator.apply(e); }, g->client_gone);
-  return json_ok(accumulator.message(), g->request_id);
+  run_generation(*g, [&](const StreamEvent& e) { g->writer->event(e); }, g->client_gone);
+  return json_ok(g->writer->body(), g->request_id);
 }
 
 HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
@@ -259,42 +297,26 @@ HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
   response.stream = [this, g](ResponseStream& out) {
     std::atomic<bool> writable{true};  // read by the disconnect watcher's thread too
     std::mutex write_mutex;            // the generating thread and the heartbeat both write
-    StreamEvent ping;
-    ping.type = StreamEventType::ping;
-    auto write_locked = [&](const StreamEvent& e) {
+    auto write = [&](const std::string& bytes) {
       std::lock_guard lock(write_mutex);
-      if (writable) writable = out.write(encode_sse(e));
+      if (writable && !bytes.empty()) writable = out.write(bytes);
     };
-    auto write = [&](const StreamEvent& e) {
-      write_locked(e);
-      if (e.type == StreamEventType::message_start) write_locked(ping);
-    };
-    // Pings while nothing else is sent (waiting for the model, a long prefill), so that clients and
-    // proxies with idle timeouts keep the stream open.
-    StreamHeartbeat heartbeat(std::chrono::milliseconds(config_.ping_interval_ms), [&] { write_locked(ping); });
+    // Keep-alives while nothing else is sent (waiting for the model, a long prefill), so that clients
+    // and proxies with idle timeouts keep the stream open.
+    StreamHeartbeat heartbeat(std::chrono::milliseconds(config_.ping_interval_ms), [&] { write(g->writer->keepalive()); });
     auto gone = [&]() { return !writable.load() || g->client_gone(); };
-    // Once the status line is out, a failure can only be told in the stream: an `error` event.
+    // Once the status line is out, a failure can only be told in the stream.
+    std::optional<ApiError> failure;
     try {
-      run_generation(*g, write, gone);
+      run_generation(*g, [&](const StreamEvent& e) { write(g->writer->event(e)); }, gone);
     } catch (const ApiError& e) {
-      StreamEvent err;
-      err.type = StreamEventType::error;
-      err.error_type = e.type();
-      err.error_message = e.what();
-      write(err);
+      failure = e;
     } catch (const Error& e) {
-      StreamEvent err;
-      err.type = StreamEventType::error;
-      err.error_type = error_type_for(e.kind());
-      err.error_message = e.what();
-      write(err);
+      failure = to_api_error(e);
     } catch (const std::exception& e) {
-      StreamEvent err;
-      err.type = StreamEventType::error;
-      err.error_type = ErrorType::api_error;
-      err.error_message = std::string("internal error: ") + e.what();
-      write(err);
+      failure = ApiError(ErrorType::api_error, std::string("internal error: ") + e.what());
     }
+    write(failure ? g->writer->failure(*failure) : g->writer->end());
     heartbeat.stop();
     g->ticket.reset();  // free the model as soon as the body is done
   };
@@ -303,7 +325,7 @@ HttpResponse ApiRoutes::stream_response(std::shared_ptr<Generation> g) {
 
 HttpResponse ApiRoutes::count_tokens(const HttpRequest& http) {
   const std::string request_id = new_id("req_");
-  return guarded(request_id, [&] {
+  return guarded(request_id, ErrorFormat::anthropic, [&] {
     MessagesRequest request = parse_for_model(http, RequestKind::count_tokens);
     return json_ok({{"input_tokens", backend_.count_tokens(request)}}, request_id);
   });
@@ -311,11 +333,11 @@ HttpResponse ApiRoutes::count_tokens(const HttpRequest& http) {
 
 HttpResponse ApiRoutes::list_models(const HttpRequest& http) {
   const std::string request_id = new_id("req_");
-  return guarded(request_id, [&] {
+  return guarded(request_id, ErrorFormat::anthropic, [&] {
     if (!is_authorized(http, config_.auth_token)) throw ApiError(ErrorType::authentication_error, "invalid or missing API key");
     Json data = Json::array();
     for (const std::string& name : served_.listed()) data.push_back(model_json(name));
-    Json body = {{"data", data}, {"has_more", false}};
+    Json body = {{"object", "list"}, {"data", data}, {"has_more", false}};
     body["first_id"] = data.empty() ? Json(nullptr) : data.front()["id"];
     body["last_id"] = data.empty() ? Json(nullptr) : data.back()["id"];
     return json_ok(body, request_id);
@@ -324,7 +346,7 @@ HttpResponse ApiRoutes::list_models(const HttpRequest& http) {
 
 HttpResponse ApiRoutes::get_model(const HttpRequest& http) {
   const std::string request_id = new_id("req_");
-  return guarded(request_id, [&] {
+  return guarded(request_id, ErrorFormat::anthropic, [&] {
     if (!is_authorized(http, config_.auth_token)) throw ApiError(ErrorType::authentication_error, "invalid or missing API key");
     const std::string id = http.path_params.empty() ? std::string() : http.path_params[0];
     if (id.empty() || !served_.accepts(id)) {
@@ -372,21 +394,26 @@ HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) c
       if (status >= 400 && status < 500) type = ErrorType::invalid_request_error;
   }
   // The boundary's status stays (e.g. 405, 414) even where the type is generic.
-  return error_response(ApiError(type, message), new_id("req_"), status);
+  return api::error_response(ApiError(type, message), new_id("req_"), ErrorFormat::anthropic, status);
 }
 
 ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)
-    : routes_(std::move(config), backend), http_(std::move(http)) {
+    : routes_(std::move(config), backend), openai_(std::make_unique<OpenAiRoutes>(routes_)), http_(std::move(http)) {
   ApiRoutes* r = &routes_;
+  OpenAiRoutes* o = openai_.get();
   http_.set_error_formatter([r](int status, const std::string& message) { return r->boundary_error(status, message); });
   http_.route("POST", "/v1/messages", [r](const HttpRequest& q) { return r->messages(q); });
   http_.route("POST", "/v1/messages/count_tokens", [r](const HttpRequest& q) { return r->count_tokens(q); });
+  http_.route("POST", "/v1/chat/completions", [o](const HttpRequest& q) { return o->chat_completions(q); });
+  http_.route("POST", "/v1/responses", [o](const HttpRequest& q) { return o->responses(q); });
   http_.route("GET", "/v1/models", [r](const HttpRequest& q) { return r->list_models(q); });
   http_.route("GET", "/v1/models/([^/]+)", [r](const HttpRequest& q) { return r->get_model(q); });
   http_.route("GET", "/health", [r](const HttpRequest& q) { return r->health(q); });
   http_.route("GET", "/", [r](const HttpRequest& q) { return r->root(q); });
   http_.route("GET", "/metrics", [r](const HttpRequest& q) { return r->metrics(q); });
 }
+
+ApiServer::~ApiServer() = default;
 
 int ApiServer::bind() { return http_.bind(); }
 void ApiServer::run() { http_.run(); }

@@ -1,13 +1,16 @@
 #pragma once
-// The Anthropic API routes over a Backend: /v1/messages (JSON and SSE), /v1/messages/count_tokens,
-// /v1/models, /v1/models/{id}, /health, HEAD /. ApiRoutes holds the handlers (testable without
-// sockets); ApiServer puts them on an HttpServer.
+// The API routes over a Backend: /v1/messages (JSON and SSE), /v1/messages/count_tokens, /v1/models,
+// /v1/models/{id}, /health, HEAD /, and (through api/openai_routes.h) the OpenAI-compatible
+// /v1/chat/completions and /v1/responses. ApiRoutes holds the handlers (testable without sockets);
+// ApiServer puts them on an HttpServer.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "api/backend.h"
+#include "api/generation_writer.h"
 #include "api/http_server.h"
 #include "api/model_names.h"
 #include "api/request_parser.h"
@@ -36,6 +39,15 @@ struct ApiConfig {
   std::function<void(metrics::ServerMetrics&)> refresh_metrics;
 };
 
+// A generating request after its route parsed it: the request in the internal shape, the writer of its
+// reply in the route's wire format, and the prefixes of the ids the reply's message and tool calls get.
+struct RoutedGeneration {
+  MessagesRequest request;
+  std::unique_ptr<GenerationWriter> writer;
+  std::string message_id_prefix = "msg_";
+  std::string tool_id_prefix = "toolu_";
+};
+
 class ApiRoutes {
  public:
   ApiRoutes(ApiConfig config, Backend& backend);
@@ -50,6 +62,19 @@ class ApiRoutes {
   // Anthropic error response for a status the HTTP boundary produced itself (404, 413, 408, ...).
   HttpResponse boundary_error(int status, const std::string& message) const;
 
+  // Runs a generating request of any wire format (`endpoint` names its route in the metrics, `errors` the
+  // shape of its error bodies): `parse` (auth, body, model) runs first and may throw;
+  // then the prompt is prepared, the request queued (refused when the line is full), and the reply
+  // generated, streamed or not, with cancellation on disconnect and a metrics record either way. Errors
+  // before the status line are written in `errors`'s shape, later ones by the writer.
+  HttpResponse serve_generation(const HttpRequest& http, std::string_view endpoint, ErrorFormat errors,
+                                const std::function<RoutedGeneration()>& parse);
+  // Error response in the given shape, for routes of other wire formats.
+  HttpResponse error_response(const ApiError& error, ErrorFormat errors) const;
+  // Throws authentication_error unless the request carries the configured key; `hint` says where.
+  void check_authorized(const HttpRequest& http, std::string_view hint) const;
+  const ApiConfig& config() const { return config_; }
+  const ServedModels& served() const { return served_; }
   const RequestQueue& queue() const { return queue_; }
   const ThinkingSigner& signer() const { return signer_; }
 
@@ -58,6 +83,7 @@ class ApiRoutes {
   MessagesRequest parse_for_model(const HttpRequest& request, RequestKind kind) const;
   HttpResponse stream_response(std::shared_ptr<Generation> generation);
   HttpResponse json_response(std::shared_ptr<Generation> generation);
+  HttpResponse guarded(const std::string& request_id, ErrorFormat errors, const std::function<HttpResponse()>& body) const;
   void run_generation(Generation& generation, const std::function<void(const struct StreamEvent&)>& emit,
                       const std::function<bool()>& client_gone);
 
@@ -69,9 +95,12 @@ class ApiRoutes {
   RequestMetrics request_metrics_;
 };
 
+class OpenAiRoutes;
+
 class ApiServer {
  public:
   ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend);
+  ~ApiServer();
   int bind();   // throws hearth::Error(io); returns the port
   void run();
   void stop();
@@ -79,6 +108,7 @@ class ApiServer {
 
  private:
   ApiRoutes routes_;
+  std::unique_ptr<OpenAiRoutes> openai_;  // the OpenAI-compatible routes (api/openai_routes.h)
   HttpServer http_;
 };
 

@@ -54,20 +54,20 @@ ErrorType error_type_for(ErrorKind kind) {
 
 ApiError to_api_error(const Error& error) { return ApiError(error_type_for(error.kind()), error.what()); }
 
-std::string error_body(ErrorType type, std::string_view message, std::string_view request_id) {
+std::string bounded_error_message(std::string_view message) {
   // Messages can quote request values (a model name, an id); a hostile 10 MB value stays out of the reply.
   constexpr size_t kMaxMessageBytes = 2048;
-  std::string shortened;
-  if (message.size() > kMaxMessageBytes) {
-    std::string_view head = message.substr(0, kMaxMessageBytes);
-    shortened = std::string(head.substr(0, utf8::complete_prefix_length(head))) + "... (" +
-                std::to_string(message.size()) + " bytes)";
-    message = shortened;
-  }
+  if (message.size() <= kMaxMessageBytes) return utf8::sanitize(message);
+  std::string_view head = message.substr(0, kMaxMessageBytes);
+  // Messages may quote request bytes; keep the JSON valid whatever they held.
+  return utf8::sanitize(head.substr(0, utf8::complete_prefix_length(head))) + "... (" + std::to_string(message.size()) +
+         " bytes)";
+}
+
+std::string error_body(ErrorType type, std::string_view message, std::string_view request_id) {
   nlohmann::ordered_json body = {
       {"type", "error"},
-      // Messages may quote request bytes; keep the JSON valid whatever they held.
-      {"error", {{"type", error_type_name(type)}, {"message", utf8::sanitize(message)}}},
+      {"error", {{"type", error_type_name(type)}, {"message", bounded_error_message(message)}}},
   };
   if (!request_id.empty()) body["request_id"] = request_id;
   return body.dump();

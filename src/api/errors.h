@@ -31,18 +31,25 @@ std::string_view error_type_name(ErrorType type);
 
 class ApiError : public std::runtime_error {
  public:
-  ApiError(ErrorType type, std::string message) : std::runtime_error(std::move(message)), type_(type) {}
+  // `param`: the request field at fault, where there is one (the OpenAI error shape reports it).
+  ApiError(ErrorType type, std::string message, std::string param = {})
+      : std::runtime_error(std::move(message)), type_(type), param_(std::move(param)) {}
   ErrorType type() const { return type_; }
   int status() const { return http_status(type_); }
+  const std::string& param() const { return param_; }
 
  private:
   ErrorType type_;
+  std::string param_;
 };
 
 // The Anthropic error type for a hearth::Error thrown below api/ (prompt_too_long stays a 400 with the
 // error's own message, which Claude Code's auto-compaction parses).
 ErrorType error_type_for(ErrorKind kind);
 ApiError to_api_error(const Error& error);
+
+// At most 2 KiB of the message (whole UTF-8 characters, the full length noted) and valid UTF-8.
+std::string bounded_error_message(std::string_view message);
 
 // {"type":"error","error":{"type":...,"message":...},"request_id":...} (request_id omitted when empty).
 std::string error_body(ErrorType type, std::string_view message, std::string_view request_id = {});

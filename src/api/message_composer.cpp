@@ -9,7 +9,7 @@ MessageComposer::MessageComposer(ComposerOptions options, Emit emit)
     : options_(std::move(options)),
       emit_(std::move(emit)),
       matcher_(options_.stop_sequences),
-      message_id_(new_id("msg_")) {}
+      message_id_(new_id(options_.message_id_prefix)) {}
 
 void MessageComposer::start(const Usage& prompt_usage) {
   if (started_) return;  // one message_start per message, whatever the caller does
@@ -29,7 +29,7 @@ void MessageComposer::open_block(BlockKind kind, const std::string& tool_name) {
   e.index = next_index_;
   e.block = kind;
   if (kind == BlockKind::tool_use) {
-    e.tool_id = new_id("toolu_");
+    e.tool_id = new_id(options_.tool_id_prefix);
     e.tool_name = tool_name;
     ++tool_calls_;
   }

@@ -19,6 +19,8 @@ struct ComposerOptions {
   std::string model;                        // echoed in message_start
   std::vector<std::string> stop_sequences;
   const ThinkingSigner* signer = nullptr;   // required when thinking blocks can occur
+  std::string message_id_prefix = "msg_";   // ids in the caller's wire format (OpenAI: chatcmpl-, call_)
+  std::string tool_id_prefix = "toolu_";
 };
 
 class MessageComposer {

@@ -15,6 +15,7 @@ metrics::RequestRecord base_record(const MessagesRequest& request, const std::st
   metrics::RequestRecord r;
   r.time = timing.arrival_time;
   r.request_id = id;
+  r.endpoint = timing.endpoint;
   r.session_id = request.session_id;
   r.model = request.model;
   r.stream = request.stream;

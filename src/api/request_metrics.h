@@ -1,5 +1,5 @@
 #pragma once
-// The routes' side of the metrics: one record per /v1/messages request, built from what the API layer
+// The routes' side of the metrics: one record per generating request (/v1/messages and the OpenAI routes), built from what the API layer
 // knows (arrival, session, queue wait, stop reason, status) and what the backend reported
 // (GenerationStats), sent to the metrics log and the Prometheus counters when they are configured.
 #include <atomic>
@@ -15,7 +15,9 @@
 
 namespace hearth::api {
 
+// What the routes know of a request besides its body: its route and times.
 struct RequestTiming {
+  std::string endpoint = "messages";                           // messages, chat_completions, responses
   std::chrono::steady_clock::time_point arrival;
   std::string arrival_time;                                    // ISO 8601 UTC
   std::optional<std::chrono::steady_clock::time_point> turn;   // the model became ours

@@ -4,96 +4,12 @@
 #include <set>
 
 #include "api/errors.h"
+#include "api/json_fields.h"
 
 namespace hearth::api {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, std::string_view problem) {
-  throw ApiError(ErrorType::invalid_request_error, path + ": " + std::string(problem));
-}
-
-std::string_view type_name(const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return "a number";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
-    default: return "an unsupported value";
-  }
-}
-
-[[noreturn]] void fail_type(const std::string& path, std::string_view expected, const Json& got) {
-  fail(path, "expected " + std::string(expected) + ", got " + std::string(type_name(got)));
-}
-
-std::string join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string join(const std::string& path, size_t index) { return path + "." + std::to_string(index); }
-
-// Optional fields treat an explicit null like an absent key, as the Anthropic API does.
-const Json* optional_field(const Json& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-const Json& required_field(const Json& object, const std::string& path, std::string_view key) {
-  const Json* v = optional_field(object, key);
-  if (!v) fail(join(path, key), "field required");
-  return *v;
-}
-
-std::string as_string(const Json& v, const std::string& path) {
-  if (!v.is_string()) fail_type(path, "a string", v);
-  return v.get<std::string>();
-}
-
-std::string nonempty_string(const Json& v, const std::string& path) {
-  std::string s = as_string(v, path);
-  if (s.empty()) fail(path, "must not be empty");
-  return s;
-}
-
-bool as_bool(const Json& v, const std::string& path) {
-  if (!v.is_boolean()) fail_type(path, "a boolean", v);
-  return v.get<bool>();
-}
-
-double as_number(const Json& v, const std::string& path) {
-  if (!v.is_number()) fail_type(path, "a number", v);
-  double d = v.get<double>();
-  if (!std::isfinite(d)) fail(path, "must be a finite number");
-  return d;
-}
-
-// Integers: JSON integers, or floats with an integral value (1024.0), within int64 range.
-int64_t as_integer(const Json& v, const std::string& path) {
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    if (u > uint64_t(INT64_MAX)) fail(path, "integer out of range");
-    return int64_t(u);
-  }
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= 9007199254740992.0) return int64_t(d);
-    fail(path, "expected an integer, got " + v.dump());
-  }
-  fail_type(path, "an integer", v);
-}
-
-void expect_object(const Json& v, const std::string& path) {
-  if (!v.is_object()) fail_type(path, "an object", v);
-}
-
-void expect_array(const Json& v, const std::string& path) {
-  if (!v.is_array()) fail_type(path, "an array", v);
-}
+using namespace json_fields;
 
 // Anthropic block types hearth has no model behaviour for (server-side tools, citations sources):
 // accepted so that conversations carrying them keep working, and left out of the prompt.
@@ -267,16 +183,6 @@ std::vector<ContentBlock> parse_system(const Json& v) {
   return parse_content(v, "system", BlockContext::system);
 }
 
-bool valid_tool_name(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::vector<Tool> parse_tools(const Json& v) {
   expect_array(v, "tools");
   std::vector<Tool> tools;
@@ -291,10 +197,7 @@ std::vector<Tool> parse_tools(const Json& v) {
     }
     Tool tool;
     tool.name = as_string(required_field(v[i], path, "name"), join(path, "name"));
-    if (!valid_tool_name(tool.name)) {
-      fail(join(path, "name"), "tool names must be 1-128 characters of letters, digits, '_', '-', '.' or ':'");
-    }
-    if (!names.insert(tool.name).second) fail(join(path, "name"), "tool names must be unique: '" + tool.name + "'");
+    check_tool_name(tool.name, join(path, "name"), names);
     if (const Json* description = optional_field(v[i], "description")) {
       tool.description = as_string(*description, join(path, "description"));
     }
@@ -328,14 +231,7 @@ ToolChoice parse_tool_choice(const Json& v, const std::vector<Tool>& tools) {
   if (const Json* d = optional_field(v, "disable_parallel_tool_use")) {
     choice.disable_parallel_tool_use = as_bool(*d, "tool_choice.disable_parallel_tool_use");
   }
-  if ((choice.type == ToolChoiceType::any || choice.type == ToolChoiceType::tool) && tools.empty()) {
-    fail("tool_choice", "'" + type + "' requires at least one tool in `tools`");
-  }
-  if (choice.type == ToolChoiceType::tool) {
-    bool known = false;
-    for (const Tool& tool : tools) known = known || tool.name == choice.name;
-    if (!known) fail("tool_choice.name", "no tool named '" + choice.name + "' in `tools`");
-  }
+  check_tool_choice(choice, tools, "tool_choice", "tool_choice.name", type);
   return choice;
 }
 
@@ -357,72 +253,44 @@ ThinkingConfig parse_thinking(const Json& v) {
   return config;
 }
 
+}  // namespace
+
 // Bounds that keep the per-token stop-sequence matching cheap; far beyond what clients send.
 constexpr size_t kMaxStopSequences = 64;
 constexpr size_t kMaxStopSequenceBytes = 1024;
 
-std::vector<std::string> parse_stop_sequences(const Json& v) {
-  expect_array(v, "stop_sequences");
-  if (v.size() > kMaxStopSequences) fail("stop_sequences", "at most 64 stop sequences are supported");
+std::vector<std::string> parse_stop_sequences(const Json& v, const std::string& path) {
+  expect_array(v, path);
+  if (v.size() > kMaxStopSequences) fail(path, "at most 64 stop sequences are supported");
   std::vector<std::string> out;
   for (size_t i = 0; i < v.size(); ++i) {
-    std::string s = nonempty_string(v[i], join("stop_sequences", i));
-    if (s.size() > kMaxStopSequenceBytes) fail(join("stop_sequences", i), "longer than 1024 bytes");
+    std::string s = nonempty_string(v[i], join(path, i));
+    if (s.size() > kMaxStopSequenceBytes) fail(join(path, i), "longer than 1024 bytes");
     out.push_back(std::move(s));
   }
   return out;
 }
 
-double number_in_range(const Json& v, const std::string& path, double low, double high) {
-  double d = as_number(v, path);
-  if (d < low || d > high) {
-    char buffer[96];
-    std::snprintf(buffer, sizeof(buffer), "must be between %g and %g, got %g", low, high, d);
-    fail(path, buffer);
-  }
-  return d;
+
+void check_tool_name(const std::string& name, const std::string& path, std::set<std::string>& seen) {
+  if (!valid_tool_name(name)) fail(path, "tool names must be 1-128 characters of letters, digits, '_', '-', '.' or ':'");
+  if (!seen.insert(name).second) fail(path, "tool names must be unique: '" + name + "'");
 }
 
-}  // namespace
-
-int json_nesting_depth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
+void check_tool_choice(const ToolChoice& choice, const std::vector<Tool>& tools, const std::string& path,
+                       const std::string& name_path, std::string_view type_as_sent) {
+  if ((choice.type == ToolChoiceType::any || choice.type == ToolChoiceType::tool) && tools.empty()) {
+    fail(path, "'" + std::string(type_as_sent) + "' requires at least one tool in `tools`");
   }
-  return deepest;
+  if (choice.type == ToolChoiceType::tool) {
+    bool known = false;
+    for (const Tool& tool : tools) known = known || tool.name == choice.name;
+    if (!known) fail(name_path, "no tool named '" + choice.name + "' in `tools`");
+  }
 }
 
 MessagesRequest parse_messages_request(std::string_view body, RequestKind kind) {
-  if (body.empty()) throw ApiError(ErrorType::invalid_request_error, "request body is empty; expected a JSON object");
-  if (json_nesting_depth(body, kMaxJsonDepth) > kMaxJsonDepth) {
-    throw ApiError(ErrorType::invalid_request_error,
-                   "request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  }
-  Json root;
-  try {
-    root = Json::parse(body);
-  } catch (const Json::exception& e) {
-    // parse_error, and also out_of_range for numbers beyond double (1e309).
-    throw ApiError(ErrorType::invalid_request_error, std::string("request body is not valid JSON: ") + e.what());
-  }
-  if (!root.is_object()) {
-    throw ApiError(ErrorType::invalid_request_error,
-                   "request body must be a JSON object, got " + std::string(type_name(root)));
-  }
+  const Json root = json_fields::parse_object_body(body);
 
   MessagesRequest request;
   request.model = nonempty_string(required_field(root, "", "model"), "model");
@@ -442,7 +310,7 @@ MessagesRequest parse_messages_request(std::string_view body, RequestKind kind) 
   } else if (const Json* max_tokens = optional_field(root, "max_tokens")) {
     request.max_tokens = as_integer(*max_tokens, "max_tokens");
   }
-  if (const Json* stop = optional_field(root, "stop_sequences")) request.stop_sequences = parse_stop_sequences(*stop);
+  if (const Json* stop = optional_field(root, "stop_sequences")) request.stop_sequences = parse_stop_sequences(*stop, "stop_sequences");
   if (const Json* stream = optional_field(root, "stream")) request.stream = as_bool(*stream, "stream");
   if (const Json* t = optional_field(root, "temperature")) request.temperature = number_in_range(*t, "temperature", 0, 1);
   if (const Json* p = optional_field(root, "top_p")) request.top_p = number_in_range(*p, "top_p", 0, 1);

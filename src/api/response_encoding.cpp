@@ -163,4 +163,29 @@ void MessageAccumulator::apply(const StreamEvent& e) {
 
 Json MessageAccumulator::message() const { return message_; }
 
+std::string AnthropicMessageWriter::event(const StreamEvent& event) {
+  if (!streaming_) {
+    accumulator_.apply(event);
+    return {};
+  }
+  std::string bytes = encode_sse(event);
+  // A ping right after message_start, as the Anthropic API sends one.
+  if (event.type == StreamEventType::message_start) bytes += keepalive();
+  return bytes;
+}
+
+std::string AnthropicMessageWriter::keepalive() const {
+  StreamEvent ping;
+  ping.type = StreamEventType::ping;
+  return encode_sse(ping);
+}
+
+std::string AnthropicMessageWriter::failure(const ApiError& error) const {
+  StreamEvent e;
+  e.type = StreamEventType::error;
+  e.error_type = error.type();
+  e.error_message = error.what();
+  return encode_sse(e);
+}
+
 }  // namespace hearth::api

@@ -3,6 +3,7 @@
 // from the events (the non-streaming response).
 #include <string>
 
+#include "api/generation_writer.h"
 #include "api/stream_events.h"
 #include "api/types.h"
 
@@ -24,6 +25,21 @@ class MessageAccumulator {
  private:
   Json message_ = Json::object();
   std::vector<std::string> partial_inputs_;  // per block index, tool_use input fragments
+};
+
+// The Anthropic Messages wire format as a GenerationWriter: SSE frames (a ping after message_start) when
+// streaming, the accumulated message otherwise.
+class AnthropicMessageWriter : public GenerationWriter {
+ public:
+  explicit AnthropicMessageWriter(bool streaming) : streaming_(streaming) {}
+  std::string event(const StreamEvent& event) override;
+  Json body() const override { return accumulator_.message(); }
+  std::string keepalive() const override;
+  std::string failure(const ApiError& error) const override;
+
+ private:
+  bool streaming_;
+  MessageAccumulator accumulator_;  // only fed when not streaming
 };
 
 }  // namespace hearth::api

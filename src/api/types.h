@@ -76,6 +76,7 @@ struct MessagesRequest {
   std::optional<double> temperature;
   std::optional<double> top_p;
   std::optional<int64_t> top_k;
+  std::optional<uint64_t> seed;       // OpenAI's `seed`: the same seed samples the same tokens
   ThinkingConfig thinking;
   std::string metadata_user_id;
   // From headers, not the body.

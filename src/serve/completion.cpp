@@ -130,7 +130,7 @@ std::unique_ptr<api::PreparedGeneration> Completion::prepare(const api::Messages
   if (request.temperature) plan->sampling.temperature = float(*request.temperature);
   if (request.top_p) plan->sampling.top_p = float(*request.top_p);
   if (request.top_k) plan->sampling.top_k = int32_t(std::min<int64_t>(*request.top_k, INT32_MAX));
-  plan->sampling.seed = std::random_device{}() | (uint64_t(std::random_device{}()) << 32);
+  plan->sampling.seed = request.seed ? *request.seed : std::random_device{}() | (uint64_t(std::random_device{}()) << 32);
   plan->sampling.vocab_limit = tokenizer_->vocab_size();  // a padded embedding's extra ids have no text
   return plan;
 }

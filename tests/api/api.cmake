@@ -11,6 +11,9 @@ hearth_test(api_test
     ${CMAKE_CURRENT_LIST_DIR}/request_queue_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_routes_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/cors_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/openai_chat_parser_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/openai_chat_routes_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/openai_responses_test.cpp
   LIBS hearth_api)
 hearth_test(api_http_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_server_test.cpp

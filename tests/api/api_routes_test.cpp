@@ -13,17 +13,8 @@ namespace hearth::api {
 namespace {
 
 using testing::FakeBackend;
+using testing::CapturedStream;
 using testing::text_reply;
-
-struct CapturedStream : ResponseStream {
-  std::string data;
-  bool gone = false;
-  bool write(std::string_view bytes) override {
-    data.append(bytes);
-    return true;
-  }
-  bool client_gone() const override { return gone; }
-};
 
 HttpRequest post(std::string body, std::string key = {}) {
   HttpRequest r;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/backend.h"
+#include "api/http_server.h"
 #include "util/error.h"
 
 namespace hearth::api::testing {
@@ -59,6 +60,39 @@ class FakeBackend : public Backend {
     return out;
   }
 };
+
+// The body a streamed response writes, as a client would receive it.
+struct CapturedStream : ResponseStream {
+  std::string data;
+  bool gone = false;
+  bool write(std::string_view bytes) override {
+    data.append(bytes);
+    return true;
+  }
+  bool client_gone() const override { return gone; }
+};
+
+// The `data:` payloads of an SSE body, in order ("[DONE]" kept as is).
+inline std::vector<std::string> sse_data(const std::string& sse) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
+    size_t end = sse.find("\n\n", pos);
+    out.push_back(sse.substr(pos + 6, end - pos - 6));
+    pos = end;
+  }
+  return out;
+}
+
+// A request as the HTTP boundary hands it over, from a client that stays connected.
+inline HttpRequest post_request(std::string body, std::map<std::string, std::string> headers = {}) {
+  HttpRequest r;
+  r.method = "POST";
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  r.client_gone = [] { return false; };
+  return r;
+}
 
 inline std::vector<ContentEvent> text_reply(const std::vector<std::string>& pieces) {
   std::vector<ContentEvent> events;

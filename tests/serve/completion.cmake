@@ -7,3 +7,7 @@ hearth_test(serve_completion_test
 hearth_test(padded_vocabulary_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/padded_vocabulary_test.cpp
   LIBS hearth_serve hearth_scripted_responder hearth_engine)
+# A request's seed fixes its samples (a tiny random-weight model at temperature 1).
+hearth_test(sampling_seed_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/sampling_seed_test.cpp
+  LIBS hearth_serve hearth_engine)
