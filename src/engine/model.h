@@ -92,7 +92,6 @@ class Model {
     return slot_logits(slot);
   }
   virtual std::vector<TokenLogit> slot_row_top_logits(SlotId slot, int32_t row, int32_t k, int64_t limit) const {
-    if (row == 0) return slot_top_logits(slot, k, limit);
     return top_logits(slot_row_logits(slot, row), size_t(limit), size_t(k));
   }
 

@@ -1,6 +1,8 @@
 #include "engine/scripted_model.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <thread>
 
 #include "util/error.h"
@@ -8,9 +10,13 @@
 namespace hearth::engine {
 namespace {
 
+// The sequence and the reply it was following (so that a restore — speculative decoding's rollback —
+// goes on with the same reply instead of asking the responder again).
 class ScriptedSnapshot : public StateSnapshot {
  public:
-  explicit ScriptedSnapshot(std::vector<Token> sequence) : sequence_(std::move(sequence)) {}
+  ScriptedSnapshot(std::vector<Token> sequence, std::optional<std::pair<ScriptedReply, int64_t>> script)
+      : sequence_(std::move(sequence)), script_(std::move(script)) {}
+  const std::optional<std::pair<ScriptedReply, int64_t>>& script() const { return script_; }
   int64_t position() const override { return int64_t(sequence_.size()); }
   size_t device_bytes() const override { return 0; }
   size_t host_bytes() const override { return sequence_.size() * sizeof(Token); }
@@ -18,6 +24,7 @@ class ScriptedSnapshot : public StateSnapshot {
 
  private:
   std::vector<Token> sequence_;
+  std::optional<std::pair<ScriptedReply, int64_t>> script_;  // the reply and where it started
 };
 
 }  // namespace
@@ -128,7 +135,10 @@ std::span<const float> ScriptedModel::slot_row_logits(SlotId slot, int32_t row) 
 }
 
 std::unique_ptr<StateSnapshot> ScriptedModel::save_slot(SlotId slot) const {
-  return std::make_unique<ScriptedSnapshot>(at(slot).sequence);
+  const Slot& s = at(slot);
+  std::optional<std::pair<ScriptedReply, int64_t>> script;
+  if (s.script_valid) script.emplace(s.script, s.script_start);
+  return std::make_unique<ScriptedSnapshot>(s.sequence, std::move(script));
 }
 
 void ScriptedModel::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
@@ -136,7 +146,8 @@ void ScriptedModel::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
   if (!snap) throw Error("scripted model: snapshot made by another model", ErrorKind::internal);
   Slot& s = at(slot);
   s.sequence = snap->sequence();
-  s.script_valid = false;
+  s.script_valid = snap->script().has_value();
+  if (s.script_valid) s.script = snap->script()->first, s.script_start = snap->script()->second;
   s.checked_up_to = 0;
   s.rows.clear();
 }
