@@ -41,6 +41,10 @@ constexpr const char* kUsage =
     "  --batch N,...              also decode N sequences together (one slot each), aggregate tokens/s\n"
     "  --batch-context N          tokens each of those sequences holds first (default 1024)\n"
     "  --profile-batch N          also time each op of eager steps of N sequences decoded together (GPU)\n"
+    "  --verify-costs 1,2,4,8     also time a forward of k tokens with a logits row each (speculative\n"
+    "                             verification; k <= 9) with the slot's save and restore, against a\n"
+    "                             one-token step; prints the k:ratio table bench-lookup --verify-cost reads\n"
+    "  --verify-context N         tokens the sequence holds for those (default 1024)\n"
     "  --json FILE                write the results as JSON\n"
     "  --seed N                   dummy weights and prompt tokens (default 1)\n"
     "  --threads N                CPU threads (cpu device)\n"
@@ -58,6 +62,8 @@ struct Options {
   std::vector<int64_t> batches;   // sequences decoded together (--batch); empty: none
   int64_t batch_context = 1024;
   int64_t profile_batch = 0;      // sequences of the profiled batched step (--profile-batch); 0: none
+  std::vector<int64_t> verify_k;  // --verify-costs; empty: none
+  int64_t verify_context = 1024;
   std::string json_path;
   uint64_t seed = 1;
   int threads = 0;
@@ -202,6 +208,47 @@ nlohmann::json batched_decode(Model& m, const Options& opt, int64_t vocab, std::
   return rows;
 }
 
+// Speculative decoding's price (issue 16): per k, `steps` verifications of k tokens at the sequence's
+// context — save the slot, forward the k tokens with a logits row each, pick each row's best logit,
+// restore (a verification whose drafts are all rejected, before the re-run of the kept token) — against
+// one-token decode steps at the same context. The save + restore pair is also timed alone.
+nlohmann::json verify_costs(Model& m, const Options& opt, int64_t vocab, std::mt19937_64& rng) {
+  fill_slots(m, 1, opt.verify_context, vocab, rng);
+  decode(m, 4);  // warm-up: the eager step and the recording
+  const int64_t steps = opt.decode_steps;
+  const double one = decode(m, steps) / static_cast<double>(steps);
+  const auto t_snap = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < steps; ++i) m.restore_slot(0, *m.save_slot(0));
+  const double snapshot = seconds_since(t_snap) / static_cast<double>(steps);
+  std::printf("\nverification cost at context %lld (one-token step %.3f ms, save + restore %.3f ms):\n%-3s %12s %12s %14s\n",
+              static_cast<long long>(opt.verify_context), one * 1e3, snapshot * 1e3, "k", "ms", "x one step", "x w/o snapshot");
+  nlohmann::json rows = nlohmann::json::array();
+  std::string table;
+  for (int64_t k : opt.verify_k) {
+    const std::vector<Token> run = random_tokens(k, vocab, rng);
+    const SlotTokens entry{0, run, static_cast<int32_t>(k)};
+    auto verify = [&] {
+      const std::unique_ptr<StateSnapshot> before = m.save_slot(0);
+      m.forward(std::span(&entry, 1));
+      for (int32_t r = 0; r < k; ++r) m.slot_row_top_logits(0, r, 1, vocab);
+      m.restore_slot(0, *before);
+    };
+    verify();  // warm-up: the multi-row buffers are made on first use
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < steps; ++i) verify();
+    const double t = seconds_since(t0) / static_cast<double>(steps);
+    std::printf("%-3lld %12.3f %12.2f %14.2f\n", static_cast<long long>(k), t * 1e3, t / one, (t - snapshot) / one);
+    std::fflush(stdout);
+    rows.push_back({{"k", k}, {"ms", t * 1e3}, {"ratio", t / one}, {"ratio_without_snapshot", (t - snapshot) / one}});
+    char point[48];
+    std::snprintf(point, sizeof point, "%s%lld:%.3f", table.empty() ? "" : ",", static_cast<long long>(k), t / one);
+    table += point;
+  }
+  std::printf("bench-lookup --verify-cost %s\n", table.c_str());
+  return {{"context", opt.verify_context}, {"one_token_step_ms", one * 1e3}, {"save_restore_ms", snapshot * 1e3},
+          {"rows", rows}, {"verify_cost_table", table}};
+}
+
 Options parse(int argc, char** argv, bool& help) {
   Options o;
   hearth::app::ArgCursor args(argc, argv);
@@ -236,6 +283,10 @@ Options parse(int argc, char** argv, bool& help) {
       o.profile_batch = parse_list(args.value()).at(0);
     } else if (arg == "--batch-context") {
       o.batch_context = parse_list(args.value()).at(0);
+    } else if (arg == "--verify-costs") {
+      o.verify_k = parse_list(args.value());
+    } else if (arg == "--verify-context") {
+      o.verify_context = parse_list(args.value()).at(0);
     } else if (arg == "--json") {
       o.json_path = args.value();
     } else if (arg == "--seed") {
@@ -257,6 +308,10 @@ Options parse(int argc, char** argv, bool& help) {
   for (int64_t n : o.batches) {
     if (n < 1 || n > 64) throw Error("--batch sizes must be 1..64", ErrorKind::invalid_request);
   }
+  for (int64_t k : o.verify_k) {
+    if (k < 1 || k > kMaxLogitRows) throw Error("--verify-costs: k must be 1.." + std::to_string(kMaxLogitRows), ErrorKind::invalid_request);
+  }
+  if (o.verify_context < 1) throw Error("--verify-context must be at least 1", ErrorKind::invalid_request);
   return o;
 }
 
@@ -286,6 +341,7 @@ int run_bench_engine(int argc, char** argv) {
     lo.slots = std::max<int32_t>(lo.slots, static_cast<int32_t>(n));
     lo.max_context = std::max(lo.max_context, opt.batch_context + opt.decode_steps + 16);
   }
+  if (!opt.verify_k.empty()) lo.max_context = std::max(lo.max_context, opt.verify_context + 2 * opt.decode_steps + 32);
   lo.precision = opt.precision;
 
   double copy_gbs = 0;
@@ -378,6 +434,7 @@ int run_bench_engine(int argc, char** argv) {
   out["prefill"] = prefill_rows;
   out["decode"] = decode_rows;
   if (!opt.batches.empty()) out["batched_decode"] = batched_decode(*model, opt, cfg.vocab_size, rng);
+  if (!opt.verify_k.empty()) out["verify_costs"] = verify_costs(*model, opt, cfg.vocab_size, rng);
 
 #ifdef HEARTH_HAVE_CUDA
   if (auto* ops = dynamic_cast<cuda::CudaOps*>(&qwen->ops())) {

@@ -17,6 +17,7 @@
 #include "engine/demo_model.h"
 #include "engine/generator.h"
 #include "engine/loader.h"
+#include "serve/lookup_drafter.h"
 #include "hub/hf_cache.h"
 #include "util/error.h"
 
@@ -25,6 +26,7 @@ namespace {
 using hearth::Error;
 using hearth::ErrorKind;
 namespace engine = hearth::engine;
+namespace serve = hearth::serve;
 
 constexpr const char* kUsage =
     "usage: hearth generate --model DIR [options]\n"
@@ -45,7 +47,9 @@ constexpr const char* kUsage =
     "  --precision P          CUDA prefill products: fast (bf16 operands, default) or exact (float32-faithful)\n"
     "  --temperature T        0 = greedy (default 0)\n"
     "  --top-k K, --top-p P, --seed S   sampling settings\n"
-    "  --ignore-eos           keep generating past end-of-turn tokens\n";
+    "  --ignore-eos           keep generating past end-of-turn tokens\n"
+    "  --speculative M        off (default) or lookup: speculative decoding with prompt-lookup drafts,\n"
+    "                         verified in one forward pass (same tokens when greedy)\n";
 
 std::vector<engine::Token> parse_ids(const std::string& s) {
   std::vector<engine::Token> ids;
@@ -70,7 +74,7 @@ int run_generate(int argc, char** argv) {
   engine::LoadOptions load;
   load.max_context = 4096;
   std::string prompt_text, prompt_ids, tokenizer_path;
-  bool have_text = false, ignore_eos = false;
+  bool have_text = false, ignore_eos = false, speculative = false;
   int64_t random_prompt = 0, max_tokens = 64;
   engine::GenerateParams params;
   params.sampling.temperature = 0;
@@ -127,6 +131,11 @@ int run_generate(int argc, char** argv) {
       params.sampling.top_p = static_cast<float>(number(0, 1));
     } else if (arg == "--seed") {
       params.sampling.seed = static_cast<uint64_t>(number(0, 1e18));
+    } else if (arg == "--speculative") {
+      const std::string m = args.value();
+      if (m == "off") speculative = false;
+      else if (m == "lookup") speculative = true;
+      else throw Error("--speculative: '" + m + "' is not one of off, lookup (mtp is not built yet)", ErrorKind::invalid_request);
     } else if (arg == "--ignore-eos") {
       ignore_eos = true;
     } else {
@@ -186,6 +195,8 @@ int run_generate(int argc, char** argv) {
     std::fflush(stdout);
     return true;
   };
+  serve::LookupDrafter drafter;
+  if (speculative) params.drafter = &drafter;
   const engine::GenerateResult r = engine::generate(*model, prompt, params);
   if (decoder) std::fputs(decoder->finish().c_str(), stdout);
   std::printf("\n");
@@ -202,6 +213,11 @@ int run_generate(int argc, char** argv) {
                r.prefill_seconds, prefill_tps);
   std::fprintf(stderr, "decode: %lld tokens in %.3f s (%.2f tokens/s)\n", static_cast<long long>(steps), decode_seconds,
                decode_tps);
+  if (speculative) {
+    std::fprintf(stderr, "speculative: %lld verification steps, %lld drafted, %lld accepted (%.0f%%)\n",
+                 static_cast<long long>(r.verify_steps), static_cast<long long>(r.drafted), static_cast<long long>(r.accepted),
+                 r.drafted ? 100.0 * double(r.accepted) / double(r.drafted) : 0.0);
+  }
   return 0;
 }
 

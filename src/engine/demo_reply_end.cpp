@@ -43,27 +43,31 @@ class DemoReplyEndModel : public Model {
   void reset_slot(SlotId slot) override {
     inner_->reset_slot(slot);
     start(slot) = -1;
+    logit_rows_.at(size_t(slot)) = 1;
   }
   void forward(std::span<const SlotTokens> batch) override {
     std::vector<int64_t> first;
     for (const SlotTokens& e : batch) first.push_back(inner_->slot_position(e.slot));
     inner_->forward(batch);
+    for (const SlotTokens& e : batch) logit_rows_.at(size_t(e.slot)) = e.logit_rows;
     for (size_t b = 0; b < batch.size(); ++b) {
       for (size_t i = 0; i < batch[b].tokens.size(); ++i) {
         if (batch[b].tokens[i] == options_.turn_start) start(batch[b].slot) = first[b] + int64_t(i);
       }
     }
   }
-  std::span<const float> slot_logits(SlotId slot) const override {
-    const std::span<const float> real = inner_->slot_logits(slot);
-    if (!reply_over(slot)) return real;
-    ended_.assign(real.begin(), real.end());
-    ended_[size_t(options_.turn_end)] = *std::max_element(real.begin(), real.end()) + 100.0f;
-    return ended_;
-  }
+  std::span<const float> slot_logits(SlotId slot) const override { return ended(slot, inner_->slot_logits(slot), 0); }
   std::vector<TokenLogit> slot_top_logits(SlotId slot, int32_t k, int64_t limit) const override {
-    if (!reply_over(slot)) return inner_->slot_top_logits(slot, k, limit);  // the device's selection
+    if (!reply_over(slot, 0)) return inner_->slot_top_logits(slot, k, limit);  // the device's selection
     return top_logits(slot_logits(slot), size_t(limit), size_t(k));
+  }
+  // Row i of r is r - 1 - i positions before the last.
+  std::span<const float> slot_row_logits(SlotId slot, int32_t row) const override {
+    return ended(slot, inner_->slot_row_logits(slot, row), rows(slot) - 1 - row);
+  }
+  std::vector<TokenLogit> slot_row_top_logits(SlotId slot, int32_t row, int32_t k, int64_t limit) const override {
+    if (!reply_over(slot, rows(slot) - 1 - row)) return inner_->slot_row_top_logits(slot, row, k, limit);
+    return top_logits(slot_row_logits(slot, row), size_t(limit), size_t(k));
   }
   int64_t slot_position(SlotId slot) const override { return inner_->slot_position(slot); }
 
@@ -74,6 +78,7 @@ class DemoReplyEndModel : public Model {
     const DemoSnapshot& demo = as_demo(snapshot);
     inner_->restore_slot(slot, demo.inner());
     start(slot) = demo.reply_start();
+    logit_rows_.at(size_t(slot)) = 1;
   }
   bool holds_pages(const StateSnapshot& snapshot) const override { return inner_->holds_pages(as_demo(snapshot).inner()); }
   void set_page_reclaimer(std::function<bool()> reclaim) override { inner_->set_page_reclaimer(std::move(reclaim)); }
@@ -90,12 +95,22 @@ class DemoReplyEndModel : public Model {
   DemoReplyEnd options_;
   int64_t& start(SlotId slot) { return reply_start_.at(size_t(slot)); }
   int64_t start(SlotId slot) const { return reply_start_.at(size_t(slot)); }
-  // The reply in `slot` is past its length: the end token is forced.
-  bool reply_over(SlotId slot) const {
+  int32_t rows(SlotId slot) const { return logit_rows_.at(size_t(slot)); }
+  // The reply in `slot`, `back` positions before its last, is past its length: the end token is forced.
+  // (A turn_start among the last entry's tokens counts from its own position: the demo's replies are
+  // never verified across one.)
+  bool reply_over(SlotId slot, int64_t back) const {
     const int64_t reply_start = start(slot);
-    return reply_start >= 0 && inner_->slot_position(slot) - reply_start > options_.reply_tokens;
+    return reply_start >= 0 && inner_->slot_position(slot) - back - reply_start > options_.reply_tokens;
+  }
+  std::span<const float> ended(SlotId slot, std::span<const float> real, int64_t back) const {
+    if (!reply_over(slot, back)) return real;
+    ended_.assign(real.begin(), real.end());
+    ended_[size_t(options_.turn_end)] = *std::max_element(real.begin(), real.end()) + 100.0f;
+    return ended_;
   }
   std::vector<int64_t> reply_start_;   // per slot: position of the last turn_start in the sequence; -1: none
+  std::vector<int32_t> logit_rows_ = std::vector<int32_t>(size_t(inner_->info().slots), 1);  // per slot: its last entry's
   mutable std::vector<float> ended_;    // logits with the end of turn made certain
 };
 

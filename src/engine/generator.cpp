@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "util/error.h"
 
@@ -66,33 +67,87 @@ GenerateResult generate(Model& model, std::span<const Token> prompt, const Gener
 
   std::vector<Token> history(prompt.begin(), prompt.end());
   Rng rng(params.sampling.seed);
+  Drafter* drafter = params.allowed_next ? nullptr : params.drafter;
+  if (drafter) drafter->append(prompt);
   result.finish = FinishReason::max_tokens;
-  for (int64_t step = 0; step < params.max_new_tokens; ++step) {
+  auto budget_left = [&] { return params.max_new_tokens - int64_t(result.generated.size()); };
+  // A token the model chose: ends the generation (false) on a stop token or the callback's stop, else
+  // joins the output.
+  auto emit = [&](Token token) {
+    if (std::find(params.stop_tokens.begin(), params.stop_tokens.end(), token) != params.stop_tokens.end()) {
+      result.finish = FinishReason::stop_token;
+      return false;
+    }
+    result.generated.push_back(token);
+    history.push_back(token);
+    if (drafter) drafter->append(std::span(&token, 1));
+    if (params.on_token && !params.on_token(token)) {
+      result.finish = FinishReason::callback_stop;
+      return false;
+    }
+    return true;
+  };
+  std::optional<Token> chosen;  // the verifier's token after a rejected draft, not sampled again
+  while (budget_left() > 0) {
     if (cancelled(params)) {
       result.finish = FinishReason::cancelled;
       break;
     }
-    std::vector<Token> allowed;
-    if (params.allowed_next) allowed = params.allowed_next(result.generated);
-    const Token token = sample_next(model, slot, params.sampling, history, allowed, rng);
-    if (step == 0) result.first_token_seconds = seconds_since(start);
-    if (std::find(params.stop_tokens.begin(), params.stop_tokens.end(), token) != params.stop_tokens.end()) {
-      result.finish = FinishReason::stop_token;
-      break;
+    Token token;
+    if (chosen) {
+      token = *chosen;
+      chosen.reset();
+    } else {
+      std::vector<Token> allowed;
+      if (params.allowed_next) allowed = params.allowed_next(result.generated);
+      token = sample_next(model, slot, params.sampling, history, allowed, rng);
     }
-    result.generated.push_back(token);
-    history.push_back(token);
-    if (params.on_token && !params.on_token(token)) {
-      result.finish = FinishReason::callback_stop;
-      break;
-    }
-    if (step + 1 == params.max_new_tokens) break;  // budget spent: no need to run the last token
-    if (max_context > 0 && model.slot_position(slot) + 1 > max_context) {
+    if (result.first_token_seconds == 0) result.first_token_seconds = seconds_since(start);
+    if (!emit(token) || budget_left() == 0) break;  // budget spent: no need to run the last token
+    const int64_t position = model.slot_position(slot);
+    if (max_context > 0 && position + 1 > max_context) {
       result.finish = FinishReason::context_full;
       break;
     }
-    const Token next[1] = {token};
-    forward(next);
+    // Drafts that fit the context and leave the budget one token of the model's own.
+    std::vector<Token> run{token};
+    if (drafter) {
+      int64_t room = std::min<int64_t>({params.max_draft, kMaxLogitRows - 1, budget_left() - 1});
+      if (max_context > 0) room = std::min(room, max_context - position - 1);
+      if (room > 0) {
+        std::vector<Token> drafts = drafter->propose(int32_t(room));
+        if (int64_t(drafts.size()) > room) drafts.resize(size_t(room));
+        run.insert(run.end(), drafts.begin(), drafts.end());
+      }
+    }
+    if (run.size() == 1) {
+      forward(run);
+      continue;
+    }
+    // Verification: the pending token and the drafts in one pass, a logits row after each.
+    const std::unique_ptr<StateSnapshot> before = model.save_slot(slot);
+    const SlotTokens entry{slot, run, int32_t(run.size())};
+    model.forward(std::span(&entry, 1));
+    const std::span<const Token> drafts = std::span<const Token>(run).subspan(1);
+    const Verification v = verify_drafts(model, slot, drafts, params.sampling, history, rng);
+    ++result.verify_steps;
+    result.drafted += int64_t(drafts.size());
+    result.accepted += v.accepted;
+    drafter->feedback(int32_t(drafts.size()), v.accepted);
+    // The accepted drafts are emitted like sampled tokens; the sequence keeps what plain decoding would
+    // have run: every emitted token but one that ended the generation.
+    size_t keep = 1;
+    bool finished = false;
+    for (int32_t i = 0; i < v.accepted && !finished; ++i) {
+      finished = !emit(drafts[size_t(i)]) || budget_left() == 0;
+      if (!finished) ++keep;
+    }
+    if (keep < run.size()) {
+      model.restore_slot(slot, *before);
+      forward(std::span<const Token>(run).first(keep));
+    }
+    if (finished) break;
+    chosen = v.next;
   }
   result.decode_seconds = seconds_since(decode_start);
   return result;

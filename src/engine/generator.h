@@ -1,6 +1,9 @@
 #pragma once
 // The decode loop over a Model: prefill the prompt (in chunks, cancellable between chunks), then sample
 // and append one token at a time until a stop token, the token budget, a callback's stop, or cancellation.
+// With a Drafter (speculative decoding, engine/speculative.h) each step also verifies the drafter's
+// guess in the same forward pass; the tokens are the same (greedy: bit for bit on the CPU reference;
+// sampling: the same distribution), only fewer passes run.
 // Knows nothing about text: stop sequences and tool-call forcing are expressed by the caller through the
 // token callback and the constraint hook.
 #include <atomic>
@@ -11,6 +14,7 @@
 
 #include "engine/model.h"
 #include "engine/sampling.h"
+#include "engine/speculative.h"
 
 namespace hearth::engine {
 
@@ -31,6 +35,10 @@ struct GenerateParams {
   // and on_checkpoint(position) is called there, so that the model's state can be saved at that point.
   std::vector<int64_t> checkpoint_positions;
   std::function<void(int64_t position)> on_checkpoint;
+  // Speculative decoding: proposes tokens after each sampled one (nullptr: off). generate() appends the
+  // prompt and every generated token to it. Not used while allowed_next constrains the tokens.
+  Drafter* drafter = nullptr;
+  int32_t max_draft = kMaxLogitRows - 1;      // drafted tokens verified per step at most
 };
 
 struct GenerateResult {
@@ -41,6 +49,9 @@ struct GenerateResult {
   double prefill_seconds = 0;
   double decode_seconds = 0;
   double first_token_seconds = 0;            // from start of call to first generated token
+  int64_t verify_steps = 0;                  // forward passes that verified drafts
+  int64_t drafted = 0;                       // drafted tokens verified
+  int64_t accepted = 0;                      // of those, the ones the model agreed with
 };
 
 // Runs `prompt` from the slot's current state: the first `model.slot_position(slot)` tokens of `prompt`

@@ -29,6 +29,9 @@ using SlotId = int32_t;
 
 // The most logits slot_top_logits() returns (sampling's top-k beyond it reads the whole row).
 constexpr int32_t kMaxTopLogits = 64;
+// The most logits rows one entry of forward() can ask for: the verification of 8 drafted tokens after
+// the pending one (speculative decoding, engine/generator.h).
+constexpr int32_t kMaxLogitRows = 9;
 
 struct ModelInfo {
   std::string architecture;       // e.g. "qwen3_5_moe", "scripted"
@@ -42,6 +45,11 @@ struct ModelInfo {
 struct SlotTokens {
   SlotId slot = 0;
   std::span<const Token> tokens;
+  // How many of the entry's last tokens need logits (1..min(kMaxLogitRows, tokens.size())): verifying
+  // drafted tokens reads the logits after each (slot_row_logits). An entry of at most kMaxLogitRows
+  // tokens runs the way that many one-token steps would (on the CPU reference bit for bit; Qwen3.5: the
+  // DeltaNet's recurrent form), so that a verification and a re-run after a rollback are exact.
+  int32_t logit_rows = 1;
 };
 
 // An opaque copy of a sequence's state at some position. Only the Model that made it can restore it
@@ -76,6 +84,16 @@ class Model {
     return top_logits(slot_logits(slot), size_t(limit), size_t(k));
   }
   virtual int64_t slot_position(SlotId slot) const = 0;
+  // Logits after the row-th (0-based) of the `logit_rows` last tokens of the slot's entry in the last
+  // forward() that ran it; row logit_rows - 1 is slot_logits(slot). Valid until the next mutating call.
+  // The defaults serve models that give one row only.
+  virtual std::span<const float> slot_row_logits(SlotId slot, int32_t row) const {
+    if (row != 0) throw Error(info().architecture + ": logits of several rows are not supported", ErrorKind::unsupported);
+    return slot_logits(slot);
+  }
+  virtual std::vector<TokenLogit> slot_row_top_logits(SlotId slot, int32_t row, int32_t k, int64_t limit) const {
+    return top_logits(slot_row_logits(slot, row), size_t(limit), size_t(k));
+  }
 
   // Exact copy of a slot's state / replace a slot's state with a copy (made from any slot).
   virtual std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const = 0;

@@ -169,6 +169,7 @@ Qwen35Model::Qwen35Model(ModelConfig config, ModelWeights weights, std::unique_p
   const int64_t pool_tokens = options_.kv_pool_tokens > 0 ? options_.kv_pool_tokens : default_tokens;
   pool_ = std::make_unique<KvPagePool>(o, std::move(memory), g, g.layers > 0 ? g.pages_for(pool_tokens) : 0);
   for (int32_t i = 0; i < options_.slots; ++i) slots_.push_back(std::make_unique<SequenceState>(o, c, *pool_, vocab));
+  logit_rows_.assign(slots, 1);
 }
 
 Qwen35Model::~Qwen35Model() = default;
@@ -186,7 +187,10 @@ SequenceState& Qwen35Model::at(SlotId slot) const {
   return *slots_[static_cast<size_t>(slot)];
 }
 
-void Qwen35Model::reset_slot(SlotId slot) { at(slot).reset(); }
+void Qwen35Model::reset_slot(SlotId slot) {
+  at(slot).reset();
+  logit_rows_[static_cast<size_t>(slot)] = 1;
+}
 
 void Qwen35Model::observe(const std::string& name, const Tensor& t) {
   if (!observer_) return;
@@ -203,6 +207,11 @@ void Qwen35Model::forward(std::span<const SlotTokens> batch) {
     const SlotTokens& entry = batch[e];
     const SequenceState& state = at(entry.slot);
     if (entry.tokens.empty()) throw Error("forward: an entry without tokens", ErrorKind::invalid_request);
+    if (entry.logit_rows < 1 || entry.logit_rows > kMaxLogitRows || size_t(entry.logit_rows) > entry.tokens.size()) {
+      throw Error("forward: " + std::to_string(entry.logit_rows) + " logits rows asked of an entry of " +
+                      std::to_string(entry.tokens.size()) + " tokens (at most " + std::to_string(kMaxLogitRows) + ")",
+                  ErrorKind::internal);
+    }
     for (size_t other = 0; other < e; ++other) {
       if (batch[other].slot == entry.slot) throw Error("forward: slot " + std::to_string(entry.slot) + " appears twice", ErrorKind::internal);
     }
@@ -230,13 +239,22 @@ void Qwen35Model::forward(std::span<const SlotTokens> batch) {
       if (remaining == 0) continue;
       if (observer_ && !pieces.empty()) break;
       const size_t take = std::min(remaining, static_cast<size_t>(options_.max_chunk - rows));
-      pieces.push_back({batch[e].slot, batch[e].tokens.subspan(done[e], take), rows});
+      Piece piece{batch[e].slot, batch[e].tokens.subspan(done[e], take), rows};
+      // The entry's logits rows are its last tokens: within any piece, a run of its last rows.
+      const int64_t total = static_cast<int64_t>(batch[e].tokens.size()), first_logit = total - batch[e].logit_rows;
+      const int64_t begin = static_cast<int64_t>(done[e]), end = begin + static_cast<int64_t>(take);
+      if (batch[e].logit_rows > 1 && end > first_logit) {
+        piece.logit_offset = std::max(begin, first_logit) - first_logit;
+        piece.logit_rows = end - std::max(begin, first_logit);
+      }
+      pieces.push_back(piece);
       rows += static_cast<int64_t>(take);
       done[e] += take;
     }
     if (pieces.empty()) break;  // every entry's tokens have run
     run_pass(pieces);
   }
+  for (const SlotTokens& entry : batch) logit_rows_[static_cast<size_t>(entry.slot)] = entry.logit_rows;
 }
 
 void Qwen35Model::run_pass(std::span<const Piece> pieces) {
@@ -251,7 +269,8 @@ void Qwen35Model::run_pass(std::span<const Piece> pieces) {
   const Tensor x = x_.tensor(n, c.hidden_size);
   o.embed({&weights_.embed, tokens, x});  // reads host memory: never recorded
   observe("embed", x);
-  const bool single_tokens = std::all_of(pieces.begin(), pieces.end(), [](const Piece& p) { return p.rows() == 1; });
+  const bool single_tokens =
+      std::all_of(pieces.begin(), pieces.end(), [](const Piece& p) { return p.rows() == 1 && p.logit_rows == 0; });
   if (single_tokens && !observer_ && o.can_record()) {
     std::vector<SlotId> key;
     std::vector<int64_t> positions;
@@ -290,6 +309,46 @@ void Qwen35Model::run_pass(std::span<const Piece> pieces) {
   observe("logits", logits_dev_.tensor(static_cast<int64_t>(pieces.size()), c.vocab_size));
 }
 
+const float* Qwen35Model::row_logits_ptr(SlotId slot, int32_t row) const {
+  at(slot);  // checks the slot
+  const int32_t rows = logit_rows_[static_cast<size_t>(slot)];
+  if (row < 0 || row >= rows) {
+    throw Error("slot " + std::to_string(slot) + " has " + std::to_string(rows) + " logits rows, not row " + std::to_string(row),
+                ErrorKind::internal);
+  }
+  if (row == rows - 1) return at(slot).device_logits();
+  return row_logits_.floats() + (static_cast<int64_t>(slot) * kMaxLogitRows + row) * config_.vocab_size;
+}
+
+std::span<const float> Qwen35Model::slot_row_logits(SlotId slot, int32_t row) const {
+  const float* src = row_logits_ptr(slot, row);
+  if (src == at(slot).device_logits()) return slot_logits(slot);
+  row_host_.resize(static_cast<size_t>(config_.vocab_size));
+  ops_->download(row_host_.data(), src, row_host_.size() * sizeof(float));
+  return row_host_;
+}
+
+std::vector<TokenLogit> Qwen35Model::slot_row_top_logits(SlotId slot, int32_t row, int32_t k, int64_t limit) const {
+  std::vector<TokenLogit> out;
+  ops_->top_logits({row_logits_ptr(slot, row), config_.vocab_size, std::min(limit, config_.vocab_size), k, &out});
+  return out;
+}
+
+Tensor Qwen35Model::head_target(std::span<const Piece> pieces) {
+  int64_t rows = 0;
+  for (const Piece& p : pieces) rows += p.head_rows();
+  const int64_t V = config_.vocab_size;
+  if (rows == static_cast<int64_t>(pieces.size())) return logits_dev_.tensor(rows, V);
+  // Made on first use, so that a model that never verifies drafts holds none of it. Never while
+  // recording: a pass with several rows per piece is not a recorded step.
+  const size_t per_pass = static_cast<size_t>(std::min<int64_t>(options_.max_chunk, int64_t{options_.slots} * kMaxLogitRows));
+  if (!head_rows_dev_.get()) {
+    head_rows_dev_ = DeviceBuffer(*ops_, per_pass * static_cast<size_t>(V) * sizeof(float));
+    row_logits_ = DeviceBuffer(*ops_, static_cast<size_t>(options_.slots * kMaxLogitRows * V) * sizeof(float));
+  }
+  return head_rows_dev_.tensor(rows, V);
+}
+
 std::vector<TokenLogit> Qwen35Model::slot_top_logits(SlotId slot, int32_t k, int64_t limit) const {
   const SequenceState& state = at(slot);
   std::vector<TokenLogit> out;
@@ -300,12 +359,17 @@ std::vector<TokenLogit> Qwen35Model::slot_top_logits(SlotId slot, int32_t k, int
 void Qwen35Model::run_layers(std::span<const Piece> pieces, int64_t n) {
   if (observer_) run_layers_unfused(pieces.front(), n);
   else run_layers_fused(pieces, n);
-  // The head wrote one logits row per piece; each goes to its slot (recorded with the step: a graph's
-  // slots are fixed).
+  // The head wrote head_rows() logits rows per piece; the last goes to its slot (recorded with the step:
+  // a graph's slots are fixed), the rows an entry asked for to row_logits_.
   const int64_t V = config_.vocab_size;
-  const Tensor rows = logits_dev_.tensor(static_cast<int64_t>(pieces.size()), V);
-  for (size_t e = 0; e < pieces.size(); ++e) {
-    ops_->copy_tensor({rows.rows_slice(static_cast<int64_t>(e), 1), Tensor::contiguous(at(pieces[e].slot).device_logits(), 1, V)});
+  const Tensor rows = head_target(pieces);
+  int64_t r = 0;
+  for (const Piece& p : pieces) {
+    r += p.head_rows();
+    ops_->copy_tensor({rows.rows_slice(r - 1, 1), Tensor::contiguous(at(p.slot).device_logits(), 1, V)});
+    if (p.logit_rows == 0) continue;
+    float* dst = row_logits_.floats() + (static_cast<int64_t>(p.slot) * kMaxLogitRows + p.logit_offset) * V;
+    ops_->copy_tensor({rows.rows_slice(r - p.logit_rows, p.logit_rows), Tensor::contiguous(dst, p.logit_rows, V)});
   }
 }
 
@@ -332,11 +396,12 @@ void Qwen35Model::run_layers_unfused(const Piece& piece, int64_t n) {
     o.add({x, out, {}});
     observe(blk(i, "out"), x);
   }
-  // Only the last token's logits are needed.
-  const Tensor last = x.rows_slice(n - 1, 1), normed = h.rows_slice(0, 1);
+  // Only the last token's logits are needed, or the entry's last logit_rows.
+  const int64_t R = piece.head_rows();
+  const Tensor last = x.rows_slice(n - R, R), normed = h.rows_slice(0, R);
   o.rms_norm({last, normed, final_norm_.floats(), H, c.rms_norm_eps});
   observe("output_norm", normed);
-  o.matmul({&weights_.lm_head, normed, logits_dev_.tensor(1, c.vocab_size), false});
+  o.matmul({&weights_.lm_head, normed, head_target(std::span(&piece, 1)), false});
 }
 
 void Qwen35Model::full_attention(int64_t i, SequenceState& state, const Tensor& h, const Tensor& out) {
@@ -393,7 +458,7 @@ void Qwen35Model::linear_attention(int64_t i, SequenceState& state, const Tensor
   o.delta_gates({ta, tb, v.a_log.floats(), v.dt_bias.floats(), g, beta});
   observe(blk(i, "ssm_g"), g);
   observe(blk(i, "ssm_beta"), beta);
-  const DeltaRuleMode mode = n == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
+  const DeltaRuleMode mode = n <= kMaxLogitRows ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;  // model.h SlotTokens
   o.delta_rule({mixed.cols_slice(0, kd), mixed.cols_slice(kd, kd), mixed.cols_slice(2 * kd, Hv * Dv), g, beta,
                 state.recurrent_state(i), Hk, Hv, Dk, Dv, mode, 64, core});
   observe(blk(i, "ssm_core"), core);
@@ -460,25 +525,28 @@ MatmulJobsArgs Qwen35Model::normed_jobs(const Tensor& rows, const float* norm) c
 void Qwen35Model::run_layers_fused(std::span<const Piece> pieces, int64_t n) {
   const ModelConfig& c = config_;
   Ops& o = *ops_;
-  const int64_t H = c.hidden_size, E = static_cast<int64_t>(pieces.size());
+  const int64_t H = c.hidden_size;
   const Tensor x = x_.tensor(n, H);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     if (weights_.layers[static_cast<size_t>(i)].kind == LayerKind::full_attention) full_attention_fused(i, pieces, n);
     else linear_attention_fused(i, pieces, n);
     mlp_fused(i, n);
   }
-  // Only each piece's last token needs logits. Single-token pieces are those rows already; otherwise the
-  // last rows are gathered first (out2_ is free after the layers).
-  Tensor last = x.rows_slice(0, E);
-  if (n != E) {
-    last = out2_.tensor(E, H);
-    for (int64_t e = 0; e < E; ++e) {
-      const Piece& p = pieces[static_cast<size_t>(e)];
-      o.copy_tensor({x.rows_slice(p.row + p.rows() - 1, 1), last.rows_slice(e, 1)});
+  // Only each piece's last token needs logits, or its head_rows() last. When that is every row (decode
+  // steps, a verification alone) they are x already; otherwise they are gathered first (out2_ is free
+  // after the layers).
+  const Tensor target = head_target(pieces);
+  Tensor last = x.rows_slice(0, target.rows);
+  if (n != target.rows) {
+    last = out2_.tensor(target.rows, H);
+    int64_t r = 0;
+    for (const Piece& p : pieces) {
+      o.copy_tensor({x.rows_slice(p.row + p.rows() - p.head_rows(), p.head_rows()), last.rows_slice(r, p.head_rows())});
+      r += p.head_rows();
     }
   }
   MatmulJobsArgs head = normed_jobs(last, final_norm_.floats());
-  head.jobs[0] = {&weights_.lm_head, logits_dev_.tensor(E, c.vocab_size), false};
+  head.jobs[0] = {&weights_.lm_head, target, false};
   head.job_count = 1;
   o.matmul_jobs(head);
 }
@@ -573,7 +641,8 @@ void Qwen35Model::linear_attention_fused(int64_t i, std::span<const Piece> piece
     d.k_heads = c.linear_k_heads, d.v_heads = Hv, d.dk = c.linear_k_dim, d.dv = c.linear_v_dim;
     d.norm_weight = v.norm.floats();
     d.eps = c.rms_norm_eps;
-    d.mode = m == 1 ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
+    // Short pieces (decode steps, verifications and their re-runs) token by token: model.h SlotTokens.
+    d.mode = m <= kMaxLogitRows ? DeltaRuleMode::recurrent : DeltaRuleMode::chunked;
     d.chunk = 64;
     d.mixed = mixed.rows_slice(r, m), d.g = g_.tensor(n, Hv).rows_slice(r, m), d.beta = beta_.tensor(n, Hv).rows_slice(r, m);
     d.out = core.rows_slice(r, m);
@@ -655,6 +724,7 @@ const Qwen35Snapshot& Qwen35Model::own_snapshot(const StateSnapshot& snapshot, c
 
 void Qwen35Model::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
   own_snapshot(snapshot, "restore_state").restore_into(at(slot));
+  logit_rows_[static_cast<size_t>(slot)] = 1;
 }
 
 std::unique_ptr<StateSnapshot> Qwen35Model::offload_state(const StateSnapshot& snapshot) const {

@@ -3,6 +3,7 @@
 // runs when, on which buffers — written once against engine/ops.h. Every intermediate tensor has a
 // name ("blk.3.attn_q", "blk.3.out", ...) and can be observed, so two runs (CPU vs CUDA, hearth vs
 // transformers) can be diffed layer by layer.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +47,10 @@ class Qwen35Model final : public Model {
   std::span<const float> slot_logits(SlotId slot) const override { return at(slot).host_logits(); }
   std::vector<TokenLogit> slot_top_logits(SlotId slot, int32_t k, int64_t limit) const override;
   int64_t slot_position(SlotId slot) const override { return at(slot).position; }
+  // Rows before the last live in a per-model buffer (row_logits_), not in the slot's state: snapshots
+  // keep the last logits only.
+  std::span<const float> slot_row_logits(SlotId slot, int32_t row) const override;
+  std::vector<TokenLogit> slot_row_top_logits(SlotId slot, int32_t row, int32_t k, int64_t limit) const override;
   // A snapshot shares the slot's KV pages and copies the recurrent state (qwen35_state.h).
   std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override;
   void restore_slot(SlotId slot, const StateSnapshot& snapshot) override;
@@ -72,14 +77,22 @@ class Qwen35Model final : public Model {
     SlotId slot = 0;
     std::span<const Token> tokens;
     int64_t row = 0;
+    // Of an entry that asked for several logits rows: how many of the piece's last rows need them, and
+    // the first one's index among the entry's logits rows. 0: only the last row's (slot_logits).
+    int64_t logit_rows = 0;
+    int64_t logit_offset = 0;
     int64_t rows() const { return static_cast<int64_t>(tokens.size()); }
+    int64_t head_rows() const { return std::max<int64_t>(1, logit_rows); }
   };
   struct RecordedStep;
   SequenceState& at(SlotId slot) const;
   void run_pass(std::span<const Piece> pieces);
-  // The layer stack and the head over the n rows embedded in x_; the head writes one logits row per
-  // piece into logits_dev_.
+  // The layer stack and the head over the n rows embedded in x_; the head writes head_rows() logits
+  // rows per piece into head_target() and they go to the slots.
   void run_layers(std::span<const Piece> pieces, int64_t n);
+  // logits_dev_ when the pass needs one row per piece (every decode step), else the multi-row buffer.
+  Tensor head_target(std::span<const Piece> pieces);
+  const float* row_logits_ptr(SlotId slot, int32_t row) const;
   // Unfused: every named intermediate tensor exists and is observed (the path taken with an observer;
   // one piece per pass).
   void run_layers_unfused(const Piece& piece, int64_t n);
@@ -124,6 +137,11 @@ class Qwen35Model final : public Model {
   int64_t wide_ = 0;
   DeviceBuffer x_, h_, out_, out2_, a_, b_, c_, d_, g_, beta_, ga_, gb_, route_w_, route_i_, row_gate_;
   DeviceBuffer logits_dev_;  // [slots, vocab]: one row per piece of a pass
+  // Several logits rows per entry (verification), made on first use: the head's rows of a pass, and
+  // per slot its entry's rows [slot · kMaxLogitRows + i].
+  DeviceBuffer head_rows_dev_, row_logits_;
+  std::vector<int32_t> logit_rows_;           // per slot: the logits rows of its last entry
+  mutable std::vector<float> row_host_;       // slot_row_logits' host copy
   DeviceBuffer k_new_, v_new_;  // the new tokens' keys and values before they are written to the cache
 };
 

@@ -38,6 +38,9 @@ void apply_penalties(std::vector<Candidate>& candidates, const SamplingParams& p
 
 bool by_logit_desc(const Candidate& a, const Candidate& b) { return logit_before(a, b); }
 
+std::vector<TokenLogit> token_candidates(std::span<const float> logits, const SamplingParams& params,
+                                         std::span<const Token> history, std::span<const Token> allowed);
+
 bool has_penalties(const SamplingParams& params, std::span<const Token> history) {
   return !history.empty() && (params.repetition_penalty != 1.0f || params.presence_penalty != 0.0f);
 }
@@ -72,20 +75,32 @@ bool samples_from_top_k(const SamplingParams& params, std::span<const Token> his
 
 Token sample_next(const Model& model, SlotId slot, const SamplingParams& params, std::span<const Token> history,
                   std::span<const Token> allowed, Rng& rng) {
+  return draw(next_candidates(model, slot, -1, params, history, allowed), params, rng);
+}
+
+std::vector<TokenLogit> next_candidates(const Model& model, SlotId slot, int32_t row, const SamplingParams& params,
+                                        std::span<const Token> history, std::span<const Token> allowed) {
   if (!samples_from_top_k(params, history, allowed, kMaxTopLogits)) {
-    return sample_token(model.slot_logits(slot), params, history, allowed, rng);
+    return token_candidates(row < 0 ? model.slot_logits(slot) : model.slot_row_logits(slot, row), params, history, allowed);
   }
   const int32_t k = params.temperature <= 0.0f ? 1 : params.top_k;
   const int64_t vocab = model.info().vocab_size;
   const int64_t limit = params.vocab_limit > 0 ? std::min(params.vocab_limit, vocab) : vocab;
-  std::vector<TokenLogit> candidates = model.slot_top_logits(slot, k, limit);
+  std::vector<TokenLogit> candidates = row < 0 ? model.slot_top_logits(slot, k, limit) : model.slot_row_top_logits(slot, row, k, limit);
   if (candidates.empty()) throw Error("sample_next: the model gave no candidate token", ErrorKind::internal);
-  if (params.temperature <= 0.0f) return candidates.front().id;
-  return draw(std::move(candidates), params, rng);
+  if (params.temperature <= 0.0f) candidates.resize(1);
+  return candidates;
 }
 
 Token sample_token(std::span<const float> logits, const SamplingParams& params, std::span<const Token> history,
                    std::span<const Token> allowed, Rng& rng) {
+  return draw(token_candidates(logits, params, history, allowed), params, rng);
+}
+
+namespace {
+
+std::vector<TokenLogit> token_candidates(std::span<const float> logits, const SamplingParams& params,
+                                         std::span<const Token> history, std::span<const Token> allowed) {
   if (logits.empty()) throw Error("sample_token: empty logits", ErrorKind::internal);
   const float neg_inf = -std::numeric_limits<float>::infinity();
   auto clean = [&](float x) { return std::isnan(x) ? neg_inf : x; };
@@ -102,7 +117,7 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
       const float x = clean(logits[i]);
       if (x > best_logit) best = i, best_logit = x;
     }
-    return Token(best);
+    return {{Token(best), best_logit}};
   }
 
   std::vector<Candidate> candidates;
@@ -122,15 +137,12 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
                      candidates.end());
   }
   apply_penalties(candidates, params, history);
-  return draw(std::move(candidates), params, rng);
+  return candidates;
 }
 
-Token draw(std::vector<TokenLogit> candidates, const SamplingParams& params, Rng& rng) {
-  if (candidates.empty()) throw Error("sample_token: no candidate token", ErrorKind::internal);
-  auto best = std::min_element(candidates.begin(), candidates.end(), by_logit_desc);
-  // Greedy, and the degenerate case where nothing has finite weight: the best (lowest id on ties).
-  if (params.temperature <= 0.0f || !std::isfinite(best->logit)) return best->id;
-
+// draw()'s filters over candidates whose best is `best_logit`: leaves the kept candidates in
+// `candidates` and their weights (the best's is 1) in `weights`; returns the weights' sum.
+double filter(std::vector<TokenLogit>& candidates, std::vector<float>& weights, float best_logit, const SamplingParams& params) {
   // Top-k first: it bounds the work of everything after it. The kept candidates go best first, so the
   // draw below does not depend on how they were selected.
   if (params.top_k > 0 && size_t(params.top_k) < candidates.size()) {
@@ -139,9 +151,9 @@ Token draw(std::vector<TokenLogit> candidates, const SamplingParams& params, Rng
     candidates.resize(keep);
     std::sort(candidates.begin(), candidates.end(), by_logit_desc);
   }
-  const float max_logit = best->logit;  // still the maximum after top-k
+  const float max_logit = best_logit;  // still the maximum after top-k
   const float inv_t = 1.0f / params.temperature;
-  std::vector<float> weights(candidates.size());
+  weights.assign(candidates.size(), 0.0f);
   double total = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
     weights[i] = std::exp((candidates[i].logit - max_logit) * inv_t);
@@ -196,13 +208,45 @@ Token draw(std::vector<TokenLogit> candidates, const SamplingParams& params, Rng
     candidates = std::move(kept_c);
     weights = std::move(kept_w);
   }
+  return total;
+}
 
+}  // namespace
+
+Token draw(std::vector<TokenLogit> candidates, const SamplingParams& params, Rng& rng) {
+  if (candidates.empty()) throw Error("sample_token: no candidate token", ErrorKind::internal);
+  auto best = std::min_element(candidates.begin(), candidates.end(), by_logit_desc);
+  // Greedy, and the degenerate case where nothing has finite weight: the best (lowest id on ties).
+  if (params.temperature <= 0.0f || !std::isfinite(best->logit)) return best->id;
+  std::vector<float> weights;
+  const double total = filter(candidates, weights, best->logit, params);
   double r = double(rng.next_float()) * total;
   for (size_t i = 0; i < candidates.size(); ++i) {
     r -= weights[i];
     if (r < 0) return candidates[i].id;
   }
   return candidates.back().id;  // rounding left a sliver of mass at the end
+}
+
+std::vector<TokenProb> draw_distribution(std::vector<TokenLogit> candidates, const SamplingParams& params) {
+  if (candidates.empty()) throw Error("sample_token: no candidate token", ErrorKind::internal);
+  auto best = std::min_element(candidates.begin(), candidates.end(), by_logit_desc);
+  if (params.temperature <= 0.0f || !std::isfinite(best->logit)) return {{best->id, 1.0}};
+  std::vector<float> weights;
+  const double total = filter(candidates, weights, best->logit, params);
+  std::vector<TokenProb> out(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) out[i] = {candidates[i].id, double(weights[i]) / total};
+  return out;
+}
+
+Token pick(std::span<const TokenProb> distribution, Rng& rng) {
+  if (distribution.empty()) throw Error("pick: an empty distribution", ErrorKind::internal);
+  double r = double(rng.next_float());
+  for (const TokenProb& t : distribution) {
+    r -= t.p;
+    if (r < 0) return t.id;
+  }
+  return distribution.back().id;  // rounding left a sliver of mass at the end
 }
 
 }  // namespace hearth::engine

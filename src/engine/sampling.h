@@ -49,6 +49,22 @@ Token sample_token(std::span<const float> logits, const SamplingParams& params, 
 Token sample_next(const Model& model, SlotId slot, const SamplingParams& params, std::span<const Token> history,
                   std::span<const Token> allowed, Rng& rng);
 
+// The candidates sample_next draws from for logits row `row` of `slot` (Model::slot_row_logits; -1: the
+// last logits, slot_logits): penalties applied, only the best when greedy. draw() picks among them.
+std::vector<TokenLogit> next_candidates(const Model& model, SlotId slot, int32_t row, const SamplingParams& params,
+                                        std::span<const Token> history, std::span<const Token> allowed);
+
+// The probabilities draw() picks `candidates` with (after temperature, top-k, min-p and top-p), in the
+// order of the candidates it leaves; a point mass on the best when greedy. Speculative sampling
+// (engine/generator.cpp) accepts a drafted token with its probability here.
+struct TokenProb {
+  Token id = 0;
+  double p = 0;
+};
+std::vector<TokenProb> draw_distribution(std::vector<TokenLogit> candidates, const SamplingParams& params);
+// Picks from a distribution (its probabilities summing to ~1) with one number of `rng`.
+Token pick(std::span<const TokenProb> distribution, Rng& rng);
+
 // Whether sampling with these settings needs only the best `max_k` logits.
 bool samples_from_top_k(const SamplingParams& params, std::span<const Token> history, std::span<const Token> allowed,
                         int32_t max_k);

@@ -1,6 +1,8 @@
 #include "engine/scripted_model.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <thread>
 
 #include "util/error.h"
@@ -8,9 +10,13 @@
 namespace hearth::engine {
 namespace {
 
+// The sequence and the reply it was following (so that a restore — speculative decoding's rollback —
+// goes on with the same reply instead of asking the responder again).
 class ScriptedSnapshot : public StateSnapshot {
  public:
-  explicit ScriptedSnapshot(std::vector<Token> sequence) : sequence_(std::move(sequence)) {}
+  ScriptedSnapshot(std::vector<Token> sequence, std::optional<std::pair<ScriptedReply, int64_t>> script)
+      : sequence_(std::move(sequence)), script_(std::move(script)) {}
+  const std::optional<std::pair<ScriptedReply, int64_t>>& script() const { return script_; }
   int64_t position() const override { return int64_t(sequence_.size()); }
   size_t device_bytes() const override { return 0; }
   size_t host_bytes() const override { return sequence_.size() * sizeof(Token); }
@@ -18,6 +24,7 @@ class ScriptedSnapshot : public StateSnapshot {
 
  private:
   std::vector<Token> sequence_;
+  std::optional<std::pair<ScriptedReply, int64_t>> script_;  // the reply and where it started
 };
 
 }  // namespace
@@ -50,6 +57,7 @@ void ScriptedModel::reset_slot(SlotId slot) {
   s.sequence.clear();
   s.script_valid = false;
   s.checked_up_to = 0;
+  s.rows.clear();
 }
 
 void ScriptedModel::forward(std::span<const SlotTokens> batch) {
@@ -63,6 +71,9 @@ void ScriptedModel::forward(std::span<const SlotTokens> batch) {
     for (Token t : e.tokens) {
       if (t < 0 || t >= options_.vocab_size) throw Error("scripted model: token id out of range", ErrorKind::internal);
     }
+    if (e.logit_rows < 1 || e.logit_rows > kMaxLogitRows || size_t(e.logit_rows) > e.tokens.size()) {
+      throw Error("scripted model: logit_rows out of range", ErrorKind::internal);
+    }
     for (const SlotTokens& other : batch) {
       if (&other != &e && other.slot == e.slot) throw Error("scripted model: a slot appears twice in one forward", ErrorKind::internal);
     }
@@ -73,7 +84,13 @@ void ScriptedModel::forward(std::span<const SlotTokens> batch) {
     Slot& s = at(e.slot);
     const bool follows_script = s.script_valid && e.tokens.size() == 1 && int64_t(s.sequence.size()) >= s.script_start;
     if (follows_script) delay = std::max(delay, s.script.token_delay);
-    s.sequence.insert(s.sequence.end(), e.tokens.begin(), e.tokens.end());
+    s.rows.clear();
+    const size_t first_row = e.tokens.size() - size_t(e.logit_rows);
+    s.sequence.insert(s.sequence.end(), e.tokens.begin(), e.tokens.begin() + long(first_row));
+    for (size_t i = first_row; i < e.tokens.size(); ++i) {  // as one-token steps would see the script
+      s.sequence.push_back(e.tokens[i]);
+      if (i + 1 < e.tokens.size()) s.rows.push_back(std::vector<float>(slot_logits(e.slot).begin(), slot_logits(e.slot).end()));
+    }
   }
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
 }
@@ -110,8 +127,18 @@ std::span<const float> ScriptedModel::slot_logits(SlotId slot) const {
   return s.logits;
 }
 
+std::span<const float> ScriptedModel::slot_row_logits(SlotId slot, int32_t row) const {
+  Slot& s = at(slot);
+  if (row >= 0 && size_t(row) < s.rows.size()) return s.rows[size_t(row)];
+  if (size_t(row) == s.rows.size()) return slot_logits(slot);
+  throw Error("scripted model: no logits row " + std::to_string(row), ErrorKind::internal);
+}
+
 std::unique_ptr<StateSnapshot> ScriptedModel::save_slot(SlotId slot) const {
-  return std::make_unique<ScriptedSnapshot>(at(slot).sequence);
+  const Slot& s = at(slot);
+  std::optional<std::pair<ScriptedReply, int64_t>> script;
+  if (s.script_valid) script.emplace(s.script, s.script_start);
+  return std::make_unique<ScriptedSnapshot>(s.sequence, std::move(script));
 }
 
 void ScriptedModel::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
@@ -119,8 +146,10 @@ void ScriptedModel::restore_slot(SlotId slot, const StateSnapshot& snapshot) {
   if (!snap) throw Error("scripted model: snapshot made by another model", ErrorKind::internal);
   Slot& s = at(slot);
   s.sequence = snap->sequence();
-  s.script_valid = false;
+  s.script_valid = snap->script().has_value();
+  if (s.script_valid) s.script = snap->script()->first, s.script_start = snap->script()->second;
   s.checked_up_to = 0;
+  s.rows.clear();
 }
 
 }  // namespace hearth::engine

@@ -38,6 +38,7 @@ class ScriptedModel : public Model {
   // way one batched step of a real model takes one step's time whatever the batch.
   void forward(std::span<const SlotTokens> batch) override;
   std::span<const float> slot_logits(SlotId slot) const override;
+  std::span<const float> slot_row_logits(SlotId slot, int32_t row) const override;
   int64_t slot_position(SlotId slot) const override { return int64_t(at(slot).sequence.size()); }
   std::unique_ptr<StateSnapshot> save_slot(SlotId slot) const override;
   void restore_slot(SlotId slot, const StateSnapshot& snapshot) override;
@@ -53,6 +54,8 @@ class ScriptedModel : public Model {
     bool script_valid = false;
     int64_t checked_up_to = 0;  // sequence prefix already compared against the script
     std::vector<float> logits;
+    // The last entry's logits rows before its last (an entry with logit_rows > 1 runs token by token).
+    std::vector<std::vector<float>> rows;
   };
   Slot& at(SlotId slot) const;  // slots_ is mutable: logits follow the script lazily
   void update_script(Slot& s) const;

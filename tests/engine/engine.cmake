@@ -10,3 +10,5 @@ target_compile_definitions(engine_decode_bench PRIVATE HEARTH_TESTDATA_DIR="${HE
 hearth_test(engine_op_conformance_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/op_conformance_test.cpp LIBS hearth_engine)
 hearth_test(engine_kv_pages_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/kv_pages_test.cpp LIBS hearth_engine)
 hearth_test(engine_slots_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/slots_test.cpp LIBS hearth_engine)
+# Speculative decoding: logits rows, rollback, greedy identity and the sampling distribution (CPU).
+hearth_test(engine_speculative_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/speculative_test.cpp LIBS hearth_engine hearth_engine_core)

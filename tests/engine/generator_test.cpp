@@ -41,6 +41,41 @@ TEST(Generate, FollowsTheScriptUntilTheStopToken) {
   EXPECT_EQ(m->position(), 6);  // prompt + generated; the stop token is never run
 }
 
+// Proposes `guess` after the prompt, one token at a time as it is consumed.
+class GuessDrafter : public Drafter {
+ public:
+  GuessDrafter(std::vector<Token> guess, size_t prompt) : guess_(std::move(guess)), prompt_(prompt) {}
+  void append(std::span<const Token> tokens) override { seen_ += tokens.size(); }
+  std::vector<Token> propose(int32_t limit) override {
+    std::vector<Token> out;
+    for (size_t i = seen_ - prompt_; i < guess_.size() && out.size() < size_t(limit); ++i) out.push_back(guess_[i]);
+    return out;
+  }
+
+ private:
+  std::vector<Token> guess_;
+  size_t prompt_, seen_ = 0;
+};
+
+TEST(Generate, SpeculativeDraftsGiveTheScriptedTokensAndState) {
+  const std::vector<Token> reply = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+  std::vector<Token> prompt = {1, 2, 3};
+  std::vector<Token> guess = reply;
+  guess[4] = 50;  // wrong: the verifier takes 14 itself
+  guess.push_back(kEnd);
+  auto m = model_replying(reply);
+  GuessDrafter drafter(guess, prompt.size());
+  GenerateParams p = greedy();
+  p.drafter = &drafter;
+  GenerateResult r = generate(*m, prompt, p);
+  EXPECT_EQ(r.generated, reply);
+  EXPECT_EQ(r.finish, FinishReason::stop_token);
+  EXPECT_EQ(m->position(), 3 + int64_t(reply.size()));  // as without drafts: the stop token is never run
+  EXPECT_GT(r.verify_steps, 0);
+  EXPECT_GT(r.accepted, 5);
+  EXPECT_LT(r.accepted, r.drafted);
+}
+
 TEST(Generate, StopsAtTheTokenBudget) {
   auto m = model_replying({10, 11, 12, 13});
   GenerateResult r = generate(*m, std::vector<Token>{1}, greedy(2));

@@ -13,6 +13,10 @@ namespace hearth::engine::cpu {
 
 namespace {
 constexpr int64_t kTokenBlock = 32;  // tokens sharing one decoded row while it is hot in L1/L2
+// Up to this many tokens, each is computed the way the one-token path computes it (decode and dot in one
+// pass per token), so that a short entry gives bit for bit what one-token steps give: speculative
+// decoding's verification relies on it (engine/model.h SlotTokens::logit_rows).
+constexpr int64_t kStepwiseTokens = 9;
 }
 
 void matmul(ThreadPool& pool, const MatmulArgs& a) {
@@ -25,13 +29,14 @@ void matmul(ThreadPool& pool, const MatmulArgs& a) {
   if (n == 0 || w.rows == 0) return;
   // Small matrices are not worth waking the pool for.
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, w.cols));
-  if (n == 1) {
-    const float* x = a.x.row(0);
-    float* y = a.y.row(0);
+  if (n <= kStepwiseTokens) {
     pool.parallel_for(w.rows, [&](int64_t begin, int64_t end) {
       for (int64_t o = begin; o < end; ++o) {
-        const float v = dot_row(w, o, x);
-        y[o] = a.accumulate ? y[o] + v : v;
+        for (int64_t t = 0; t < n; ++t) {
+          const float v = dot_row(w, o, a.x.row(t));
+          float& dst = a.y.row(t)[o];
+          dst = a.accumulate ? dst + v : v;
+        }
       }
     }, grain);
     return;
