@@ -8,8 +8,8 @@
 #include <set>
 #include <vector>
 
-#include "engine/cuda/matvec_stream_layout.h"
-#include "engine/cuda/matvec_tc_layout.h"
+#include "engine/cuda/matvec/matvec_stream_layout.h"
+#include "engine/cuda/matvec/matvec_tc_layout.h"
 #include "engine/weight_formats.h"
 
 namespace hearth::engine::cuda::tc {

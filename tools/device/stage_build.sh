@@ -17,7 +17,8 @@ if [ "${1:-}" = "--benches" ]; then
 fi
 BUILD=${1:-$ROOT/build-cuda}
 TESTS=(engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test engine_cuda_attention_test
-       engine_cuda_matvec_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test engine_cuda_slots_test)
+       engine_cuda_matvec_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test engine_cuda_slots_test
+       engine_cuda_conformance_test)
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$BUILD" -j2 --target hearth "${TESTS[@]}" "${BENCHES[@]}"
 STAGE=$(mktemp -d)

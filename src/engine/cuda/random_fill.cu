@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "engine/cuda/cuda_check.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/common/cuda_check.h"
+#include "engine/cuda/random_fill.h"
 
 namespace hearth::engine::cuda {
 namespace {
