@@ -22,9 +22,10 @@
 #include <cmath>
 #include <string>
 
+#include "engine/cuda/attention/attention.h"
 #include "engine/cuda/attention/attention_cublas_plan.h"
-#include "engine/cuda/cublas_library.h"
 #include "engine/cuda/common/cuda_check.h"
+#include "engine/cuda/cublas_library.h"
 #include "engine/cuda/gemm/gemm.h"
 #include "util/error.h"
 

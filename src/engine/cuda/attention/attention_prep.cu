@@ -4,6 +4,7 @@
 // frequencies are computed exactly as kernel_rope (elementwise.cu) computes them.
 #include <string>
 
+#include "engine/cuda/attention/attention.h"
 #include "engine/cuda/attention/attention_prep_layout.h"
 #include "engine/cuda/common/cuda_check.h"
 #include "engine/cuda/common/device_weights.cuh"

@@ -9,9 +9,10 @@
 #include <string>
 
 #include "engine/cuda/common/cuda_check.h"
-#include "engine/cuda/delta/delta_decode_layout.h"
 #include "engine/cuda/common/device_weights.cuh"
 #include "engine/cuda/common/launch.cuh"
+#include "engine/cuda/delta/delta.h"
+#include "engine/cuda/delta/delta_decode_layout.h"
 #include "util/error.h"
 
 namespace hearth::engine::cuda {

@@ -13,6 +13,7 @@
 #include "engine/cuda/common/row_reduce.cuh"
 #include "engine/cuda/common/smem_attr.h"
 #include "engine/cuda/matvec/matvec.h"
+#include "engine/cuda/matvec/matvec_check.h"
 #include "engine/cuda/matvec/matvec_variants.h"
 
 namespace hearth::engine::cuda {
@@ -144,6 +145,7 @@ void launch_matvec_cuda_core(const MatmulLaunch& p, cudaStream_t stream) {
 // Affine 4-/8-bit: the streaming kernel (matvec_stream.cu) or the tensor-core kernel (matvec_tc.cu,
 // g64/g128) as matvec_prefers_stream rules; everything else through the CUDA-core kernel above.
 void launch_matvec(const MatmulLaunch& p, cudaStream_t stream) {
+  check_matvec_weight(p.w, "launch_matvec");
   const bool streamed = matvec_stream_covers(p.w) &&
                         (matvec_prefers_stream(std::min<int64_t>(p.n, kMatvecMaxTokens), p.w.rows * p.w.cols) ||
                          !matvec_tc_covers(p.w));

@@ -12,6 +12,7 @@
 #include "engine/cuda/common/launch.cuh"
 #include "engine/cuda/common/stage_input.cuh"
 #include "engine/cuda/matvec/matvec.h"
+#include "engine/cuda/matvec/matvec_check.h"
 #include "engine/cuda/matvec/matvec_variants.h"
 #include "util/error.h"
 
@@ -71,6 +72,7 @@ void launch_matvec_jobs(const StageInput& in, const MatvecJob* jobs, int job_cou
     if (jobs[j].w.cols != in.cols)
       throw Error("launch_matvec_jobs: job " + std::to_string(j) + " has " + std::to_string(jobs[j].w.cols) +
                   " columns, the input " + std::to_string(in.cols));
+    check_matvec_weight(jobs[j].w, "launch_matvec_jobs");
     weights += jobs[j].w.rows * jobs[j].w.cols;
   }
   const bool prefer_stream = matvec_prefers_stream(in.n, weights);
