@@ -1,5 +1,5 @@
 // The small ops: norms, RoPE, gates, SwiGLU, adds, copies, the depthwise causal conv1d, the DeltaNet
-// gates, the embedding lookup and argmax. All are memory-bound one-pass kernels over strided float
+// gates and the embedding lookup. All are memory-bound one-pass kernels over strided float
 // rows; none reads anything twice.
 #include <algorithm>
 
@@ -263,32 +263,6 @@ __global__ void kernel_embed(DevWeight table, const int32_t* tokens, int64_t n, 
   }
 }
 
-__global__ void kernel_argmax(const float* x, int64_t count, int32_t* out) {
-  pdl_begin();  // launch.cuh: wait for the previous kernel before touching memory
-  __shared__ float best_v[32];
-  __shared__ int best_i[32];
-  float bv = -INFINITY;
-  int bi = 0x7fffffff;
-  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
-    const float v = x[i];
-    if (v > bv) bv = v, bi = static_cast<int>(i);
-  }
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
-    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-    if (ov > bv || (ov == bv && oi < bi)) bv = ov, bi = oi;
-  }
-  if (lane == 0) best_v[warp] = bv, best_i[warp] = bi;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    for (int w = 1; w < static_cast<int>(blockDim.x >> 5); ++w)
-      if (best_v[w] > bv || (best_v[w] == bv && best_i[w] < bi)) bv = best_v[w], bi = best_i[w];
-    *out = bi == 0x7fffffff ? 0 : bi;
-  }
-}
-
 }  // namespace
 
 void launch_rms_norm(View x, View out, const float* weight, int64_t dim, float eps, cudaStream_t stream) {
@@ -383,11 +357,6 @@ void launch_delta_gates(const DeltaGatesLaunch& p, cudaStream_t stream) {
 void launch_embed(const WeightMatrix& table, const int32_t* dev_tokens, int64_t n, View out, cudaStream_t stream) {
   if (n <= 0) return;
   launch_pdl(kernel_embed, blocks_for(n * table.cols, 256), 256, 0, stream, to_dev_weight(table), dev_tokens, n, out);
-  HEARTH_CUDA_LAUNCH_CHECK();
-}
-
-void launch_argmax(const float* x, int64_t count, int32_t* out, cudaStream_t stream) {
-  launch_pdl(kernel_argmax, 1, 1024, 0, stream, x, count, out);
   HEARTH_CUDA_LAUNCH_CHECK();
 }
 

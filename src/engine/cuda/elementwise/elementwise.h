@@ -1,6 +1,6 @@
 #pragma once
 // Launchers of the element-wise and row-wise kernels (elementwise.cu): norms, RoPE, gates, SwiGLU,
-// residual add, copies, the embedding gather, argmax, and the Gated DeltaNet's short convolution and
+// residual add, copies, the embedding gather, and the Gated DeltaNet's short convolution and
 // gate activations. One thread (or one warp per row) per element; no weights beyond a norm's vector.
 #include <cuda_runtime_api.h>
 
@@ -24,9 +24,6 @@ void launch_copy(View src, View dst, cudaStream_t stream);
 void launch_copy_at_position(View src, float* dst, int64_t dst_stride, int64_t position,
                              const int64_t* dev_position, cudaStream_t stream);
 void launch_embed(const WeightMatrix& table, const int32_t* dev_tokens, int64_t n, View out, cudaStream_t stream);
-
-// Index of the largest value of x (first on ties) into *out: greedy decoding without copying logits.
-void launch_argmax(const float* x, int64_t count, int32_t* out, cudaStream_t stream);
 
 struct Conv1dLaunch {
   const float* x = nullptr;
