@@ -19,7 +19,7 @@ TEST(CudaConformance, EveryOpMatchesTheCpuReferenceWithinFloat32Budgets) {
   CudaOps gpu(options);
   cpu::CpuOps reference(2);
   const auto diffs = hearth::engine::testing::run_op_conformance(reference, gpu, 13);
-  EXPECT_GE(diffs.size(), 60u);
+  EXPECT_GE(diffs.size(), 53u);  // every op of ops.h, several shapes each
   for (const auto& d : diffs) EXPECT_LE(d.relative_error, d.tolerance) << d.op;
 }
 

@@ -19,7 +19,7 @@ TEST(OpConformance, PortableSingleThreadedAndVectorisedMultiThreadedCpuKernelsAg
       reference, candidate, 11, [] { cpu::set_isa_override(cpu::KernelIsa::portable); },
       [] { cpu::set_isa_override(cpu::best_isa()); });
   cpu::set_isa_override(cpu::best_isa());
-  EXPECT_GE(diffs.size(), 60u);
+  EXPECT_GE(diffs.size(), 53u);  // every op of ops.h, several shapes each
   for (const auto& d : diffs) EXPECT_LE(d.relative_error, d.tolerance) << d.op;
 }
 
@@ -71,6 +71,8 @@ TEST(OpConformance, AHarnessDetectsAWrongBackend) {
   bool flagged = false;
   for (const auto& d : testing::run_op_conformance(reference, broken)) {
     if (d.op == "swiglu") flagged = d.relative_error > d.tolerance;
+    // The fused ops whose composition runs swiglu inherit the fault; every other op still passes.
+    else if (d.op.starts_with("matmul_jobs/swiglu") || d.op.starts_with("moe_block")) continue;
     else EXPECT_LE(d.relative_error, d.tolerance) << d.op;
   }
   EXPECT_TRUE(flagged);
