@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine/cuda/common/cuda_check.h"
+#include "engine/cuda/common/types.h"
 #include "engine/cuda/random_fill.h"
 
 namespace hearth::engine::cuda {
