@@ -2,8 +2,9 @@
 # so CI compiles it without a GPU; tests that need a GPU carry the ctest label "gpu".
 if(HEARTH_HAVE_CUDA)
   set(HEARTH_CUDA_DIR ${CMAKE_CURRENT_LIST_DIR}/cuda)
-  # Every .cu/.cpp in engine/cuda/ (CONFIGURE_DEPENDS: a new kernel file needs no edit here).
-  file(GLOB HEARTH_CUDA_SOURCES CONFIGURE_DEPENDS ${HEARTH_CUDA_DIR}/*.cu ${HEARTH_CUDA_DIR}/*.cpp)
+  # Every .cu/.cpp under engine/cuda/ and its family folders (common/, matvec/, gemm/, moe/, attention/,
+  # delta/, elementwise/; engine/cuda/README.md), CONFIGURE_DEPENDS: a new kernel file needs no edit here.
+  file(GLOB_RECURSE HEARTH_CUDA_SOURCES CONFIGURE_DEPENDS ${HEARTH_CUDA_DIR}/*.cu ${HEARTH_CUDA_DIR}/*.cpp)
   add_library(hearth_engine_cuda STATIC ${HEARTH_CUDA_SOURCES})
   # The shared headers need C++20 (std::bit_cast, std::span). CMake 3.25 does not know nvcc's C++20
   # flag (it knows up to 17), so it is named here.

@@ -1,11 +1,11 @@
-// The block plan of the fast prefill attention (attention_cublas.h), on the CPU: every block's scores
+// The block plan of the fast prefill attention (attention_cublas_plan.h), on the CPU: every block's scores
 // fit the buffer the plan sizes, blocks are whole multiples of 64 rows, the budget is respected
 // whenever 64 rows fit it, the blocks cover the queries exactly once, and the workspace holds scratch,
 // scores, weights and values.
 #include <gtest/gtest.h>
 
-#include "engine/cuda/attention_cublas.h"
-#include "engine/cuda/gemm_fast.h"
+#include "engine/cuda/attention/attention.h"
+#include "engine/cuda/gemm/gemm.h"
 
 namespace hearth::engine::cuda {
 namespace {

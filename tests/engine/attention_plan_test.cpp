@@ -1,4 +1,4 @@
-// The work plan of the streaming decode attention (src/engine/cuda/attention_plan.h), on the CPU: every
+// The work plan of the streaming decode attention (src/engine/cuda/attention/attention_plan.h), on the CPU: every
 // cache length up to the capacity is cut into pieces that cover it exactly, within the grid and
 // workspace sized from the capacity alone (what keeps a recorded graph valid as the sequence grows), and
 // the reduce-scatter index formula matches a lane-by-lane simulation of the kernel's butterfly.
@@ -7,7 +7,7 @@
 #include <array>
 #include <vector>
 
-#include "engine/cuda/attention_plan.h"
+#include "engine/cuda/attention/attention_plan.h"
 
 namespace hearth::engine::cuda {
 namespace {

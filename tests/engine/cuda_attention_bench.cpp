@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/random_fill.h"
 
 namespace hearth::engine::cuda {
 namespace {

@@ -6,7 +6,7 @@
 //    read from device memory; a graph recorded once and replayed as the context grows past many piece
 //    lengths; a cache row stride the streaming kernel does not take (the older kernels run);
 //  - prefill (n = 9 .. 1024 after first_position > 0) in exact mode (three-MMA split, kSplitBf16) and fast
-//    mode: with the position on the host, fast prefill runs the cuBLAS path (attention_cublas.h: TF32
+//    mode: with the position on the host, fast prefill runs the cuBLAS path (attention/attention.h: TF32
 //    scores, causal softmax, bf16 P·V; kAttentionCublas below) at the model shapes up to 4096 queries,
 //    from position 0 and later and after 20000 keys (the softmax kernel for long rows), with query
 //    blocks split by the production plan and by a tiny score budget; with the position read from device memory it keeps the one-bf16-MMA kernel (kAttentionBf16).
@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/attention_cublas.h"
+#include "engine/cuda/attention/attention_cublas_plan.h"
 #include "engine/cuda/cublas_library.h"
 
 namespace hearth::engine::cuda {

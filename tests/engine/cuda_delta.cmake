@@ -1,4 +1,4 @@
-# The chunked Gated DeltaNet kernels (engine/cuda/delta_chunked.cu): GPU test against the CPU reference
+# The chunked Gated DeltaNet kernels (engine/cuda/delta/delta_chunked.cu): GPU test against the CPU reference
 # (label "gpu") and a GPU timing benchmark, chunked vs token-by-token (run by tools/device/gpu_suite.sh).
 # Their index mappings are plain host code: tested everywhere, with or without nvcc.
 hearth_test(engine_cuda_delta_layout_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cuda_delta_layout_test.cpp

@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/delta_chunked.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/delta/delta.h"
 
 namespace hearth::engine::cuda {
 namespace {

@@ -1,10 +1,10 @@
-// The chunked delta rule kernels' index mappings (engine/cuda/delta_chunked_layout.h), checked on the
+// The chunked delta rule kernels' index mappings (engine/cuda/delta/delta_chunked_layout.h), checked on the
 // CPU: every element of each kernel's tiles owned by exactly one thread, workspace slots disjoint.
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "engine/cuda/delta_chunked_layout.h"
+#include "engine/cuda/delta/delta_chunked_layout.h"
 
 namespace hearth::engine::cuda::delta_layout {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/delta_chunked.h"
+#include "engine/cuda/delta/delta.h"
 
 namespace hearth::engine::cuda {
 namespace {

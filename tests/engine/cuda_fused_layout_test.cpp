@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "engine/cuda/attention_prep.h"
-#include "engine/cuda/delta_decode.h"
+#include "engine/cuda/attention/attention_prep_layout.h"
+#include "engine/cuda/delta/delta_decode_layout.h"
 
 namespace hearth::engine::cuda {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/attention_prep.h"
+#include "engine/cuda/attention/attention_prep_layout.h"
 
 namespace hearth::engine::cuda {
 namespace {

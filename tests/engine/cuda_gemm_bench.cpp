@@ -6,7 +6,7 @@
 // (MoE: 3 products per routed pair).
 //
 // moe35b/fast_general_kernel/nN times Precision::fast through the general grouped kernel
-// (HEARTH_MOE_FAST=0), the baseline of the tensor-core MoE kernels (moe_gemm_fast.cu).
+// (CudaOptions::moe_prefill_kernel = general), the baseline of the tensor-core MoE kernels (moe_gemm_fast.cu).
 //
 //   engine_cuda_gemm_bench [--benchmark_filter=...]
 // Compare against ~790 TFLOP/s (cuBLAS bf16 on H100, docs/PERFORMANCE.md).
@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/random_fill.h"
 #include "cuda_bench_main.h"
 
 namespace hearth::engine::cuda {
@@ -30,13 +30,15 @@ namespace {
 
 constexpr int kLaunches = 5;
 
-CudaOps& ops(Precision p) {
-  static CudaOps* o[2] = {nullptr, nullptr};
-  CudaOps*& slot = o[p == Precision::fast ? 0 : 1];
+// One CudaOps per (precision, MoE prefill kernel), made on first use.
+CudaOps& ops(Precision p, MoePrefillKernel moe_kernel = MoePrefillKernel::fast) {
+  static CudaOps* o[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};
+  CudaOps*& slot = o[p == Precision::fast ? 0 : 1][moe_kernel == MoePrefillKernel::fast ? 0 : 1];
   if (!slot) {
     CudaOptions opt;
     opt.random_weights = true;
     opt.precision = p;
+    opt.moe_prefill_kernel = moe_kernel;
     slot = new CudaOps(opt);
   }
   return *slot;
@@ -83,11 +85,10 @@ void BM_Dense(benchmark::State& state, Precision p, int64_t rows, int64_t cols, 
 }
 
 void BM_Moe(benchmark::State& state, Precision p, int64_t n, bool general_kernel) {
-  // general_kernel: Precision::fast through the general grouped kernel (HEARTH_MOE_FAST=0), the
-  // baseline of the tensor-core kernels of moe_gemm_fast.cu.
-  if (general_kernel) setenv("HEARTH_MOE_FAST", "0", 1);
+  // general_kernel: Precision::fast through the general grouped kernel, the baseline of the
+  // tensor-core kernels of moe_gemm_fast.cu.
   constexpr int64_t kExperts = 256, kTopK = 8, kHidden = 2048, kInter = 512;
-  CudaOps& o = ops(p);
+  CudaOps& o = ops(p, general_kernel ? MoePrefillKernel::general : MoePrefillKernel::fast);
   WeightStack gate, up, down;
   for (int64_t e = 0; e < kExperts; ++e) {
     gate.experts.push_back(dummy_weight(o, kInter, kHidden));
@@ -116,7 +117,6 @@ void BM_Moe(benchmark::State& state, Precision p, int64_t n, bool general_kernel
   o.release(weights);
   o.release(x);
   o.release(out);
-  if (general_kernel) unsetenv("HEARTH_MOE_FAST");
 }
 
 void register_all() {

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/gemm_fast.h"
+#include "engine/cuda/gemm/gemm.h"
 
 namespace hearth::engine::cuda {
 namespace {

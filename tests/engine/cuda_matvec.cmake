@@ -1,4 +1,4 @@
-# The tensor-core decode matrix-vector kernel (engine/cuda/matvec_tc.cu): its index mapping on the CPU
+# The tensor-core decode matrix-vector kernel (engine/cuda/matvec/matvec_tc.cu): its index mapping on the CPU
 # (runs everywhere), the kernel and launch_matvec_jobs against a float64 reference on the GPU (label
 # gpu), and a micro-benchmark of the old and new kernel per model shape.
 hearth_test(engine_cuda_matvec_layout_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cuda_matvec_layout_test.cpp

@@ -18,8 +18,9 @@
 #include <vector>
 
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/kernels.h"
-#include "engine/cuda/matvec_tc.h"
+#include "engine/cuda/matvec/matvec.h"
+#include "engine/cuda/matvec/matvec_variants.h"
+#include "engine/cuda/random_fill.h"
 #include "cuda_bench_main.h"
 
 namespace hearth::engine::cuda {

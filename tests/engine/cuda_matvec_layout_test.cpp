@@ -8,9 +8,11 @@
 #include <set>
 #include <vector>
 
-#include "engine/cuda/matvec_stream_layout.h"
-#include "engine/cuda/matvec_tc_layout.h"
+#include "engine/cuda/matvec/matvec_check.h"
+#include "engine/cuda/matvec/matvec_stream_layout.h"
+#include "engine/cuda/matvec/matvec_tc_layout.h"
 #include "engine/weight_formats.h"
+#include "util/error.h"
 
 namespace hearth::engine::cuda::tc {
 namespace {
@@ -251,6 +253,42 @@ TEST(MatvecStreamLayout, LaneMajorSlotsAreDistinctConflictFreeAndRegisterPlusImm
     for (int e4 = 0; e4 < 8; ++e4)
       for (int lane = 1; lane < 32; ++lane)
         EXPECT_EQ(stream::lane_major_slot(base + lane, e4), stream::lane_major_slot(base, e4) + lane);
+}
+
+// The matrix-vector launchers' host check (matvec_check.h, run by launch_matvec and launch_matvec_jobs
+// before any launch): a quantised matrix whose columns are not a multiple of its group is refused with
+// an error naming the matrix, where the kernels would read the wrong scales; whole groups and dense
+// matrices pass.
+TEST(MatvecWeightCheck, RejectsColumnsThatAreNotAMultipleOfTheGroup) {
+  WeightMatrix w;
+  w.format = WeightFormat::affine;
+  w.bits = 4;
+  w.group_size = 64;
+  w.dtype = DType::bf16;
+  w.rows = 16;
+  w.cols = 2048 + 32;
+  try {
+    check_matvec_weight(w, "launch_matvec_jobs");
+    FAIL() << "no error for 2080 columns in groups of 64";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::unsupported);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("launch_matvec_jobs"), std::string::npos) << what;
+    EXPECT_NE(what.find("2080"), std::string::npos) << what;
+    EXPECT_NE(what.find("64"), std::string::npos) << what;
+  }
+  w.cols = 2048;
+  EXPECT_NO_THROW(check_matvec_weight(w, "launch_matvec_jobs"));
+  w.format = WeightFormat::mxfp4;
+  w.group_size = 32;
+  w.cols = 48;
+  EXPECT_THROW(check_matvec_weight(w, "launch_matvec"), Error);
+  WeightMatrix dense;
+  dense.format = WeightFormat::dense;
+  dense.dtype = DType::bf16;
+  dense.rows = 4;
+  dense.cols = 33;
+  EXPECT_NO_THROW(check_matvec_weight(dense, "launch_matvec"));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cuda_test_util.h"
-#include "engine/cuda/matvec_tc.h"
+#include "engine/cuda/matvec/matvec_variants.h"
 
 namespace hearth::engine::cuda {
 namespace {

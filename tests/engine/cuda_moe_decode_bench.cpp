@@ -21,7 +21,10 @@
 #include <vector>
 
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/elementwise/elementwise.h"
+#include "engine/cuda/matvec/matvec.h"
+#include "engine/cuda/moe/moe.h"
+#include "engine/cuda/random_fill.h"
 #include "cuda_bench_main.h"
 
 namespace hearth::engine::cuda {

@@ -25,8 +25,14 @@
 #include <vector>
 
 #include "engine/cpu/cpu_ops.h"
+#include "engine/cuda/attention/attention.h"
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/delta/delta.h"
+#include "engine/cuda/elementwise/elementwise.h"
+#include "engine/cuda/gemm/gemm.h"
+#include "engine/cuda/matvec/matvec.h"
+#include "engine/cuda/moe/moe.h"
+#include "engine/cuda/random_fill.h"
 #include "engine/weight_formats.h"
 
 namespace hearth::engine::cuda::testing {

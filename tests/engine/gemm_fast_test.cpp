@@ -1,12 +1,12 @@
 // The index arithmetic of the fast (bf16 copy + cuBLAS) prefill GEMM, on the CPU: the functions the
-// conversion kernels and the launcher share (engine/cuda/gemm_fast.h). No GPU needed.
+// conversion kernels and the launcher share (engine/cuda/gemm/gemm.h). No GPU needed.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "engine/cuda/cublas_library.h"
-#include "engine/cuda/gemm_fast.h"
+#include "engine/cuda/gemm/gemm.h"
 
 namespace hearth::engine::cuda {
 namespace {

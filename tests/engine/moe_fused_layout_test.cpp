@@ -1,12 +1,12 @@
-// The index mappings of the fused MoE decode kernels (src/engine/cuda/moe_fused_layout.h), checked on
+// The index mappings of the fused MoE decode kernels (src/engine/cuda/moe/moe_fused_layout.h), checked on
 // the CPU, with the router's float ordering keys (route_key.h): every (part, row) of gate/up and every (part, chunk) of down is visited exactly once, in
 // order, and the h offsets the down kernel stages from are where the gate/up kernel wrote.
-#include "engine/cuda/moe_fused_layout.h"
+#include "engine/cuda/moe/moe_fused_layout.h"
 
 #include <cmath>
 #include <limits>
 #include <random>
-#include "engine/cuda/route_key.h"
+#include "engine/cuda/moe/route_key.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <utility>
 
-#include "engine/cuda/moe_gemm_fast_layout.h"
+#include "engine/cuda/moe/moe_gemm_fast_layout.h"
 
 namespace hearth::engine::cuda {
 namespace {

@@ -14,10 +14,11 @@ D="$ROOT/.devbuild-perf"
 export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ ! -e /work/main/testdata ]; then mkdir -p /work && ln -sfn "$ROOT" /work/main; fi
 SUMMARY="$OUT/summary.txt"
-# Appends: several calls in one command (e.g. under different HEARTH_MATVEC_STREAM) share the summary.
-VARIANT=${HEARTH_MATVEC_STREAM:-default}
+# Appends: several calls in one command share the summary; PERF_LABEL (default "default") names the
+# benchmark logs of one call, e.g. before/after a change.
+VARIANT=${PERF_LABEL:-default}
 { date -u; git log -1 --format='commit %h %s' 2>/dev/null; nvidia-smi --query-gpu=name,clocks.sm,clocks.mem --format=csv,noheader
-  echo "HEARTH_MATVEC_STREAM=$VARIANT"; } >> "$SUMMARY" 2>&1
+  echo "PERF_LABEL=$VARIANT"; } >> "$SUMMARY" 2>&1
 for step in "$@"; do
   name=${step%%=*}
   filter=.

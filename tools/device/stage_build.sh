@@ -12,7 +12,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCHES=()
 TESTS=(engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test engine_cuda_state_test engine_cuda_attention_test
-       engine_cuda_matvec_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test engine_cuda_slots_test)
+       engine_cuda_matvec_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test engine_cuda_slots_test
+       engine_cuda_conformance_test)
 while [ $# -gt 1 ]; do
   case "$1" in
     --benches) IFS=, read -r -a names <<< "$2"; for n in "${names[@]}"; do BENCHES+=("engine_cuda_${n}_bench"); done; shift 2 ;;

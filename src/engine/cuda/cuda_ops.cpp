@@ -1,18 +1,20 @@
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/cuda_page_memory.h"
-
 
 #include <algorithm>
 #include <cstring>
 
+// One launcher header per kernel family (engine/cuda/README.md), nothing else from the folders.
+#include "engine/cuda/attention/attention.h"
+#include "engine/cuda/common/cuda_check.h"
 #include "engine/cuda/cublas_library.h"
-#include "engine/cuda/cuda_check.h"
-#include "engine/cuda/delta_chunked.h"
-#include "engine/cuda/attention_cublas.h"
-#include "engine/cuda/attention_prep.h"
-#include "engine/cuda/delta_decode.h"
-#include "engine/cuda/gemm_fast.h"
-#include "engine/cuda/top_logits.h"
+#include "engine/cuda/cuda_page_memory.h"
+#include "engine/cuda/delta/delta.h"
+#include "engine/cuda/elementwise/elementwise.h"
+#include "engine/cuda/gemm/gemm.h"
+#include "engine/cuda/matvec/matvec.h"
+#include "engine/cuda/moe/moe.h"
+#include "engine/cuda/random_fill.h"
+#include "engine/cuda/sampling/sampling.h"
 
 namespace hearth::engine::cuda {
 
@@ -375,7 +377,7 @@ void CudaOps::attention(const AttentionArgs& a) {
   l.heads = static_cast<int>(H), l.kv_heads = static_cast<int>(KV), l.head_dim = static_cast<int>(D), l.scale = a.scale;
   l.fast = options_.precision == Precision::fast;
   if (l.fast && !recording_ && cublas_attention_supports(l)) {
-    // Fast prefill: cuBLAS products around a causal softmax (attention_cublas.h). Exact mode,
+    // Fast prefill: cuBLAS products around a causal softmax (attention_cublas_plan.h). Exact mode,
     // decode-sized calls and recorded graphs keep the kernels of attention.cu.
     CublasAttentionLaunch c;
     c.a = l;
@@ -520,6 +522,7 @@ void CudaOps::moe(const MoeArgs& a) {
   l.n = a.x.rows, l.top_k = a.top_k, l.out = a.out.data, l.out_stride = a.out.stride;
   l.workspace = workspace(moe_workspace_bytes(l.n, l.top_k, l.gate.count, l.gate.shape.rows));
   l.single_mma = options_.precision == Precision::fast;
+  l.prefill_kernel = options_.moe_prefill_kernel;
   launch_moe(l, stream_);
 }
 

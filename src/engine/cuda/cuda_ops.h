@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/moe/moe.h"
 #include "engine/ops.h"
 
 struct cublasContext;  // cuBLAS's handle type (cublasHandle_t is cublasContext*)
@@ -38,6 +38,10 @@ struct CudaOptions {
   // the host matrix (--load-format dummy: a 20 GB model is never built on the host or copied).
   bool random_weights = false;
   uint64_t seed = 1;
+  // Grouped MoE kernel of Precision::fast prefill: the tensor-core kernels wherever they apply (always,
+  // in production), or the general grouped GEMM — the baseline tests/engine/cuda_gemm_bench.cpp times
+  // them against. Not a command-line option: the fast kernels won their benchmark.
+  MoePrefillKernel moe_prefill_kernel = MoePrefillKernel::fast;
 };
 
 struct MemoryStats {

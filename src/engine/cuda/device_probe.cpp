@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "engine/cuda/cuda_check.h"
+#include "engine/cuda/common/cuda_check.h"
 
 namespace hearth::engine::cuda {
 

@@ -2,8 +2,9 @@
 // device properties the launchers size their grids with.
 #include <cstdint>
 
-#include "engine/cuda/cuda_check.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/common/cuda_check.h"
+#include "engine/cuda/gemm/gemm.h"
+#include "engine/cuda/matvec/matvec.h"
 
 namespace hearth::engine::cuda {
 

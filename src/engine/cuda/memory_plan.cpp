@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "engine/cuda/attention_cublas.h"
+#include "engine/cuda/attention/attention.h"
+#include "engine/cuda/common/cuda_check.h"
 #include "engine/cuda/cuda_backend.h"
-#include "engine/cuda/cuda_check.h"
 #include "engine/cuda/cuda_ops.h"
-#include "engine/cuda/delta_chunked.h"
-#include "engine/cuda/gemm_fast.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/delta/delta.h"
+#include "engine/cuda/gemm/gemm.h"
+#include "engine/cuda/moe/moe.h"
 
 namespace hearth::engine::cuda {
 
@@ -81,7 +81,7 @@ MemoryPlan plan_memory(const ModelConfig& c, const ModelWeights& w, int64_t max_
   }
   if (precision == Precision::fast && max_chunk > kAttentionDecodeMaxQueries && c.num_full_layers() > 0 &&
       c.num_kv_heads > 0) {
-    // The fast prefill attention's scores, weights and bf16 values (attention_cublas.h): largest for a
+    // The fast prefill attention's scores, weights and bf16 values (attention_cublas_plan.h): largest for a
     // whole chunk at the end of the context.
     const int64_t n = std::min(max_chunk, max_context);
     ws = std::max(ws, cublas_attention_workspace_bytes(static_cast<int>(c.num_heads), static_cast<int>(c.num_kv_heads),

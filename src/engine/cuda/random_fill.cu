@@ -5,8 +5,9 @@
 
 #include <algorithm>
 
-#include "engine/cuda/cuda_check.h"
-#include "engine/cuda/kernels.h"
+#include "engine/cuda/common/cuda_check.h"
+#include "engine/cuda/common/types.h"
+#include "engine/cuda/random_fill.h"
 
 namespace hearth::engine::cuda {
 namespace {
