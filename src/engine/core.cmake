@@ -4,7 +4,6 @@ add_library(hearth_engine_core STATIC
   ${CMAKE_CURRENT_LIST_DIR}/generator.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/speculative.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/top_logits.cpp
   ${CMAKE_CURRENT_LIST_DIR}/scripted_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/demo_reply_end.cpp
 )

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -443,6 +444,70 @@ inline std::vector<OpDifference> run_op_conformance(Ops& reference, Ops& candida
         o.delta_step(a);
         o.synchronize();
         return std::vector<std::vector<float>>{bo.read<float>(), bcs.read<float>(), bs.read<float>()};
+      });
+    }
+  }
+  {  // delta_steps: three sequences' steps of one layer (two of one token, one of two tokens), each its own state
+    const int64_t Hk = 2, Hv = 4, Dk = 32, Dv = 32, K = 4, C = 2 * Hk * Dk + Hv * Dv;
+    const int64_t rows[3] = {1, 2, 1};
+    const int64_t n = 4;
+    Rand rd(seed + 125);
+    const auto qkv = rd.normal(n * C), z = rd.normal(n * Hv * Dv), a_in = rd.normal(n * Hv), b_in = rd.normal(n * Hv),
+               conv_w = rd.normal(C * K, 0.5f), alog = rd.uniform(Hv, -1, 1), dtb = rd.normal(Hv), nw = rd.uniform(Dv, 0.5f, 1.5f);
+    std::vector<std::vector<float>> conv_s, s0;
+    for (int e = 0; e < 3; ++e) conv_s.push_back(rd.normal((K - 1) * C)), s0.push_back(rd.normal(Hv * Dk * Dv, 0.2f));
+    compare("delta_steps/3_sequences", 1e-5, [&](Ops& o) {
+      Buf bqkv(o, qkv.data(), qkv.size() * F), bz(o, z.data(), z.size() * F), ba(o, a_in.data(), a_in.size() * F),
+          bb(o, b_in.data(), b_in.size() * F), bcw(o, conv_w.data(), conv_w.size() * F), bal(o, alog.data(), alog.size() * F),
+          bdt(o, dtb.data(), dtb.size() * F), bn(o, nw.data(), nw.size() * F), mixed(o, nullptr, n * C * F),
+          bg(o, nullptr, n * Hv * F), bbeta(o, nullptr, n * Hv * F), bo(o, nullptr, n * Hv * Dv * F);
+      std::vector<std::unique_ptr<Buf>> conv, state;
+      std::vector<DeltaStepArgs> steps;
+      int64_t row = 0;
+      for (int e = 0; e < 3; ++e) {
+        conv.push_back(std::make_unique<Buf>(o, conv_s[size_t(e)].data(), conv_s[size_t(e)].size() * F));
+        state.push_back(std::make_unique<Buf>(o, s0[size_t(e)].data(), s0[size_t(e)].size() * F));
+        const int64_t m = rows[e];
+        DeltaStepArgs a;
+        a.qkv = T(bqkv, n, C).rows_slice(row, m);
+        a.z = T(bz, n, Hv * Dv).rows_slice(row, m);
+        a.a = T(ba, n, Hv).rows_slice(row, m);
+        a.b = T(bb, n, Hv).rows_slice(row, m);
+        a.conv_state = conv.back()->f();
+        a.conv_weight = bcw.f();
+        a.conv_kernel = K;
+        a.a_log = bal.f();
+        a.dt_bias = bdt.f();
+        a.state = state.back()->f();
+        a.k_heads = Hk, a.v_heads = Hv, a.dk = Dk, a.dv = Dv;
+        a.norm_weight = bn.f();
+        a.mixed = T(mixed, n, C).rows_slice(row, m);
+        a.g = T(bg, n, Hv).rows_slice(row, m);
+        a.beta = T(bbeta, n, Hv).rows_slice(row, m);
+        a.out = T(bo, n, Hv * Dv).rows_slice(row, m);
+        steps.push_back(a);
+        row += m;
+      }
+      o.delta_steps(steps);
+      o.synchronize();
+      std::vector<std::vector<float>> result{bo.read<float>()};
+      for (int e = 0; e < 3; ++e) result.push_back(conv[size_t(e)]->read<float>()), result.push_back(state[size_t(e)]->read<float>());
+      return result;
+    });
+  }
+  {  // top_logits: the best k of a row with ties, a NaN and a limit, as (id, logit) pairs
+    std::vector<float> row = r.normal(5000);
+    for (size_t i = 0; i < row.size(); i += 5) row[i] = std::round(row[i]);
+    row[11] = NAN;
+    row[4999] = 100.0f;  // past the limit
+    for (const int32_t k : {1, 20, 64}) {
+      compare("top_logits/k" + std::to_string(k), 0, [&](Ops& o) {
+        Buf b(o, row.data(), row.size() * F);
+        std::vector<TokenLogit> top;
+        o.top_logits({b.f(), 5000, 4999, k, &top});
+        std::vector<float> flat;
+        for (const TokenLogit& t : top) flat.push_back(float(t.id)), flat.push_back(t.logit);
+        return std::vector<std::vector<float>>{flat};
       });
     }
   }

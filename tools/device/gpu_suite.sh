@@ -33,7 +33,7 @@ ALL_TESTS="engine_cuda_ops_test engine_cuda_matmul_test engine_cuda_model_test e
            engine_cuda_matvec_test engine_cuda_attention_test engine_cuda_delta_test engine_cuda_fused_test engine_cuda_moe_decode_test \
            engine_cuda_conformance_test"
 # The tests that the engine state (slots, KV pages, snapshots) reaches; kernels-only tests left out.
-PAGING_TESTS="engine_cuda_slots_test engine_cuda_state_test engine_cuda_model_test engine_cuda_ops_test engine_cuda_fused_test engine_cuda_delta_test"
+PAGING_TESTS="engine_cuda_slots_test engine_cuda_state_test engine_cuda_model_test engine_cuda_ops_test engine_cuda_fused_test engine_cuda_delta_test engine_cuda_conformance_test"
 
 run_tests() {  # test binaries...
   : > "$OUT/tests.log"
