@@ -85,6 +85,8 @@ class Settings {
         "tokens one model step runs, all requests together: a long prompt is prefilled in such chunks between the "
         "other requests' decode steps");
     add("--read-timeout", "HEARTH_READ_TIMEOUT", "30", "seconds one read of a request may wait");
+    add("--header-timeout", "HEARTH_HEADER_TIMEOUT", "10",
+        "seconds a request's line and headers may take to arrive once it started (then 408)");
     add("--body-timeout", "HEARTH_BODY_TIMEOUT", "120", "seconds a whole request body may take to arrive (then 408)");
     add("--http-threads", "HEARTH_HTTP_THREADS", "64", "connections served at once");
     add("--threads", "HEARTH_THREADS", "0", "CPU threads for the model (0: all cores)");
@@ -468,6 +470,7 @@ int run_serve(int argc, char** argv) {
   http.max_body_bytes = size_t(settings.integer("--max-body-bytes", 1024, int64_t(1) << 40));
   http.read_timeout_seconds = int(settings.integer("--read-timeout", 1, 3600));
   http.body_deadline_seconds = int(settings.integer("--body-timeout", 1, 86400));
+  http.header_deadline_seconds = int(settings.integer("--header-timeout", 1, 3600));
   http.threads = size_t(settings.integer("--http-threads", 4, 4096));
   http.cors_origins = split_names(settings.text("--cors-origin"));
   // Enough connection threads that /health answers while the queue is full.
