@@ -113,7 +113,9 @@ class ConnectionStream final : public httplib::Stream {
         return -1;
       }
       if (!wait(POLLIN, wait_ms)) {
-        if (in_headers_ && Clock::now() >= header_end_) header_timed_out_ = true;
+        // A wait the deadline shortened ran out: that is the deadline (the clock may read a hair
+        // before it, as the wait is in whole milliseconds).
+        if (in_headers_ && wait_ms < read_timeout_ms_) header_timed_out_ = true;
         return -1;
       }
       ssize_t n;
@@ -147,7 +149,7 @@ class ConnectionStream final : public httplib::Stream {
   // The read timeout, shortened to what is left of the header deadline while headers are read.
   int read_wait_ms() const {
     if (!in_headers_) return read_timeout_ms_;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(header_end_ - Clock::now()).count();
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(header_end_ - Clock::now()).count();
     return static_cast<int>(std::clamp<int64_t>(left, 0, read_timeout_ms_));
   }
   void address(int (*query)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const {
@@ -201,7 +203,9 @@ class HeaderDeadlineServer : public httplib::Server {
       stream.begin_request();
       bool connection_closed = false;
       ok = process_request(stream, left == 1, connection_closed, nullptr);
-      if (!ok || connection_closed) break;
+      // After a header timeout the rest of that header section may still trickle in: never parse it as
+      // the next request.
+      if (!ok || connection_closed || stream.header_timed_out()) break;
     }
     current_connection = nullptr;
     shutdown(sock, SHUT_RDWR);

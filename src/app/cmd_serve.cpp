@@ -274,6 +274,8 @@ std::string prompt_cache_tiers(const cache::PromptCacheConfig& cache, bool on_gp
   std::string tiers;
   if (on_gpu) tiers = cache::format_byte_size(cache.store.device_budget_bytes) + " GPU + ";
   tiers += cache::format_byte_size(cache.store.host_budget_bytes) + " host";
+  // On the CPU the KV pages that only checkpoints keep are host memory too, inside that budget.
+  if (!on_gpu) tiers += " (states and the KV pages they keep)";
   if (!cache.store.persist.dir.empty()) tiers += ", kept in " + cache.store.persist.dir.string();
   return tiers;
 }
@@ -458,10 +460,10 @@ int run_serve(int argc, char** argv) {
   server_metrics.set_model(model_artifact(config.served_model_names.front(), location,
                                           completion.prompt_cache.store.persist.model_identity));
   config.metrics_log = metrics_log.get();
-  config.refresh_metrics = [&backend](metrics::ServerMetrics& m) {
+  config.refresh_metrics = [&backend, tokenizer](metrics::ServerMetrics& m) {
     const cache::StoreStats s = backend.cache_stats();
     m.set_cache_state({s.device_bytes, s.host_bytes, s.disk_bytes, s.device_checkpoints, s.host_checkpoints,
-                       s.disk_only_checkpoints, s.evicted, s.demoted});
+                       s.disk_only_checkpoints, s.evicted, s.demoted, s.host_page_bytes, tokenizer->cache_bytes()});
   };
 
   api::HttpServerOptions http;

@@ -154,6 +154,13 @@ bool CheckpointStore::release_pages() {
   return true;
 }
 
+void CheckpointStore::trim() {
+  std::lock_guard lock(mutex_);
+  std::vector<const Node*> protect;
+  make_room(Tier::device, 0, protect);
+  make_room(Tier::host, 0, protect);
+}
+
 CheckpointStore::Node* CheckpointStore::pick_victim(Tier tier, const std::vector<const Node*>& protect, bool pages_only) const {
   Node* best = nullptr;
   uint64_t best_key = 0;
@@ -256,7 +263,8 @@ StoreStats CheckpointStore::stats() const {
   std::lock_guard lock(mutex_);
   StoreStats stats = counters_;
   stats.device_bytes = device_used_;
-  stats.host_bytes = host_used_;
+  stats.host_page_bytes = model_.snapshot_host_page_bytes();
+  stats.host_bytes = host_used_ + stats.host_page_bytes;
   stats.disk_bytes = disk_used_;
   for (const Node* node : tree_.entries()) {
     switch (node->entry->tier()) {

@@ -392,6 +392,7 @@ TEST(CheckpointStore, AbandonedTemporaryFilesAreDeletedAtStartUp) {
   // pid 0x7ffffffe: no such process (pid_max is at most 2^22); our own pid: a live writer's file.
   const std::filesystem::path dead = dir.path() / "0123456789abcdef.ckpt.2147483646.tmp";
   const std::filesystem::path live = dir.path() / ("0123456789abcdef.ckpt." + std::to_string(getpid()) + ".tmp");
+  std::filesystem::create_directories(dir.path());
   std::ofstream(dead) << "half";
   std::ofstream(live) << "half";
   CheckpointStore store(model, config);
@@ -441,6 +442,27 @@ TEST(CheckpointStore, DiskBudgetDeletesTheLeastRecentlyUsedFiles) {
   for (const auto& f : std::filesystem::directory_iterator(dir.path())) files += f.path().extension() == ".ckpt";
   EXPECT_EQ(files, 2u);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / DiskStore::file_name("w", iota_path(10, 300))));
+}
+
+TEST(CheckpointStore, HostKvPagesOnlyCheckpointsHoldCountAgainstTheHostBudget) {
+  // A CPU model: snapshots of 100 host bytes, each keeping 150 bytes of KV pages nobody else maps.
+  FakeModel model({.device_bytes = 0, .offloaded_bytes = 100});
+  model.host_page_bytes_per_snapshot = 150;
+  const int64_t live_before = FakeSnapshot::live;
+  CheckpointStore store(model, budgets(0, 1000));
+  for (int i = 0; i < 6; ++i) {
+    Path p = iota_path(8, 100 * i);
+    store.insert(p, snapshot_of(model, p), CheckpointKind::message_end);
+    EXPECT_LE(store.stats().host_bytes, 1000u) << "after insert " << i;
+  }
+  // 250 bytes each with its pages: four fit, not six.
+  EXPECT_EQ(store.stats().host_checkpoints, 4u);
+  EXPECT_EQ(store.stats().host_page_bytes, 150u * static_cast<size_t>(FakeSnapshot::live - live_before));
+  // Pages that become the cache's alone outside an insert (a slot moved on) are trimmed away.
+  model.host_page_bytes_per_snapshot = 400;
+  store.trim();
+  EXPECT_LE(store.stats().host_bytes, 1000u);
+  EXPECT_EQ(store.stats().host_checkpoints, 2u);
 }
 
 TEST(CheckpointStore, PersistenceWithoutModelIdentityIsRefused) {

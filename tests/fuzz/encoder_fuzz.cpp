@@ -18,6 +18,7 @@
 #include "api/thinking_signature.h"
 #include "fuzz_util.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 namespace {
 
@@ -113,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const hearth::api::ThinkingSigner signer("fuzz-key");
   hearth::fuzz::ByteReader in(data, size);
   hearth::api::ComposerOptions options;
-  options.model = in.text(8);
+  options.model = hearth::utf8::sanitize(in.text(8));  // the request's model name: parsed JSON, valid UTF-8
   options.signer = &signer;
   for (int n = in.byte() % 3; n > 0; --n) {
     std::string stop = in.text(6);
