@@ -1,6 +1,7 @@
 #include "cache/checkpoint_store.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "util/error.h"
 
@@ -53,6 +54,9 @@ std::optional<FoundCheckpoint> CheckpointStore::find(std::span<const Token> prom
         snapshot = disk_->read(node->entry->disk_file, path, model_);
         ++counters_.disk_reads;
       } catch (const Error& e) {
+        // Refused (truncated, damaged, another model's): said once here, then the file is deleted and
+        // the prompt is prefilled instead.
+        std::fprintf(stderr, "hearth: %s\n", e.what());
         warnings_.push_back(e.what());
         ++counters_.disk_errors;
         unreadable.push_back(node);

@@ -10,7 +10,8 @@ Code request. Every answer must be a well-formed success or the right 4xx (529 w
 
 At the end it asserts: the server never crashed; no sequence is stuck (queue and running go to 0); a
 fresh request still succeeds; the prompt cache never reported more than its budgets (sampled each
-second from /metrics); resident memory after warm-up grew by at most --max-growth-mib. It prints a JSON
+second from /metrics); the memory the server allocates (heap, KV pages; not the weights' mappings, whose
+RSS grows as token rows are first read) grew by at most --max-growth-mib after warm-up. It prints a JSON
 summary (requests by kind and status, disconnects, peak RSS) that docs/RELIABILITY.md records.
 
   python3 tools/soak/soak.py --hearth build/src/app/hearth --tokenizer .deps/qwen3-tokenizer --duration 600
@@ -237,11 +238,13 @@ def main():
                 crashed = proc.returncode
                 break
             rss = mr.rss_kib(proc.pid) / 1024
+            parts = mr.rss_parts_kib(proc.pid)
+            own = sum(v for k, v in parts.items() if k != "weights") / 1024
             try:
                 host = mr.metric(port, 'hearth_cache_bytes{tier="host"}') or 0
             except OSError:
                 host = 0
-            samples.append((time.time() - start, rss))
+            samples.append((time.time() - start, rss, own))
             if host > args.cache_host_bytes:
                 over_budget.append(host)
         soak.stop.set()
@@ -263,23 +266,28 @@ def main():
             final_status = resp.status
             check_message(resp.read())
         end_rss = mr.rss_kib(proc.pid) / 1024 if crashed is None else 0
+        end_own = (sum(v for k, v in mr.rss_parts_kib(proc.pid).items() if k != "weights") / 1024
+                   if crashed is None else 0)
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except Exception:
             proc.kill()
-    warm = [r for t, r in samples if t >= args.duration * args.warmup_fraction]
-    base = warm[0] if warm else (samples[0][1] if samples else 0)
-    peak = max([r for _, r in samples] + [end_rss])
+    # Growth is judged on the memory the server allocates (heap, KV pages, code): without the weights'
+    # mappings, whose RSS grows as token rows are first read (tools/memory/mutated_requests.py).
+    warm = [o for t, _, o in samples if t >= args.duration * args.warmup_fraction]
+    base = warm[0] if warm else (samples[0][2] if samples else 0)
+    peak = max([r for _, r, _ in samples] + [end_rss])
     by_kind = {}
     for key, n in soak.counts.items():
         by_kind[key] = n
     served = sum(n for k, n in soak.counts.items() if k.split(":")[1] not in ("hung_up", "reset"))
     summary = {"duration_s": args.duration, "clients": args.clients, "requests": sum(soak.counts.values()),
-               "answered": served, "disconnects": soak.disconnects, "rss_after_warmup_mib": round(base, 1),
-               "rss_end_mib": round(end_rss, 1), "rss_peak_mib": round(peak, 1),
-               "growth_after_warmup_mib": round(end_rss - base, 1), "cache_over_budget_samples": len(over_budget),
+               "answered": served, "disconnects": soak.disconnects, "rss_end_mib": round(end_rss, 1),
+               "rss_peak_mib": round(peak, 1), "own_memory_after_warmup_mib": round(base, 1),
+               "own_memory_end_mib": round(end_own, 1), "own_growth_after_warmup_mib": round(end_own - base, 1),
+               "cache_over_budget_samples": len(over_budget),
                "failures": len(soak.failures), "by_kind_and_status": dict(sorted(by_kind.items()))}
     print(json.dumps(summary, indent=1))
     problems = []
@@ -293,8 +301,9 @@ def main():
         problems.append(f"a fresh request after the soak got {final_status}")
     if over_budget:
         problems.append(f"host cache over its budget in {len(over_budget)} samples (max {max(over_budget)})")
-    if crashed is None and end_rss - base > args.max_growth_mib:
-        problems.append(f"RSS grew {end_rss - base:.1f} MiB after warm-up (limit {args.max_growth_mib})")
+    if crashed is None and end_own - base > args.max_growth_mib:
+        problems.append(f"memory without the weights grew {end_own - base:.1f} MiB after warm-up "
+                        f"(limit {args.max_growth_mib})")
     for p in problems:
         print("FAIL:", p, file=sys.stderr)
     return 1 if problems else 0
