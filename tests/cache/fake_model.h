@@ -133,7 +133,7 @@ class FakeModel : public engine::Model {
     if (!options_.can_serialize) return Model::deserialize_state(in);
     auto s = std::make_unique<FakeSnapshot>();
     uint64_t n = 0;
-    if (!in.read(reinterpret_cast<char*>(&n), sizeof n) || n > (1u << 26)) throw Error("fake: bad state", ErrorKind::io);
+    if (!in.read(reinterpret_cast<char*>(&n), sizeof n) || n > (1u << 20)) throw Error("fake: bad state", ErrorKind::io);
     s->tokens.resize(n);
     in.read(reinterpret_cast<char*>(s->tokens.data()), static_cast<std::streamsize>(n * sizeof(engine::Token)));
     if (!in.read(reinterpret_cast<char*>(&s->hash), sizeof s->hash)) throw Error("fake: truncated state", ErrorKind::io);

@@ -11,7 +11,7 @@ if(Python3_FOUND)
   set(hearth_reliability_common --hearth $<TARGET_FILE:hearth> --tokenizer ${HEARTH_TEST_TOKENIZER_DIR})
   add_test(NAME reliability_mutated_claude_code_requests_keep_resident_memory_bounded
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/memory/mutated_requests.py ${hearth_reliability_common}
-                   --requests 60 --warmup 20 --max-growth-mib 32 -- --cache-host-bytes 32M --cache-device-bytes 0)
+                   --requests 60 --warmup 20 --max-growth-mib 24 -- --cache-host-bytes 16M --cache-device-bytes 0)
   add_test(NAME reliability_soak_of_mixed_clients_leaves_no_stuck_sequence_and_flat_memory
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/soak/soak.py ${hearth_reliability_common}
                    --duration 25 --clients 6)
