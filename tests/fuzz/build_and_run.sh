@@ -46,8 +46,16 @@ bin="$out/${target}_fuzz"
 # Rebuild when any source or header it may include is newer than the binary.
 if [ ! -x "$bin" ] || [ -n "$(find "${sources[@]}" "$root/src" "$root/tests/fuzz" "$root/tests/chat" "$root/tests/cache" \
       -newer "$bin" \( -name '*.h' -o -name '*.cpp' \) 2>/dev/null | head -1)" ]; then
-  "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -DPCRE2_STATIC -DUTF8PROC_STATIC "${includes[@]}" "${sources[@]}" "${libs[@]}" -o "$bin.tmp"
+  # One object per source, compiled in parallel (a first ctest run builds every target this way).
+  flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+    -DPCRE2_STATIC -DUTF8PROC_STATIC "${includes[@]}")
+  mkdir -p "$out/obj"
+  objects=()
+  for src in "${sources[@]}"; do objects+=("$out/obj/$(basename "${src%.cpp}").o"); done
+  printf '%s\n' "${sources[@]}" | xargs -P "$(nproc 2>/dev/null || echo 2)" -I{} sh -c \
+    'src="$1"; cxx="$2"; shift 2; exec "$cxx" "$@" -c "$src" -o "$0/obj/$(basename "${src%.cpp}").o"' \
+    "$out" {} "$cxx" "${flags[@]}"
+  "$cxx" "${flags[@]}" "${objects[@]}" "${libs[@]}" -o "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
 
