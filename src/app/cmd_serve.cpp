@@ -1,6 +1,5 @@
 // `hearth serve`: the Anthropic Messages API server. Settings come from flags, then HEARTH_*
 // environment variables, then defaults (`hearth serve --help` lists each).
-#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -321,20 +320,7 @@ class SignalStopper {
   std::thread thread_;
 };
 
-// glibc's malloc raises its mmap threshold each time a large block is freed (up to 32 MiB), after which
-// large blocks (checkpoint states, request bodies, token vectors) come from the heap and arenas, whose
-// free memory is rarely given back: resident memory drifts up long after every cache is at its budget
-// (measured in docs/RELIABILITY.md: +13.5 MiB of heap over 40 requests with the cache full, +3.7 with
-// these settings). Fixed thresholds keep large blocks in their own mappings, returned when freed, and trim
-// the heap top sooner. An explicit GLIBC_TUNABLES setting wins.
-void bound_allocator_retention() {
-  if (std::getenv("GLIBC_TUNABLES")) return;
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-}
-
 int run_serve(int argc, char** argv) {
-  bound_allocator_retention();
   Settings settings;
   if (!settings.parse(argc, argv)) {
     settings.print_help();
