@@ -195,7 +195,7 @@ TokenizerSpec parse_tokenizer_json(std::string_view json_text, const std::string
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     p.fail(std::string("not valid JSON: ") + e.what());
   }
   if (!root.is_object()) p.fail("top level must be a JSON object");

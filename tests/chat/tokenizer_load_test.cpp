@@ -52,6 +52,14 @@ TEST(TokenizerLoad, MalformedJsonNamesTheFile) {
   expect_message_has(e, "not valid JSON");
 }
 
+TEST(TokenizerLoad, NumberTooLargeForJsonIsAnErrorNamingTheFile) {
+  // Found by tests/fuzz/loaders_fuzz.cpp: nlohmann reports it as out_of_range, not parse_error.
+  const auto path = MiniTokenizer::write_text("{\"version\": 111111111e1111111111}");
+  const Error e = load_error(path);
+  expect_message_has(e, path.string());
+  expect_message_has(e, "not valid JSON");
+}
+
 TEST(TokenizerLoad, WrongJsonTypesAreErrorsNotCrashes) {
   for (const char* text : {"[]", "{}", R"({"model": []})", R"({"model": {"type": "BPE", "vocab": [], "merges": []}})",
                            R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})",
