@@ -57,6 +57,8 @@ class Settings {
         "already in the local hub cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub); without it and --scripted: "
         "the built-in demo model");
     add("--scripted", "HEARTH_SCRIPTED", "", "serve the scripted model from this JSON script instead (tests, demos)");
+    add("--load-format", "HEARTH_LOAD_FORMAT", "safetensors",
+        "safetensors, or dummy: random weights of --model's config.json shape (soak tests and benchmarks on a GPU)");
     add("--tokenizer", "HEARTH_TOKENIZER", "",
         "tokenizer.json or its directory (default: the model directory; for --scripted and the demo model, the source tree's .deps/qwen3-tokenizer)");
     add("--chat-format", "HEARTH_CHAT_FORMAT", "", "qwen3_5 or qwen3 (default: from the model's config.json; qwen3_5 when scripted)");
@@ -420,10 +422,17 @@ int run_serve(int argc, char** argv) {
     load.slots = parallel;
     load.threads = int(settings.integer("--threads", 0, 4096));
     load.precision = engine::parse_precision(settings.text("--precision"));
+    const std::string load_format = settings.text("--load-format");
+    if (load_format == "dummy") {
+      load.format = engine::LoadFormat::dummy;  // random weights of the config's shape (soak, benchmarks)
+    } else if (load_format != "safetensors") {
+      throw Error("--load-format must be safetensors or dummy", ErrorKind::invalid_request);
+    }
     model = engine::load_model(load);
     on_gpu = engine::resolve_device(load.device) == engine::Device::cuda;
     completion.prompt_cache.store.persist.model_identity =
         cache::identity_of_files(model->info().architecture, cache::model_state_files(model_dir));
+    if (load.format == engine::LoadFormat::dummy) completion.prompt_cache.store.persist.dir.clear();  // random weights
 #else
     throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
