@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -66,13 +67,177 @@ int find_connection_socket(const httplib::Request& req) {
   return -1;
 }
 
+// One client connection as httplib reads and writes it, served by HeaderDeadlineServer below. It is
+// httplib's own socket stream (buffered reads, each read or write waiting at most its timeout) plus the
+// one thing httplib lacks: a deadline for the request line and headers. httplib's read timeout is per
+// read, so a client sending one header byte every few seconds would hold a thread forever (slowloris);
+// here, once a request's first byte has arrived, every read of its header section fails after
+// `header_deadline` (the request then gets 408 and the connection is closed). The body has its own
+// deadline (read_body).
+class ConnectionStream final : public httplib::Stream {
+ public:
+  using Clock = std::chrono::steady_clock;
+  ConnectionStream(int sock, int read_timeout_s, int write_timeout_s, int header_deadline_s)
+      : sock_(sock), read_timeout_ms_(read_timeout_s * 1000), write_timeout_ms_(write_timeout_s * 1000),
+        header_deadline_(std::chrono::seconds(header_deadline_s)) {}
+
+  // A request is about to be read: its header section must arrive within the deadline.
+  void begin_request() {
+    in_headers_ = true;
+    header_timed_out_ = false;
+    header_end_ = Clock::now() + header_deadline_;
+  }
+  // The headers were parsed (httplib reached routing).
+  void end_headers() { in_headers_ = false; }
+  bool header_timed_out() const { return header_timed_out_; }
+  bool has_buffered() const { return offset_ < size_; }
+
+  // Waits up to `timeout_ms` for the socket to have `events`; false on timeout or error.
+  bool wait(short events, int timeout_ms) const {
+    pollfd p{sock_, events, 0};
+    int r;
+    do {
+      r = poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
+  }
+
+  bool is_readable() const override { return has_buffered() || wait(POLLIN, read_wait_ms()); }
+  bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (!has_buffered()) {
+      const int wait_ms = read_wait_ms();
+      if (wait_ms == 0 && in_headers_) {
+        header_timed_out_ = true;
+        return -1;
+      }
+      if (!wait(POLLIN, wait_ms)) {
+        // A wait the deadline shortened ran out: that is the deadline (the clock may read a hair
+        // before it, as the wait is in whole milliseconds).
+        if (in_headers_ && wait_ms < read_timeout_ms_) header_timed_out_ = true;
+        return -1;
+      }
+      ssize_t n;
+      do {
+        n = recv(sock_, buffer_, sizeof buffer_, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      offset_ = 0;
+      size_ = static_cast<size_t>(n);
+    }
+    const size_t take = std::min(size, size_ - offset_);
+    std::memcpy(ptr, buffer_ + offset_, take);
+    offset_ += take;
+    return static_cast<ssize_t>(take);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) return -1;
+    ssize_t n;
+    do {
+      n = send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(getpeername, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { address(getsockname, ip, port); }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  // The read timeout, shortened to what is left of the header deadline while headers are read.
+  int read_wait_ms() const {
+    if (!in_headers_) return read_timeout_ms_;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(header_end_ - Clock::now()).count();
+    return static_cast<int>(std::clamp<int64_t>(left, 0, read_timeout_ms_));
+  }
+  void address(int (*query)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    ip.clear();
+    port = 0;
+    if (query(sock_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+      const auto& v4 = reinterpret_cast<const sockaddr_in&>(addr);
+      inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text);
+      port = ntohs(v4.sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      const auto& v6 = reinterpret_cast<const sockaddr_in6&>(addr);
+      inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text);
+      port = ntohs(v6.sin6_port);
+    }
+    ip = text;
+  }
+
+  int sock_;
+  int read_timeout_ms_;
+  int write_timeout_ms_;
+  std::chrono::seconds header_deadline_;
+  bool in_headers_ = false;
+  bool header_timed_out_ = false;
+  Clock::time_point header_end_{};
+  char buffer_[4096];
+  size_t offset_ = 0;
+  size_t size_ = 0;
+};
+
+// The connection the calling thread serves (set by HeaderDeadlineServer for the handlers it runs).
+thread_local ConnectionStream* current_connection = nullptr;
+
+// httplib::Server with its per-connection loop replaced (process_and_close_socket is the library's
+// extension point, virtual for its TLS server): the same keep-alive loop over process_request, on a
+// ConnectionStream, so that every request's header section has a deadline.
+class HeaderDeadlineServer : public httplib::Server {
+ public:
+  explicit HeaderDeadlineServer(int header_deadline_seconds) : header_deadline_seconds_(header_deadline_seconds) {}
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    ConnectionStream stream(sock, static_cast<int>(read_timeout_sec_), static_cast<int>(write_timeout_sec_),
+                            header_deadline_seconds_);
+    current_connection = &stream;
+    bool ok = false;
+    for (size_t left = keep_alive_max_count_; left > 0 && wait_for_request(stream); --left) {
+      stream.begin_request();
+      bool connection_closed = false;
+      ok = process_request(stream, left == 1, connection_closed, nullptr);
+      // After a header timeout the rest of that header section may still trickle in: never parse it as
+      // the next request.
+      if (!ok || connection_closed || stream.header_timed_out()) break;
+    }
+    current_connection = nullptr;
+    shutdown(sock, SHUT_RDWR);
+    close(sock);
+    return ok;
+  }
+
+  // Like httplib's keep-alive wait: up to keep_alive_timeout_sec_ for the next request's first byte, in
+  // short slices so that stop() is not held up.
+  bool wait_for_request(const ConnectionStream& stream) const {
+    if (stream.has_buffered()) return true;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
+    while (svr_sock_ != INVALID_SOCKET) {
+      if (stream.wait(POLLIN, 50)) return true;
+      if (std::chrono::steady_clock::now() >= end) return false;
+    }
+    return false;
+  }
+
+  int header_deadline_seconds_;
+};
+
 // Answers "has the client hung up?" without blocking. A peer that closed (FIN or RST) makes the
 // socket report RDHUP/HUP/ERR; pipelined request bytes (POLLIN alone) do not count.
 class DisconnectProbe {
  public:
-  explicit DisconnectProbe(const httplib::Request& req) : req_(req) {}
+  // `fd`: the connection's socket when known (served by HeaderDeadlineServer), else found on first use.
+  DisconnectProbe(const httplib::Request& req, int fd) : req_(req), fd_(fd) {}
   bool gone() {
-    std::call_once(found_, [&] { fd_ = find_connection_socket(req_); });
+    std::call_once(found_, [&] {
+      if (fd_ < 0) fd_ = find_connection_socket(req_);
+    });
     if (fd_ < 0) return false;
     pollfd p{fd_, POLLRDHUP, 0};
     if (poll(&p, 1, 0) <= 0) return false;
@@ -129,8 +294,9 @@ std::string HttpRequest::header(std::string_view lowercase_name) const {
 }
 
 struct HttpServer::Impl {
+  explicit Impl(HttpServerOptions o) : options(std::move(o)), server(options.header_deadline_seconds) {}
   HttpServerOptions options;
-  httplib::Server server;
+  HeaderDeadlineServer server;
   CorsPolicy cors;
   struct Route {
     std::string method;
@@ -165,9 +331,9 @@ struct HttpServer::Impl {
   httplib::Server::HandlerResponse screen_method(const httplib::Request& req, httplib::Response& res) {
     const std::vector<std::string> methods = allowed_methods(req.path);
     if (methods.empty()) {
-      // Unknown path: httplib answers 404 itself, but for PUT, PATCH, DELETE, ... only after waiting
-      // for a body that a bodiless request never sends.
-      if (req.method == "GET" || req.method == "HEAD" || req.method == "POST") return httplib::Server::HandlerResponse::Unhandled;
+      // Unknown path: answered here, before any body is read (httplib would read a POST's body, up to
+      // the drain limit and with no deadline, before its own 404; for PUT, PATCH, DELETE, ... it would
+      // wait for a body that a bodiless request never sends).
       return refuse(req, res, formatter(404, "not found"));
     }
     std::string allow;  // as the `Allow` header lists them
@@ -236,7 +402,7 @@ struct HttpServer::Impl {
   }
 
   void run_handler(const HttpHandler& handler, const httplib::Request& req, httplib::Response& res, std::string body) {
-    auto probe = std::make_shared<DisconnectProbe>(req);
+    auto probe = std::make_shared<DisconnectProbe>(req, current_connection ? current_connection->socket() : -1);
     HttpResponse response;
     try {
       response = handler(convert(req, std::move(body), probe));
@@ -285,8 +451,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   impl_->cors = CorsPolicy(impl_->options.cors_origins);
   Impl* impl = impl_.get();
   auto& server = impl->server;
@@ -300,6 +465,15 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
   // Every response of status >= 400 passes here; fill in a body for the ones httplib made itself.
   server.set_error_handler(httplib::Server::HandlerWithResponse(
       [impl](const httplib::Request&, httplib::Response& res) {
+        if (current_connection && current_connection->header_timed_out()) {
+          // httplib reports a header section cut off by the deadline as malformed (400).
+          res.status = 408;
+          res.set_header("Connection", "close");
+          HttpResponse formatted = impl->formatter(408, "request headers were not received within " +
+                                                            std::to_string(impl->options.header_deadline_seconds) + " seconds");
+          res.set_content(formatted.body, formatted.content_type);
+          return httplib::Server::HandlerResponse::Handled;
+        }
         if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
         HttpResponse formatted = impl->formatter(res.status, boundary_error_message(res.status));
         res.set_content(formatted.body, formatted.content_type);
@@ -311,7 +485,10 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
     res.set_content(formatted.body, formatted.content_type);
   });
   server.set_pre_routing_handler(
-      [impl](const httplib::Request& req, httplib::Response& res) { return impl->screen_method(req, res); });
+      [impl](const httplib::Request& req, httplib::Response& res) {
+        if (current_connection) current_connection->end_headers();
+        return impl->screen_method(req, res);
+      });
   // Every response, errors included, tells an allowed browser origin that it may read it.
   server.set_post_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
     for (const auto& [name, value] : impl->cors.response_headers(req.get_header_value("Origin"))) res.set_header(name, value);

@@ -52,6 +52,7 @@ struct HttpServerOptions {
   int port = 8080;                       // 0: any free port (bind() reports it)
   size_t max_body_bytes = 32u << 20;     // larger bodies: 413
   int read_timeout_seconds = 30;         // one read of the request may wait this long
+  int header_deadline_seconds = 10;      // a request's line and headers must arrive within this (then 408)
   int body_deadline_seconds = 120;       // the whole body must arrive within this (slow bodies: 408)
   size_t threads = 64;                   // connections served at once
   bool access_log = false;               // one line per request on stderr

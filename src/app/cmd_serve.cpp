@@ -58,6 +58,8 @@ class Settings {
         "already in the local hub cache ($HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub); without it and --scripted: "
         "the built-in demo model");
     add("--scripted", "HEARTH_SCRIPTED", "", "serve the scripted model from this JSON script instead (tests, demos)");
+    add("--load-format", "HEARTH_LOAD_FORMAT", "safetensors",
+        "safetensors, or dummy: random weights of --model's config.json shape (soak tests and benchmarks on a GPU)");
     add("--tokenizer", "HEARTH_TOKENIZER", "",
         "tokenizer.json or its directory (default: the model directory; for --scripted and the demo model, the source tree's .deps/qwen3-tokenizer)");
     add("--chat-format", "HEARTH_CHAT_FORMAT", "", "qwen3_5 or qwen3 (default: from the model's config.json; qwen3_5 when scripted)");
@@ -86,6 +88,8 @@ class Settings {
         "tokens one model step runs, all requests together: a long prompt is prefilled in such chunks between the "
         "other requests' decode steps");
     add("--read-timeout", "HEARTH_READ_TIMEOUT", "30", "seconds one read of a request may wait");
+    add("--header-timeout", "HEARTH_HEADER_TIMEOUT", "10",
+        "seconds a request's line and headers may take to arrive once it started (then 408)");
     add("--body-timeout", "HEARTH_BODY_TIMEOUT", "120", "seconds a whole request body may take to arrive (then 408)");
     add("--http-threads", "HEARTH_HTTP_THREADS", "64", "connections served at once");
     add("--device", "HEARTH_DEVICE", "auto", "where the model runs: auto (the GPU when there is one), cpu or cuda");
@@ -274,6 +278,8 @@ std::string prompt_cache_tiers(const cache::PromptCacheConfig& cache, bool on_gp
   std::string tiers;
   if (on_gpu) tiers = cache::format_byte_size(cache.store.device_budget_bytes) + " GPU + ";
   tiers += cache::format_byte_size(cache.store.host_budget_bytes) + " host";
+  // On the CPU the KV pages that only checkpoints keep are host memory too, inside that budget.
+  if (!on_gpu) tiers += " (states and the KV pages they keep)";
   if (!cache.store.persist.dir.empty()) tiers += ", kept in " + cache.store.persist.dir.string();
   return tiers;
 }
@@ -422,10 +428,17 @@ int run_serve(int argc, char** argv) {
     load.precision = engine::parse_precision(settings.text("--precision"));
     app::ProgressDisplay load_display;
     load.progress = app::load_progress_view(load_display);
+    const std::string load_format = settings.text("--load-format");
+    if (load_format == "dummy") {
+      load.format = engine::LoadFormat::dummy;  // random weights of the config's shape (soak, benchmarks)
+    } else if (load_format != "safetensors") {
+      throw Error("--load-format must be safetensors or dummy", ErrorKind::invalid_request);
+    }
     model = engine::load_model(load);
     on_gpu = engine::resolve_device(load.device) == engine::Device::cuda;
     completion.prompt_cache.store.persist.model_identity =
         cache::identity_of_files(model->info().architecture, cache::model_state_files(model_dir));
+    if (load.format == engine::LoadFormat::dummy) completion.prompt_cache.store.persist.dir.clear();  // random weights
 #else
     throw Error("this build of hearth has no model engine yet; use --scripted SCRIPT.json", ErrorKind::unsupported);
 #endif
@@ -462,10 +475,10 @@ int run_serve(int argc, char** argv) {
   server_metrics.set_model(model_artifact(config.served_model_names.front(), location,
                                           completion.prompt_cache.store.persist.model_identity));
   config.metrics_log = metrics_log.get();
-  config.refresh_metrics = [&backend](metrics::ServerMetrics& m) {
+  config.refresh_metrics = [&backend, tokenizer](metrics::ServerMetrics& m) {
     const cache::StoreStats s = backend.cache_stats();
     m.set_cache_state({s.device_bytes, s.host_bytes, s.disk_bytes, s.device_checkpoints, s.host_checkpoints,
-                       s.disk_only_checkpoints, s.evicted, s.demoted});
+                       s.disk_only_checkpoints, s.evicted, s.demoted, s.host_page_bytes, tokenizer->cache_bytes()});
   };
 
   api::HttpServerOptions http;
@@ -474,6 +487,7 @@ int run_serve(int argc, char** argv) {
   http.max_body_bytes = size_t(settings.integer("--max-body-bytes", 1024, int64_t(1) << 40));
   http.read_timeout_seconds = int(settings.integer("--read-timeout", 1, 3600));
   http.body_deadline_seconds = int(settings.integer("--body-timeout", 1, 86400));
+  http.header_deadline_seconds = int(settings.integer("--header-timeout", 1, 3600));
   http.threads = size_t(settings.integer("--http-threads", 4, 4096));
   http.cors_origins = split_names(settings.text("--cors-origin"));
   // Enough connection threads that /health answers while the queue is full.

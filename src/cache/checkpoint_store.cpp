@@ -1,6 +1,7 @@
 #include "cache/checkpoint_store.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "util/error.h"
 
@@ -53,6 +54,9 @@ std::optional<FoundCheckpoint> CheckpointStore::find(std::span<const Token> prom
         snapshot = disk_->read(node->entry->disk_file, path, model_);
         ++counters_.disk_reads;
       } catch (const Error& e) {
+        // Refused (truncated, damaged, another model's): said once here, then the file is deleted and
+        // the prompt is prefilled instead.
+        std::fprintf(stderr, "hearth: %s\n", e.what());
         warnings_.push_back(e.what());
         ++counters_.disk_errors;
         unreadable.push_back(node);
@@ -152,6 +156,13 @@ bool CheckpointStore::release_pages() {
   drop(victim);
   ++counters_.page_releases;
   return true;
+}
+
+void CheckpointStore::trim() {
+  std::lock_guard lock(mutex_);
+  std::vector<const Node*> protect;
+  make_room(Tier::device, 0, protect);
+  make_room(Tier::host, 0, protect);
 }
 
 CheckpointStore::Node* CheckpointStore::pick_victim(Tier tier, const std::vector<const Node*>& protect, bool pages_only) const {
@@ -256,7 +267,8 @@ StoreStats CheckpointStore::stats() const {
   std::lock_guard lock(mutex_);
   StoreStats stats = counters_;
   stats.device_bytes = device_used_;
-  stats.host_bytes = host_used_;
+  stats.host_page_bytes = model_.snapshot_host_page_bytes();
+  stats.host_bytes = host_used_ + stats.host_page_bytes;
   stats.disk_bytes = disk_used_;
   for (const Node* node : tree_.entries()) {
     switch (node->entry->tier()) {

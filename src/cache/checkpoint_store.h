@@ -15,6 +15,12 @@
 // A device-tier victim is demoted to the host tier (Model::offload_state) when the model can offload and
 // the host budget can make room; otherwise it is dropped. Host-tier victims are dropped.
 //
+// Host memory of KV pages. On a backend whose KV pages are host memory (the CPU), the pages that only
+// checkpoints hold (Model::snapshot_host_page_bytes: no running sequence maps them) are memory the
+// cache keeps, so they count against the host budget beside the checkpoints' own states; evicting
+// checkpoints frees them. They grow when a sequence moves on from pages a checkpoint shares, outside any
+// insert, so the prompt cache calls trim() when each request begins.
+//
 // Persistence (optional): checkpoints of the kinds chosen are written to a directory when inserted and
 // are listed in the tree at start-up as disk-tier entries, read back on their first hit.
 //
@@ -54,7 +60,8 @@ struct StoreConfig {
 
 struct StoreStats {
   size_t device_bytes = 0;
-  size_t host_bytes = 0;
+  size_t host_bytes = 0;       // checkpoint states and the KV pages only checkpoints hold (host_page_bytes)
+  size_t host_page_bytes = 0;
   size_t disk_bytes = 0;
   size_t device_checkpoints = 0;
   size_t host_checkpoints = 0;
@@ -109,6 +116,8 @@ class CheckpointStore {
   // Frees KV pages for the model (engine::Model::set_page_reclaimer): of the checkpoints that hold
   // pages, the one eviction would pick first is dropped. False when no checkpoint holds pages.
   bool release_pages();
+  // Evicts until both budgets hold again (see "Host memory of KV pages" above).
+  void trim();
 
   StoreStats stats() const;
   std::vector<CheckpointInfo> list() const;   // depth-first order
@@ -127,7 +136,9 @@ class CheckpointStore {
   bool load_from_disk(Node* node);
   void maybe_persist(Node* node);
   bool should_persist(CheckpointKind kind) const;
-  size_t used(Tier tier) const { return tier == Tier::device ? device_used_ : host_used_; }
+  size_t used(Tier tier) const {
+    return tier == Tier::device ? device_used_ : host_used_ + model_.snapshot_host_page_bytes();
+  }
   size_t budget(Tier tier) const {
     return tier == Tier::device ? config_.device_budget_bytes : config_.host_budget_bytes;
   }

@@ -1,10 +1,14 @@
 #pragma once
 // Persistence of checkpoints in a directory, so that a restarted server keeps its cached static prefix.
 // One file per checkpoint, named by a hash of (model identity, token path). The file starts with a
-// header written by the cache (magic, version, kind, model identity, token path) and continues with the
-// model's own serialisation of the state (Model::serialize_state). The header is checked on load, so a
-// hash collision or a file of another model is never restored. Files are written to a temporary name and
-// renamed, so a crash never leaves a half-written checkpoint under a valid name.
+// header written by the cache (magic, version, kind, model identity, token path), continues with the
+// model's own serialisation of the state (Model::serialize_state) and ends with a trailer: an end magic
+// and a checksum of every byte before it. The header is checked on load, so a hash collision or a file
+// of another model is never restored; the trailer is checked at start-up (a file cut short is removed
+// with a warning) and the checksum when the state is read (a damaged state is refused, never restored).
+// Files are written to a temporary name carrying the writer's pid, synced and renamed, so a crash (even
+// kill -9 mid-write) never leaves a half-written checkpoint under a valid name; a later scan deletes the
+// temporary files of writers that are gone.
 #include <cstddef>
 #include <filesystem>
 #include <memory>

@@ -88,6 +88,7 @@ CachedRequest PromptCache::begin(engine::SlotId slot, std::span<const Token> pro
   live.valid = false;  // until finish() says what the slot holds
   if (!config_.enabled || prompt.empty()) {
     model_.reset_slot(slot);
+    store_->trim();
     return request;
   }
 
@@ -110,6 +111,9 @@ CachedRequest PromptCache::begin(engine::SlotId slot, std::span<const Token> pro
                     " after resuming at " + std::to_string(outcome.reused_tokens),
                 ErrorKind::internal);
   }
+  // The slot has let go of its previous sequence's pages; those a checkpoint shares are now the cache's
+  // memory alone (checkpoint_store.h: host memory of KV pages).
+  store_->trim();
 
   for (const PlannedCheckpoint& planned : plan_checkpoints(layout, outcome.reused_tokens, config_.plan)) {
     if (store_->contains(prompt.first(static_cast<size_t>(planned.position)))) continue;

@@ -1,6 +1,7 @@
 #include "chat/bpe_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <functional>
 #include <mutex>
@@ -57,10 +58,12 @@ struct BpeModel::MergeTable {
 
 // Encoded words by their bytes. Source code and prose repeat a small set of words, so after the first
 // few kilobytes nearly every pre-token is a cache hit. Sharded so concurrent requests rarely contend;
-// a full shard is simply emptied (cheap, and the working set refills it within a request).
+// a full shard is simply emptied (cheap, and the working set refills it within a request). The bound is
+// in bytes, not entries: hostile or random text (base64, minified code) brings words of up to
+// kMaxCachedWordBytes that would make 128k entries cost some 100 MB rather than the 10 MB of prose.
 struct BpeModel::WordCache {
   static constexpr size_t kShards = 16;
-  static constexpr size_t kMaxEntriesPerShard = 8192;  // 128k words in all, some 10 MB
+  static constexpr size_t kMaxBytesPerShard = kMaxCacheBytes / kShards;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -68,10 +71,16 @@ struct BpeModel::WordCache {
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::string, std::vector<Token>, Hash, std::equal_to<>> words;
+    size_t bytes = 0;
   };
   Shard shards[kShards];
+  std::atomic<size_t> total_bytes{0};
 
   Shard& shard_for(std::string_view word) { return shards[Hash{}(word) % kShards]; }
+  // What one entry costs: its key and ids (heap blocks of at least 32 bytes each) and the node.
+  static size_t entry_bytes(size_t word_bytes, size_t ids) {
+    return std::max<size_t>(32, word_bytes + 1) + std::max<size_t>(32, ids * sizeof(Token)) + 64;
+  }
 };
 
 BpeModel::BpeModel(const BpeSpec& spec, const std::string& source) : cache_(std::make_unique<WordCache>()) {
@@ -244,9 +253,19 @@ void BpeModel::encode_word(std::string_view bytes, std::vector<Token>& out) cons
   const size_t start = out.size();
   merge_word(bytes, out, MergeAlgorithm::automatic);
   std::vector<Token> ids(out.begin() + start, out.end());
+  const size_t cost = WordCache::entry_bytes(bytes.size(), ids.size());
   std::lock_guard lock(shard.mutex);
-  if (shard.words.size() >= WordCache::kMaxEntriesPerShard) shard.words.clear();
-  shard.words.emplace(std::string(bytes), std::move(ids));
+  if (shard.bytes + cost > WordCache::kMaxBytesPerShard) {
+    cache_->total_bytes -= shard.bytes;
+    shard.words = {};  // gives the bucket array back too (clear() keeps it)
+    shard.bytes = 0;
+  }
+  if (shard.words.emplace(std::string(bytes), std::move(ids)).second) {
+    shard.bytes += cost;
+    cache_->total_bytes += cost;
+  }
 }
+
+size_t BpeModel::cache_bytes() const { return cache_->total_bytes.load(std::memory_order_relaxed); }
 
 }  // namespace hearth::chat

@@ -31,7 +31,7 @@ class BpeModel {
   BpeModel& operator=(const BpeModel&) = delete;
 
   // Appends the ids of one pre-token (raw bytes, not byte-level text). Results of words up to
-  // kMaxCachedWordBytes are cached; the cache is thread-safe.
+  // kMaxCachedWordBytes are cached, within kMaxCacheBytes; the cache is thread-safe.
   void encode_word(std::string_view bytes, std::vector<Token>& out) const;
 
   // Same without the cache, with a chosen algorithm (tests compare the algorithms).
@@ -45,6 +45,9 @@ class BpeModel {
   int64_t id_limit() const { return static_cast<int64_t>(bytes_of_id_.size()); }
 
   static constexpr size_t kMaxCachedWordBytes = 256;
+  // The word cache's budget (its entries' estimated heap bytes), and what it holds now.
+  static constexpr size_t kMaxCacheBytes = size_t{16} << 20;
+  size_t cache_bytes() const;
 
  private:
   struct MergeTable;

@@ -39,6 +39,8 @@ class Tokenizer {
   virtual std::optional<Token> token_id(std::string_view piece) const = 0;
   // One past the largest id (vocabulary plus added tokens).
   virtual int64_t vocab_size() const = 0;
+  // Memory held by caches of encoded text (bounded by the implementation; 0 when it has none).
+  virtual size_t cache_bytes() const { return 0; }
 };
 
 // Turns a token stream into text without ever splitting a UTF-8 character: bytes of an incomplete

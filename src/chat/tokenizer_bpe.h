@@ -22,6 +22,7 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   const std::string& token_bytes(Token id) const override;
   std::optional<Token> token_id(std::string_view piece) const override;
   int64_t vocab_size() const override { return vocab_size_; }
+  size_t cache_bytes() const override { return model_.cache_bytes(); }
 
  private:
   // Text between raw-matched added tokens: normalise, match normalised added tokens, pre-tokenise, BPE.

@@ -13,6 +13,11 @@ const char* const kGpt2SplitPattern =
 
 namespace {
 
+// Ids size the tokenizer's tables (one entry per id up to the largest), so an id from a corrupt file must
+// be refused, not met as gigabytes of allocation (found by tests/fuzz/loaders_fuzz.cpp). The largest real
+// vocabularies have a few hundred thousand ids.
+constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+
 using nlohmann::json;
 
 struct Parser {
@@ -123,8 +128,9 @@ struct Parser {
     bpe.vocab.reserve(vocab.size());
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
       if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-          it.value().get<int64_t>() > INT32_MAX) {
-        fail("model.vocab[" + json(it.key()).dump() + "] must be a non-negative integer id");
+          it.value().get<int64_t>() >= kMaxTokenId) {
+        fail("model.vocab[" + json(it.key()).dump() + "] must be a non-negative integer id below " +
+             std::to_string(kMaxTokenId));
       }
       bpe.vocab.emplace_back(it.key(), static_cast<Token>(it.value().get<int64_t>()));
     }
@@ -162,8 +168,8 @@ struct Parser {
       AddedTokenSpec a;
       const json& id = member(t, "id", where);
       const json& content = member(t, "content", where);
-      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
-        fail(where + ".id must be a non-negative integer");
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxTokenId) {
+        fail(where + ".id must be a non-negative integer below " + std::to_string(kMaxTokenId));
       }
       if (!content.is_string() || content.get<std::string>().empty()) {
         fail(where + ".content must be a non-empty string");
@@ -195,7 +201,7 @@ TokenizerSpec parse_tokenizer_json(std::string_view json_text, const std::string
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number that overflows
     p.fail(std::string("not valid JSON: ") + e.what());
   }
   if (!root.is_object()) p.fail("top level must be a JSON object");

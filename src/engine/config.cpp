@@ -163,6 +163,13 @@ ModelConfig parse_model_config(const json& doc, const std::string& source) {
   c.vocab_size = r.integer("vocab_size");
   c.hidden_size = r.integer("hidden_size");
   c.num_layers = r.integer("num_hidden_layers");
+  // Per-layer tables are sized from it before any weight is read: a corrupt value must be refused here,
+  // not met as a terabyte allocation (found by tests/fuzz/loaders_fuzz.cpp). The largest real models
+  // have a few hundred layers.
+  constexpr int64_t kMaxLayers = 4096;
+  if (c.num_layers <= 0 || c.num_layers > kMaxLayers) {
+    r.fail("num_hidden_layers must be between 1 and " + std::to_string(kMaxLayers) + ", not " + std::to_string(c.num_layers));
+  }
   c.rms_norm_eps = static_cast<float>(r.number_or("rms_norm_eps", 1e-6));
   c.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
   c.max_position_embeddings = r.integer_or("max_position_embeddings", 32768);

@@ -82,6 +82,7 @@ class DemoReplyEndModel : public Model {
   }
   bool holds_pages(const StateSnapshot& snapshot) const override { return inner_->holds_pages(as_demo(snapshot).inner()); }
   void set_page_reclaimer(std::function<bool()> reclaim) override { inner_->set_page_reclaimer(std::move(reclaim)); }
+  size_t snapshot_host_page_bytes() const override { return inner_->snapshot_host_page_bytes(); }
   std::unique_ptr<StateSnapshot> offload_state(const StateSnapshot& snapshot) const override {
     const DemoSnapshot& demo = as_demo(snapshot);
     std::unique_ptr<StateSnapshot> offloaded = inner_->offload_state(demo.inner());

@@ -39,6 +39,7 @@ KvPagePool::KvPagePool(Ops& ops, std::unique_ptr<PageMemory> memory, KvGeometry 
   }
   memory_->create_pages(geometry_.chunk_bytes(), static_cast<size_t>(pages * geometry_.chunks()));
   refs_.assign(static_cast<size_t>(pages), 0);
+  mapped_.assign(static_cast<size_t>(pages), 0);
   written_.assign(static_cast<size_t>(pages), 0);
   free_.reserve(static_cast<size_t>(pages));
   for (int64_t p = pages - 1; p >= 0; --p) free_.push_back(static_cast<PageId>(p));  // lowest first
@@ -60,6 +61,7 @@ PageId KvPagePool::allocate() {
   free_.pop_back();
   refs_[static_cast<size_t>(page)] = 1;
   written_[static_cast<size_t>(page)] = 0;
+  unmapped_.fetch_add(1, std::memory_order_relaxed);  // until a sequence maps it
   return page;
 }
 
@@ -73,6 +75,7 @@ void KvPagePool::release(PageId page) {
   int32_t& r = refs_.at(static_cast<size_t>(page));
   if (r <= 0) throw Error("KV pages: release of a free page", ErrorKind::internal);
   if (--r > 0) return;
+  if (mapped_[static_cast<size_t>(page)] == 0) unmapped_.fetch_sub(1, std::memory_order_relaxed);
   for (int64_t c = 0; c < geometry_.chunks(); ++c) memory_->discard(physical(page, c));
   free_.push_back(page);
 }
@@ -82,14 +85,22 @@ void KvPagePool::mark_written(PageId page, int64_t rows) {
   w = std::max(w, rows);
 }
 
+void KvPagePool::note_mapped(PageId page, int delta) {
+  const size_t p = static_cast<size_t>(page);
+  const bool before = unmapped_in_use(p);
+  mapped_[p] += delta;
+  const bool after = unmapped_in_use(p);
+  if (before != after) unmapped_.fetch_add(after ? 1 : -1, std::memory_order_relaxed);
+}
+
 KvSequence& KvPagePool::staging() {
-  if (!staging_) staging_ = std::make_unique<KvSequence>(*this);
+  if (!staging_) staging_ = std::make_unique<KvSequence>(*this, false);
   return *staging_;
 }
 
 // ---- a sequence ----------------------------------------------------------------------------------
 
-KvSequence::KvSequence(KvPagePool& pool) : pool_(pool) {
+KvSequence::KvSequence(KvPagePool& pool, bool counted) : pool_(pool), counted_(counted) {
   const KvGeometry& g = pool.geometry();
   if (g.layers == 0) return;
   range_bytes_ = g.chunk_bytes() * static_cast<size_t>(g.pages_per_sequence());
@@ -120,12 +131,15 @@ void KvSequence::map_page(int64_t index, PageId page) {
   PageMemory& m = pool_.memory();
   for (int64_t c = 0; c < pool_.geometry().chunks(); ++c) m.map(chunk_at(c, index), pool_.physical(page, c));
   table_[static_cast<size_t>(index)] = page;
+  if (counted_) pool_.note_mapped(page, +1);
 }
 
 PageId KvSequence::unmap_page(int64_t index) {
   PageMemory& m = pool_.memory();
   for (int64_t c = 0; c < pool_.geometry().chunks(); ++c) m.unmap(chunk_at(c, index));
-  return std::exchange(table_[static_cast<size_t>(index)], kNoPage);
+  const PageId page = std::exchange(table_[static_cast<size_t>(index)], kNoPage);
+  if (counted_ && page != kNoPage) pool_.note_mapped(page, -1);
+  return page;
 }
 
 void KvSequence::prepare_write(int64_t first, int64_t count) {

@@ -14,6 +14,7 @@
 // were written before: the page's high-water mark says so) — then the writer first copies the rows it
 // keeps into a fresh page (copy on write). So the common agent loop (checkpoint at p, the same sequence
 // goes on from p) never copies, and two sequences continuing one checkpoint never see each other's rows.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -75,6 +76,9 @@ class KvPagePool {
   int64_t written(PageId page) const { return written_.at(static_cast<size_t>(page)); }
   void mark_written(PageId page, int64_t rows);
   void set_reclaimer(std::function<bool()> reclaim) { reclaimer_ = std::move(reclaim); }
+  // Pages in use that no sequence maps: held only by state snapshots (the prompt cache's checkpoints).
+  // Their memory is the cache's, not the running sequences'. Safe to read from any thread.
+  int64_t unmapped_pages() const { return unmapped_.load(std::memory_order_relaxed); }
 
   // The backend page of chunk `chunk` (0 .. 2·layers-1) of `page`.
   size_t physical(PageId page, int64_t chunk) const {
@@ -88,7 +92,14 @@ class KvPagePool {
   Ops& ops_;
   KvGeometry geometry_;
   std::unique_ptr<PageMemory> memory_;
+  friend class KvSequence;  // reports its mappings (note_mapped)
+  // A sequence (not the staging view) mapped (+1) or unmapped (-1) `page`.
+  void note_mapped(PageId page, int delta);
+  bool unmapped_in_use(size_t page) const { return refs_[page] > 0 && mapped_[page] == 0; }
+
   std::vector<int32_t> refs_;
+  std::vector<int32_t> mapped_;  // sequences mapping each page (the staging view not counted)
+  std::atomic<int64_t> unmapped_{0};
   std::vector<int64_t> written_;
   std::vector<PageId> free_;
   std::function<bool()> reclaimer_;
@@ -98,7 +109,9 @@ class KvPagePool {
 // One sequence's attention KV in a pool (see above). Not thread-safe: the model uses it from one thread.
 class KvSequence {
  public:
-  explicit KvSequence(KvPagePool& pool);
+  // `counted`: its mappings count as a running sequence's (KvPagePool::unmapped_pages); false for the
+  // pool's staging view, which maps pages only while copying them.
+  explicit KvSequence(KvPagePool& pool, bool counted = true);
   ~KvSequence();
   KvSequence(const KvSequence&) = delete;
   KvSequence& operator=(const KvSequence&) = delete;
@@ -127,6 +140,7 @@ class KvSequence {
   void copy_on_write(int64_t index, int64_t keep_rows);
 
   KvPagePool& pool_;
+  bool counted_ = true;
   void* base_ = nullptr;      // one reservation: chunk kind j's range starts at base_ + j · range_bytes_
   size_t range_bytes_ = 0;
   std::vector<PageId> table_;  // page of each page-sized span of positions (kNoPage: none)

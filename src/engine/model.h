@@ -122,6 +122,11 @@ class Model {
   // releases something that holds pages (the prompt cache drops a checkpoint) and returns true, or
   // returns false when it has nothing left to release (the call then throws ErrorKind::out_of_memory).
   virtual void set_page_reclaimer(std::function<bool()> reclaim) {}
+  // Host memory of KV pages that only snapshots hold (no slot maps them) on a backend whose pages are
+  // host memory (the CPU): the memory the prompt cache's checkpoints keep beyond their own state, which
+  // the cache counts against its host budget. 0 where pages are device memory: the device pool is
+  // planned whole at start-up, and the page reclaimer keeps checkpoints inside it.
+  virtual size_t snapshot_host_page_bytes() const { return 0; }
 
   // Metrics: the most device (GPU) memory this model has held at once, weights included; 0 when the
   // model has no device memory or does not track it.

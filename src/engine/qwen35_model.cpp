@@ -734,6 +734,11 @@ std::unique_ptr<StateSnapshot> Qwen35Model::offload_state(const StateSnapshot& s
   return s.to_host();
 }
 
+size_t Qwen35Model::snapshot_host_page_bytes() const {
+  if (!ops_->memory_is_host()) return 0;
+  return static_cast<size_t>(pool_->unmapped_pages()) * pool_->geometry().page_bytes();
+}
+
 bool Qwen35Model::holds_pages(const StateSnapshot& snapshot) const {
   const auto* s = dynamic_cast<const Qwen35Snapshot*>(&snapshot);
   return s && s->paged() && !s->pages().empty();

@@ -61,6 +61,7 @@ class Qwen35Model final : public Model {
   std::unique_ptr<StateSnapshot> deserialize_state(std::istream& in) const override;
   bool holds_pages(const StateSnapshot& snapshot) const override;
   void set_page_reclaimer(std::function<bool()> reclaim) override { pool_->set_reclaimer(std::move(reclaim)); }
+  size_t snapshot_host_page_bytes() const override;
 
   const KvPagePool& kv_pool() const { return *pool_; }
   const SequenceState& slot_state(SlotId slot) const { return at(slot); }

@@ -1,5 +1,7 @@
 #include "metrics/server_metrics.h"
 
+#include "metrics/process_memory.h"
+
 namespace hearth::metrics {
 namespace {
 
@@ -23,6 +25,10 @@ ServerMetrics::ServerMetrics() {
   r.add_gauge("hearth_requests_running", "Requests on the model now.");
   r.add_gauge("hearth_cache_bytes", "Memory held by prompt-cache checkpoints, by tier.");
   r.add_gauge("hearth_cache_checkpoints", "Prompt-cache checkpoints, by tier.");
+  r.add_gauge("hearth_cache_page_bytes",
+              "Of hearth_cache_bytes{tier=\"host\"}: KV pages that only checkpoints hold (CPU backend).");
+  r.add_gauge("hearth_tokenizer_cache_bytes", "Memory of the tokenizer's word cache (bounded).");
+  r.add_gauge("hearth_process_resident_bytes", "Resident memory of the server process now (VmRSS).");
   r.add_gauge("hearth_cache_evictions", "Checkpoints dropped from memory since start.");
   r.add_gauge("hearth_cache_demotions", "Checkpoints moved from device to host memory since start.");
   r.add_gauge("hearth_model_info", "The model served (always 1): its name, origin and content identity as labels.");
@@ -67,6 +73,9 @@ void ServerMetrics::set_cache_state(const CacheState& s) {
   r.set("hearth_cache_checkpoints", {{"tier", "device"}}, static_cast<double>(s.device_checkpoints));
   r.set("hearth_cache_checkpoints", {{"tier", "host"}}, static_cast<double>(s.host_checkpoints));
   r.set("hearth_cache_checkpoints", {{"tier", "disk"}}, static_cast<double>(s.disk_checkpoints));
+  r.set("hearth_cache_page_bytes", {}, static_cast<double>(s.host_page_bytes));
+  r.set("hearth_tokenizer_cache_bytes", {}, static_cast<double>(s.tokenizer_cache_bytes));
+  r.set("hearth_process_resident_bytes", {}, static_cast<double>(process_rss_bytes()));
   r.set("hearth_cache_evictions", {}, static_cast<double>(s.evicted));
   r.set("hearth_cache_demotions", {}, static_cast<double>(s.demoted));
 }

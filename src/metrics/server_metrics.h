@@ -20,6 +20,8 @@ struct CacheState {
   size_t disk_checkpoints = 0;
   uint64_t evicted = 0;
   uint64_t demoted = 0;
+  size_t host_page_bytes = 0;        // of host_bytes: KV pages only checkpoints hold (CPU backend)
+  size_t tokenizer_cache_bytes = 0;  // the tokenizer's word cache
 };
 
 // What the server serves, as hearth_model_info's labels: where the weights came from (a Hugging Face

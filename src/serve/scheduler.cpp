@@ -1,6 +1,10 @@
 // Continuous batching over the model's slots (serve/scheduler.h).
 #include "serve/scheduler.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 
@@ -275,7 +279,16 @@ void Scheduler::fail(Sequence& s, std::exception_ptr error) {
 }
 
 void Scheduler::remove_finished() {
-  std::erase_if(running_, [](const std::unique_ptr<Sequence>& s) { return s->done; });
+  const size_t removed = std::erase_if(running_, [](const std::unique_ptr<Sequence>& s) { return s->done; });
+#ifdef __GLIBC__
+  // The engine just went idle: give malloc's free memory back to the system. glibc keeps freed blocks of
+  // every arena (request bodies, prompts, checkpoint states of evicted entries), so without this resident
+  // memory drifts up after every cache is at its budget (docs/RELIABILITY.md). Only when idle: a trim
+  // takes milliseconds that a decode step should not wait for.
+  if (removed > 0 && running_.empty()) malloc_trim(0);
+#else
+  (void)removed;
+#endif
 }
 
 }  // namespace hearth::serve

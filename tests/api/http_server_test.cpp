@@ -314,3 +314,105 @@ TEST(HttpServer, ResponsesToAnAllowedOriginCarryAllowOriginErrorsIncluded) {
 
 }  // namespace
 }  // namespace hearth::api
+
+namespace hearth::api {
+namespace {
+
+HttpServerOptions header_limits() {
+  HttpServerOptions o = small_limits();
+  o.read_timeout_seconds = 1;
+  o.header_deadline_seconds = 2;
+  return o;
+}
+
+// True once the server answered or closed the connection (without blocking).
+bool answered(int fd, std::string& got) {
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+  if (n > 0) got.append(buf, size_t(n));
+  return n >= 0;  // data, or 0: closed
+}
+
+TEST(HttpServer, TrickledHeadersGet408AtTheHeaderDeadline) {
+  // A header byte every 100 ms never leaves a read idle for the 1 s read timeout, so only the header
+  // deadline (2 s) can end it; we keep trickling for up to 8 s and expect the 408 before we stop.
+  Server server(header_limits(), echo_routes);
+  int fd = connect_to(server.port());
+  send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  std::string got;
+  bool cut_off = false;
+  for (int i = 0; i < 80 && !cut_off; ++i) {
+    send_all(fd, "a");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cut_off = answered(fd, got);
+  }
+  got += read_response(fd);
+  close(fd);
+  EXPECT_TRUE(cut_off) << "the server kept reading trickled headers for 8 s";
+  EXPECT_NE(got.find("408"), std::string::npos) << got;
+  EXPECT_NE(got.find("\"formatted\":408"), std::string::npos) << got;
+}
+
+TEST(HttpServer, HeaderDeadlineIsPerRequestOnAKeepAliveConnection) {
+  // Three requests on one connection, 1.2 s apart: the connection lives past the 2 s header deadline,
+  // but each request's headers arrive at once, so each is served.
+  Server server(header_limits(), echo_routes);
+  int fd = connect_to(server.port());
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    const bool last = i == 2;
+    send_all(fd, std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n") + (last ? "Connection: close\r\n" : "") +
+                     "\r\nok");
+    std::string r = last ? read_response(fd) : read_response(fd, "got 2");
+    EXPECT_NE(r.find("got 2"), std::string::npos) << "request " << i << ": " << r;
+  }
+  close(fd);
+}
+
+TEST(HttpServer, PostToAnUnknownPathIsRefusedWithoutReadingItsBody) {
+  Server server(header_limits(), echo_routes);
+  // The body never comes: the 404 must not wait for it.
+  std::string r = exchange(server.port(), "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", "}");
+  EXPECT_NE(r.find("404"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+}
+
+TEST(HttpServer, StalledStreamReaderIsDroppedWhileOthersStreamOn) {
+  // One client stops reading a large stream; another reads the same stream in full meanwhile. The
+  // stalled one's writes fail once the socket buffers are full and the write timeout (1 s) passes, which
+  // the handler sees as write() == false (the server then cancels its generation).
+  HttpServerOptions o = header_limits();
+  std::atomic<int> finished{0}, dropped{0};
+  Server server(o, [&](HttpServer& s) {
+    s.route("GET", "/big", [&](const HttpRequest&) {
+      HttpResponse r;
+      r.content_type = "text/event-stream";
+      r.stream = [&](ResponseStream& out) {
+        const std::string event = "data: " + std::string(1000, 'x') + "\n\n";
+        for (int i = 0; i < 20000; ++i) {  // 20 MB: far more than the socket buffers hold
+          if (!out.write(event)) {
+            ++dropped;
+            return;
+          }
+        }
+        ++finished;
+      };
+      return r;
+    });
+  });
+  int stalled = connect_to(server.port());
+  send_all(stalled, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int reader = connect_to(server.port());
+  send_all(reader, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string all = read_response(reader);
+  close(reader);
+  EXPECT_NE(all.find("0\r\n\r\n"), std::string::npos) << "the reading client's stream did not complete";
+  for (int i = 0; i < 1000 && dropped.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(finished.load(), 1);
+  EXPECT_EQ(dropped.load(), 1);
+  close(stalled);
+}
+
+}  // namespace
+}  // namespace hearth::api

@@ -1,5 +1,7 @@
 #include "cache/checkpoint_store.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -336,14 +338,67 @@ TEST(CheckpointStore, CorruptCheckpointFileIsSkippedWithAWarning) {
     store.insert(system, snapshot_of(model, system), CheckpointKind::static_prefix);
   }
   std::ofstream(dir.path() / "0000000000000000.ckpt", std::ios::binary) << "garbage";
-  // Truncate the real checkpoint's state so that the header reads but the state does not.
+  // Truncate the real checkpoint so that the header reads but the state and trailer do not.
   std::filesystem::path real = dir.path() / DiskStore::file_name("weights", system);
   std::filesystem::resize_file(real, std::filesystem::file_size(real) - 4);
   CheckpointStore store(model, config);
-  EXPECT_EQ(store.warnings().size(), 1u);  // the garbage file
-  EXPECT_FALSE(store.find(extend(system, {1}), 100));  // truncated state: fails, falls back to a miss
+  ASSERT_EQ(store.warnings().size(), 2u);  // the garbage file, and the truncated one
+  bool truncated_named = false;
+  for (const std::string& w : store.warnings()) truncated_named |= w.find("truncated checkpoint") != std::string::npos;
+  EXPECT_TRUE(truncated_named);
+  EXPECT_FALSE(store.find(extend(system, {1}), 100));  // never listed: a miss
+  EXPECT_EQ(store.stats().disk_reads, 0u);
+  EXPECT_FALSE(std::filesystem::exists(real));  // the truncated file is removed at start-up
+}
+
+TEST(CheckpointStore, CheckpointWithADamagedStateIsRefusedAtItsFirstHit) {
+  TempDir dir;
+  FakeModel model;
+  StoreConfig config = budgets(1000, 1000);
+  config.persist.dir = dir.path();
+  config.persist.model_identity = "weights";
+  Path system = iota_path(16);
+  {
+    CheckpointStore store(model, config);
+    store.insert(system, snapshot_of(model, system), CheckpointKind::static_prefix);
+  }
+  // Flip one bit of the state's hash (the fake model's serialisation ends with it, before the trailer):
+  // the state still parses, so only the checksum can tell.
+  std::filesystem::path real = dir.path() / DiskStore::file_name("weights", system);
+  {
+    std::fstream f(real, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(-17, std::ios::end);
+    char c = 0;
+    f.read(&c, 1);
+    c ^= 0x10;
+    f.seekp(-17, std::ios::end);
+    f.write(&c, 1);
+  }
+  CheckpointStore store(model, config);
+  EXPECT_TRUE(store.warnings().empty());  // the trailer is there: listed
+  EXPECT_FALSE(store.find(extend(system, {1}), 100));
   EXPECT_EQ(store.stats().disk_errors, 1u);
+  ASSERT_EQ(store.warnings().size(), 1u);
+  EXPECT_NE(store.warnings()[0].find("checksum mismatch"), std::string::npos) << store.warnings()[0];
   EXPECT_FALSE(std::filesystem::exists(real));  // the unreadable file is removed
+}
+
+TEST(CheckpointStore, AbandonedTemporaryFilesAreDeletedAtStartUp) {
+  TempDir dir;
+  FakeModel model;
+  StoreConfig config = budgets(1000, 1000);
+  config.persist.dir = dir.path();
+  config.persist.model_identity = "weights";
+  // pid 0x7ffffffe: no such process (pid_max is at most 2^22); our own pid: a live writer's file.
+  const std::filesystem::path dead = dir.path() / "0123456789abcdef.ckpt.2147483646.tmp";
+  const std::filesystem::path live = dir.path() / ("0123456789abcdef.ckpt." + std::to_string(getpid()) + ".tmp");
+  std::filesystem::create_directories(dir.path());
+  std::ofstream(dead) << "half";
+  std::ofstream(live) << "half";
+  CheckpointStore store(model, config);
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(store.warnings().empty());
 }
 
 TEST(CheckpointStore, ModelWithoutSerializationStillCachesInMemory) {
@@ -387,6 +442,27 @@ TEST(CheckpointStore, DiskBudgetDeletesTheLeastRecentlyUsedFiles) {
   for (const auto& f : std::filesystem::directory_iterator(dir.path())) files += f.path().extension() == ".ckpt";
   EXPECT_EQ(files, 2u);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / DiskStore::file_name("w", iota_path(10, 300))));
+}
+
+TEST(CheckpointStore, HostKvPagesOnlyCheckpointsHoldCountAgainstTheHostBudget) {
+  // A CPU model: snapshots of 100 host bytes, each keeping 150 bytes of KV pages nobody else maps.
+  FakeModel model({.device_bytes = 0, .offloaded_bytes = 100});
+  model.host_page_bytes_per_snapshot = 150;
+  const int64_t live_before = FakeSnapshot::live;
+  CheckpointStore store(model, budgets(0, 1000));
+  for (int i = 0; i < 6; ++i) {
+    Path p = iota_path(8, 100 * i);
+    store.insert(p, snapshot_of(model, p), CheckpointKind::message_end);
+    EXPECT_LE(store.stats().host_bytes, 1000u) << "after insert " << i;
+  }
+  // 250 bytes each with its pages: four fit, not six.
+  EXPECT_EQ(store.stats().host_checkpoints, 4u);
+  EXPECT_EQ(store.stats().host_page_bytes, 150u * static_cast<size_t>(FakeSnapshot::live - live_before));
+  // Pages that become the cache's alone outside an insert (a slot moved on) are trimmed away.
+  model.host_page_bytes_per_snapshot = 400;
+  store.trim();
+  EXPECT_LE(store.stats().host_bytes, 1000u);
+  EXPECT_EQ(store.stats().host_checkpoints, 2u);
 }
 
 TEST(CheckpointStore, PersistenceWithoutModelIdentityIsRefused) {

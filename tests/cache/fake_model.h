@@ -4,6 +4,7 @@
 // greedy continuation depends on the whole token history and a wrong restore changes the output.
 // Snapshots report configurable byte sizes, carry the token path they cover (so tests can check the
 // cache restored exactly a prefix), and can be offloaded and (de)serialised when the test enables it.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <istream>
@@ -31,6 +32,13 @@ struct FakeModelOptions {
 
 class FakeSnapshot : public engine::StateSnapshot {
  public:
+  FakeSnapshot() { ++live; }
+  FakeSnapshot(const FakeSnapshot& other)
+      : engine::StateSnapshot(other), tokens(other.tokens), hash(other.hash), device(other.device), host(other.host) {
+    ++live;
+  }
+  ~FakeSnapshot() override { --live; }
+  static inline int64_t live = 0;  // snapshots in existence (tests of page accounting)
   int64_t position() const override { return static_cast<int64_t>(tokens.size()); }
   size_t device_bytes() const override { return device; }
   size_t host_bytes() const override { return host; }
@@ -97,6 +105,11 @@ class FakeModel : public engine::Model {
     fill_logits();
     ++restores;
   }
+  // Host KV page bytes only snapshots hold: `host_page_bytes_per_snapshot` for each live snapshot.
+  size_t snapshot_host_page_bytes() const override {
+    return host_page_bytes_per_snapshot * static_cast<size_t>(std::max<int64_t>(0, FakeSnapshot::live));
+  }
+  size_t host_page_bytes_per_snapshot = 0;
   bool holds_pages(const engine::StateSnapshot& snapshot) const override {
     return options_.snapshots_hold_pages && snapshot.device_bytes() > 0;
   }
@@ -120,7 +133,7 @@ class FakeModel : public engine::Model {
     if (!options_.can_serialize) return Model::deserialize_state(in);
     auto s = std::make_unique<FakeSnapshot>();
     uint64_t n = 0;
-    if (!in.read(reinterpret_cast<char*>(&n), sizeof n) || n > (1u << 26)) throw Error("fake: bad state", ErrorKind::io);
+    if (!in.read(reinterpret_cast<char*>(&n), sizeof n) || n > (1u << 20)) throw Error("fake: bad state", ErrorKind::io);
     s->tokens.resize(n);
     in.read(reinterpret_cast<char*>(s->tokens.data()), static_cast<std::streamsize>(n * sizeof(engine::Token)));
     if (!in.read(reinterpret_cast<char*>(&s->hash), sizeof s->hash)) throw Error("fake: truncated state", ErrorKind::io);

@@ -138,3 +138,29 @@ TEST(BpeWordCache, CachedEncodingEqualsFreshEncodingAcrossThreads) {
 
 }  // namespace
 }  // namespace hearth::chat
+
+namespace hearth::chat {
+namespace {
+
+TEST(BpeWordCache, StaysWithinItsByteBudgetUnderDistinctLongWords) {
+  // Hostile text: a stream of distinct 200-byte words (each cached: under kMaxCachedWordBytes). Without
+  // a byte bound the cache kept 128k such entries (~100 MB); with it, it holds at most kMaxCacheBytes.
+  testing::MiniTokenizer mini(testing::Merges{{"a", "b"}});
+  auto tok = Tokenizer::load(mini.write());
+  std::mt19937 rng(15);
+  std::string word(200, 'x');
+  size_t peak = 0;
+  for (int i = 0; i < 40000; ++i) {
+    for (char& c : word) c = static_cast<char>('a' + rng() % 26);
+    const std::vector<Token> ids = tok->encode(word);
+    ASSERT_FALSE(ids.empty());
+    peak = std::max(peak, tok->cache_bytes());
+  }
+  EXPECT_GT(peak, BpeModel::kMaxCacheBytes / 2);  // it did cache (the bound is what limited it)
+  EXPECT_LE(peak, BpeModel::kMaxCacheBytes);
+  // Still correct after the shards were emptied and refilled.
+  EXPECT_EQ(tok->decode(tok->encode("ab abab cab")), "ab abab cab");
+}
+
+}  // namespace
+}  // namespace hearth::chat

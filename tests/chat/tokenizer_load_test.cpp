@@ -52,6 +52,24 @@ TEST(TokenizerLoad, MalformedJsonNamesTheFile) {
   expect_message_has(e, "not valid JSON");
 }
 
+TEST(TokenizerLoad, NumberTooLargeForJsonIsAnErrorNamingTheFile) {
+  // Found by tests/fuzz/loaders_fuzz.cpp: nlohmann reports it as out_of_range, not parse_error.
+  const auto path = MiniTokenizer::write_text("{\"version\": 111111111e1111111111}");
+  const Error e = load_error(path);
+  expect_message_has(e, path.string());
+  expect_message_has(e, "not valid JSON");
+}
+
+TEST(TokenizerLoad, HugeTokenIdIsRefusedBeforeTablesAreSized) {
+  // Found by tests/fuzz/loaders_fuzz.cpp: an id of 447 million sized a 3.5 GB table.
+  MiniTokenizer mini(testing::Merges{});
+  mini.json["model"]["vocab"]["zz"] = 447603440;
+  expect_message_has(load_error(mini.write()), "below 16777216");
+  MiniTokenizer added(testing::Merges{});
+  added.add_token("<big>", {{"id", 1 << 30}});
+  expect_message_has(load_error(added.write()), "below 16777216");
+}
+
 TEST(TokenizerLoad, WrongJsonTypesAreErrorsNotCrashes) {
   for (const char* text : {"[]", "{}", R"({"model": []})", R"({"model": {"type": "BPE", "vocab": [], "merges": []}})",
                            R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})",

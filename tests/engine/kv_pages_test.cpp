@@ -154,3 +154,42 @@ TEST(KvSequence, WritesOutsideTheCapacityAreRejected) {
 
 }  // namespace
 }  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+TEST(KvPagePool, UnmappedPagesCountThoseOnlySnapshotsHold) {
+  PoolFixture f(8);
+  KvSequence a(*f.pool), b(*f.pool);
+  write_rows(a, 2, 0, 3 * kPage, 1.0f);
+  EXPECT_EQ(f.pool->unmapped_pages(), 0);  // all mapped by a
+  std::vector<PageId> held = a.share(2 * kPage);  // a checkpoint of the first two pages
+  EXPECT_EQ(f.pool->unmapped_pages(), 0);  // still mapped by a
+  b.adopt(held);                            // another sequence maps them too
+  a.clear();                                // a moves on: its third page is freed, two stay mapped by b
+  EXPECT_EQ(f.pool->unmapped_pages(), 0);
+  b.clear();                                // now only the checkpoint holds them
+  EXPECT_EQ(f.pool->unmapped_pages(), 2);
+  b.adopt(std::span<const PageId>(held).first(1));  // restored in part
+  EXPECT_EQ(f.pool->unmapped_pages(), 1);
+  b.clear();
+  for (PageId p : held) f.pool->release(p);  // the checkpoint dropped
+  EXPECT_EQ(f.pool->unmapped_pages(), 0);
+  EXPECT_EQ(f.pool->free_pages(), 8);
+}
+
+TEST(KvPagePool, CopyOnWriteLeavesTheSharedPageCountedOnceUnmapped) {
+  PoolFixture f(8);
+  KvSequence a(*f.pool);
+  write_rows(a, 2, 0, kPage, 1.0f);
+  std::vector<PageId> held = a.share(kPage / 2);  // shares the page, rows above still a's own
+  write_rows(a, 2, 0, 4, 2.0f);                   // overwrites rows the checkpoint needs: copy on write
+  EXPECT_EQ(f.pool->unmapped_pages(), 1);         // the old page, now the checkpoint's alone
+  a.clear();
+  EXPECT_EQ(f.pool->unmapped_pages(), 1);
+  for (PageId p : held) f.pool->release(p);
+  EXPECT_EQ(f.pool->unmapped_pages(), 0);
+}
+
+}  // namespace
+}  // namespace hearth::engine

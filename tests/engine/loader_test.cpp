@@ -249,6 +249,21 @@ TEST(Config, UnsupportedModelTypeNamesTheSupportedOnes) {
   }
 }
 
+TEST(Config, ImplausibleLayerCountIsRefusedBeforeAnythingIsSized) {
+  // Found by tests/fuzz/loaders_fuzz.cpp: 77439444444432 layers became a terabyte layer table.
+  json cfg = json::parse(std::ifstream(tiny_model_dir("qwen3moe-hf-bf16") / "config.json"));
+  json& text = cfg.contains("text_config") ? cfg["text_config"] : cfg;
+  for (int64_t layers : {int64_t{77439444444432}, int64_t{0}, int64_t{-4}}) {
+    text["num_hidden_layers"] = layers;
+    try {
+      parse_model_config(cfg, "config.json");
+      FAIL() << layers;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("num_hidden_layers"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Config, MissingFieldIsNamed) {
   json cfg = json::parse(std::ifstream(tiny_model_dir("dense-hf-bf16") / "config.json"));
   cfg["text_config"].erase("hidden_size");

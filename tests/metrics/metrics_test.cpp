@@ -196,6 +196,22 @@ TEST(ServerMetrics, ModelInfoCarriesTheArtifactIdentityAsLabels) {
       << text;
 }
 
+TEST(ServerMetrics, CacheStateShowsEveryBudgetedCacheAndResidentMemory) {
+  ServerMetrics m;
+  CacheState state;
+  state.host_bytes = 3000;
+  state.host_page_bytes = 1000;
+  state.tokenizer_cache_bytes = 4096;
+  m.set_cache_state(state);
+  const std::string text = m.render();
+  EXPECT_NE(text.find("hearth_cache_bytes{tier=\"host\"} 3000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("hearth_cache_page_bytes 1000\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("hearth_tokenizer_cache_bytes 4096\n"), std::string::npos) << text;
+  const size_t at = text.find("\nhearth_process_resident_bytes ");
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_GT(std::stod(text.substr(at + 31)), 1e6);  // this test process: megabytes at least
+}
+
 TEST(SessionStats, SummarisesEachSessionAndSkipsMalformedLines) {
   std::stringstream log;
   log << to_json(sample("A", false, 1000, 0, 20)).dump() << "\n";
