@@ -384,7 +384,7 @@ HttpResponse ApiRoutes::metrics(const HttpRequest&) {
   return response;
 }
 
-HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) const {
+HttpResponse ApiRoutes::boundary_error(int status, const std::string& message, const std::string& path) const {
   ErrorType type = ErrorType::api_error;
   switch (status) {
     case 404: type = ErrorType::not_found_error; break;
@@ -394,14 +394,17 @@ HttpResponse ApiRoutes::boundary_error(int status, const std::string& message) c
       if (status >= 400 && status < 500) type = ErrorType::invalid_request_error;
   }
   // The boundary's status stays (e.g. 405, 414) even where the type is generic.
-  return api::error_response(ApiError(type, message), new_id("req_"), ErrorFormat::anthropic, status);
+  const bool openai = path.starts_with("/v1/chat/completions") || path.starts_with("/v1/responses");
+  return api::error_response(ApiError(type, message), new_id("req_"), openai ? ErrorFormat::openai : ErrorFormat::anthropic,
+                             status);
 }
 
 ApiServer::ApiServer(ApiConfig config, HttpServerOptions http, Backend& backend)
     : routes_(std::move(config), backend), openai_(std::make_unique<OpenAiRoutes>(routes_)), http_(std::move(http)) {
   ApiRoutes* r = &routes_;
   OpenAiRoutes* o = openai_.get();
-  http_.set_error_formatter([r](int status, const std::string& message) { return r->boundary_error(status, message); });
+  http_.set_error_formatter(
+      [r](int status, const std::string& message, const std::string& path) { return r->boundary_error(status, message, path); });
   http_.route("POST", "/v1/messages", [r](const HttpRequest& q) { return r->messages(q); });
   http_.route("POST", "/v1/messages/count_tokens", [r](const HttpRequest& q) { return r->count_tokens(q); });
   http_.route("POST", "/v1/chat/completions", [o](const HttpRequest& q) { return o->chat_completions(q); });

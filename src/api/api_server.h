@@ -60,7 +60,9 @@ class ApiRoutes {
   HttpResponse root(const HttpRequest& request);
   HttpResponse metrics(const HttpRequest& request);  // Prometheus text format
   // Anthropic error response for a status the HTTP boundary produced itself (404, 413, 408, ...).
-  HttpResponse boundary_error(int status, const std::string& message) const;
+  // The HTTP boundary's own refusals, in the error shape of the API `path` belongs to (OpenAI's for
+  // /v1/chat/completions and /v1/responses, Anthropic's otherwise).
+  HttpResponse boundary_error(int status, const std::string& message, const std::string& path = {}) const;
 
   // Runs a generating request of any wire format (`endpoint` names its route in the metrics, `errors` the
   // shape of its error bodies): `parse` (auth, body, model) runs first and may throw;

@@ -303,7 +303,7 @@ struct HttpServer::Impl {
     std::regex pattern;
   };
   std::vector<Route> routes;
-  HttpErrorFormatter formatter = [](int status, const std::string& message) {
+  HttpErrorFormatter formatter = [](int status, const std::string& message, const std::string&) {
     HttpResponse r;
     r.status = status;
     r.content_type = "text/plain";
@@ -334,7 +334,7 @@ struct HttpServer::Impl {
       // Unknown path: answered here, before any body is read (httplib would read a POST's body, up to
       // the drain limit and with no deadline, before its own 404; for PUT, PATCH, DELETE, ... it would
       // wait for a body that a bodiless request never sends).
-      return refuse(req, res, formatter(404, "not found"));
+      return refuse(req, res, formatter(404, "not found", req.path));
     }
     std::string allow;  // as the `Allow` header lists them
     for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
@@ -355,7 +355,7 @@ struct HttpServer::Impl {
       message += cors.enabled() ? "; origin " + origin + " is not in the server's CORS allow-list"
                                 : "; cross-origin requests are off (hearth serve --cors-origin)";
     }
-    HttpResponse refusal = formatter(405, message);
+    HttpResponse refusal = formatter(405, message, req.path);
     refusal.headers.emplace_back("Allow", allow);
     return refuse(req, res, refusal);
   }
@@ -407,7 +407,7 @@ struct HttpServer::Impl {
     try {
       response = handler(convert(req, std::move(body), probe));
     } catch (const std::exception& e) {
-      response = formatter(500, std::string("internal error: ") + e.what());
+      response = formatter(500, std::string("internal error: ") + e.what(), req.path);
     }
     apply(response, res, probe);
   }
@@ -464,23 +464,24 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
   server.set_keep_alive_max_count(100);
   // Every response of status >= 400 passes here; fill in a body for the ones httplib made itself.
   server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [impl](const httplib::Request&, httplib::Response& res) {
+      [impl](const httplib::Request& req, httplib::Response& res) {
         if (current_connection && current_connection->header_timed_out()) {
           // httplib reports a header section cut off by the deadline as malformed (400).
           res.status = 408;
           res.set_header("Connection", "close");
           HttpResponse formatted = impl->formatter(408, "request headers were not received within " +
-                                                            std::to_string(impl->options.header_deadline_seconds) + " seconds");
+                                                            std::to_string(impl->options.header_deadline_seconds) + " seconds",
+                                                        req.path);
           res.set_content(formatted.body, formatted.content_type);
           return httplib::Server::HandlerResponse::Handled;
         }
         if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-        HttpResponse formatted = impl->formatter(res.status, boundary_error_message(res.status));
+        HttpResponse formatted = impl->formatter(res.status, boundary_error_message(res.status), req.path);
         res.set_content(formatted.body, formatted.content_type);
         return httplib::Server::HandlerResponse::Handled;
       }));
-  server.set_exception_handler([impl](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    HttpResponse formatted = impl->formatter(500, "internal error");
+  server.set_exception_handler([impl](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    HttpResponse formatted = impl->formatter(500, "internal error", req.path);
     res.status = 500;
     res.set_content(formatted.body, formatted.content_type);
   });
@@ -522,14 +523,14 @@ void HttpServer::route(const std::string& method, const std::string& path_patter
         case BodyProblem::too_large:
         case BodyProblem::too_large_unread:
           impl->apply(impl->formatter(413, "request body is larger than " + std::to_string(impl->options.max_body_bytes) +
-                                               " bytes"),
+                                               " bytes", req.path),
                       res, nullptr);
           break;
         case BodyProblem::too_slow:
-          impl->apply(impl->formatter(408, "request body was not received in time"), res, nullptr);
+          impl->apply(impl->formatter(408, "request body was not received in time", req.path), res, nullptr);
           break;
         case BodyProblem::read_failed:
-          impl->apply(impl->formatter(400, "request body could not be read (malformed chunked encoding or cut short)"),
+          impl->apply(impl->formatter(400, "request body could not be read (malformed chunked encoding or cut short)", req.path),
                       res, nullptr);
           break;
       }

@@ -44,8 +44,10 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
-// Formats the boundary's own refusals (no route, body too large, body too slow, malformed HTTP).
-using HttpErrorFormatter = std::function<HttpResponse(int status, const std::string& message)>;
+// Formats the boundary's own refusals (no route, body too large, body too slow, malformed HTTP); `path`
+// is the request's path (empty when the request line itself could not be read), so that each API can
+// answer in its own error shape.
+using HttpErrorFormatter = std::function<HttpResponse(int status, const std::string& message, const std::string& path)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

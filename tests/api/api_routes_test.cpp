@@ -225,6 +225,23 @@ TEST(ApiRoutes, BoundaryErrorsUseAnthropicTypes) {
   EXPECT_EQ(error_json(routes.boundary_error(400, "bad http"))["error"]["type"], "invalid_request_error");
 }
 
+// The boundary's refusals on the OpenAI routes come in OpenAI's error shape ({"error": {message, type,
+// param, code}}, no "type":"error" envelope), keeping the boundary's status.
+TEST(ApiRoutes, BoundaryErrorsOnOpenAiPathsUseTheOpenAiShape) {
+  FakeBackend backend;
+  ApiRoutes routes(config(), backend);
+  for (const std::string path : {"/v1/chat/completions", "/v1/responses"}) {
+    const HttpResponse big = routes.boundary_error(413, "big", path);
+    EXPECT_EQ(big.status, 413) << path;
+    const Json body = error_json(big);
+    EXPECT_FALSE(body.contains("type")) << path;
+    EXPECT_EQ(body["error"]["message"], "big") << path;
+    EXPECT_TRUE(body["error"].contains("code")) << path;
+    EXPECT_EQ(routes.boundary_error(408, "slow", path).status, 408) << path;
+  }
+  EXPECT_EQ(error_json(routes.boundary_error(413, "big", "/v1/messages"))["type"], "error");
+}
+
 TEST(ApiRoutes, ErrorsSayWhetherRetryingCanHelpAsTheApiDoes) {
   FakeBackend backend;
   ApiRoutes routes(config("tok"), backend);

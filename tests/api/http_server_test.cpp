@@ -18,7 +18,7 @@ namespace {
 class Server {
  public:
   explicit Server(HttpServerOptions o, std::function<void(HttpServer&)> setup) : http_(o) {
-    http_.set_error_formatter([](int status, const std::string& message) {
+    http_.set_error_formatter([](int status, const std::string& message, const std::string&) {
       HttpResponse r;
       r.status = status;
       r.body = "{\"formatted\":" + std::to_string(status) + ",\"message\":\"" + message + "\"}";
