@@ -69,7 +69,10 @@ TEST(AgentReplayOnTinyEngine, TinyHostBudgetKeepsOutputsExactAndIsNeverExceeded)
   auto probe = tiny_model();
   std::vector<engine::Token> some(400, 7);
   probe->prefill(some);
-  const size_t snapshot_bytes = probe->save_state()->host_bytes();
+  auto snapshot = probe->save_state();
+  probe->reset();  // the snapshot alone holds the 400 tokens' KV pages now
+  // A checkpoint's host cost on the CPU: its state copy plus the KV pages only it keeps.
+  const size_t snapshot_bytes = snapshot->host_bytes() + probe->snapshot_host_page_bytes();
   // Room for about two checkpoints of a 400-token state.
   const size_t budget = 2 * snapshot_bytes;
   auto tight_model = tiny_model();

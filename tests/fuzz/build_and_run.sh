@@ -28,7 +28,7 @@ case "$target" in
     sources=(src/chat/output_parser.cpp src/chat/output_parser_blocks.cpp src/chat/json_typing.cpp
       src/chat/tool_call_json.cpp src/util/utf8.cpp)
     includes+=(-I"$root/tests/chat") ;;
-  request) sources=(src/api/request_parser.cpp src/api/errors.cpp src/util/utf8.cpp) ;;
+  request) sources=(src/api/request_parser.cpp src/api/json_fields.cpp src/api/errors.cpp src/util/utf8.cpp) ;;
   encoder)
     sources=(src/api/response_encoding.cpp src/api/message_composer.cpp src/api/stop_sequences.cpp
       src/api/thinking_signature.cpp src/api/sha256.cpp src/api/ids.cpp src/api/errors.cpp src/util/utf8.cpp) ;;
