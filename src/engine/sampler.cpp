@@ -109,16 +109,8 @@ std::vector<TokenLogit> token_candidates(std::span<const float> logits, const Sa
   size_t vocab = logits.size();
   if (params.vocab_limit > 0) vocab = std::min(vocab, size_t(params.vocab_limit));
 
-  // Greedy over the whole vocabulary: one pass, no candidate list (the best; the lowest id on ties).
-  if (params.temperature <= 0.0f && allowed.empty() && !has_penalties(params, history)) {
-    size_t best = 0;
-    float best_logit = clean(logits[0]);
-    for (size_t i = 1; i < vocab; ++i) {
-      const float x = clean(logits[i]);
-      if (x > best_logit) best = i, best_logit = x;
-    }
-    return {{Token(best), best_logit}};
-  }
+  // Greedy over the whole vocabulary: the best (the lowest id on ties), one pass, no candidate list.
+  if (params.temperature <= 0.0f && allowed.empty() && !has_penalties(params, history)) return top_logits(logits, vocab, 1);
 
   std::vector<Candidate> candidates;
   const bool select_top_k = allowed.empty() && params.top_k > 0 && size_t(params.top_k) < vocab && !has_penalties(params, history);
