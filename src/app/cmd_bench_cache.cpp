@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/args.h"
+#include "app/bench_model.h"
 #include "app/command.h"
 #include "cache/agent_replay.h"
 #include "cache/byte_size.h"
@@ -49,11 +50,7 @@ constexpr const char* kUsage =
     "  hearth bench-cache --model DIR --dummy --turns 20 --static-tokens 20000 --new-tokens 1000 --output-tokens 32\n";
 
 struct Args {
-  std::string model_dir;
-  bool dummy = false;
-  bool demo = false;
-  engine::Device device = engine::Device::automatic;
-  int threads = 0;
+  BenchModelArgs model;
   int32_t slots = 0;  // 0: the server's default (engine/loader.h)
   bool cache_on = true;
   size_t device_bytes = size_t(16) << 30;
@@ -67,12 +64,8 @@ bool parse(int argc, char** argv, Args& a) {
   while (args.more()) {
     const std::string arg = args.next();
     if (arg == "--help" || arg == "-h") return false;
-    if (arg == "--model") a.model_dir = args.value();
-    else if (arg == "--dummy") a.dummy = true;
-    else if (arg == "--demo") a.demo = true;
-    else if (arg == "--device") a.device = engine::parse_device(args.value());
-    else if (arg == "--threads") a.threads = int(integer_argument(arg, args.value(), 0, 4096));
-    else if (arg == "--slots") a.slots = int32_t(integer_argument(arg, args.value(), 0, 64));
+    if (a.model.parse(arg, args)) continue;
+    if (arg == "--slots") a.slots = int32_t(integer_argument(arg, args.value(), 0, 64));
     else if (arg == "--turns") a.replay.turns = int(integer_argument(arg, args.value(), 1, 100000));
     else if (arg == "--static-tokens") a.replay.static_tokens = integer_argument(arg, args.value(), 0, int64_t(1) << 24);
     else if (arg == "--new-tokens") a.replay.new_tokens = integer_argument(arg, args.value(), 1, int64_t(1) << 24);
@@ -86,7 +79,7 @@ bool parse(int argc, char** argv, Args& a) {
     else if (arg == "--json") a.json_path = args.value();
     else throw Error("unknown option " + arg + " (see hearth bench-cache --help)", ErrorKind::invalid_request);
   }
-  if (a.demo == !a.model_dir.empty()) throw Error("give exactly one of --model DIR or --demo", ErrorKind::invalid_request);
+  a.model.check();
   return true;
 }
 
@@ -132,21 +125,9 @@ int run_bench_cache(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  engine::LoadOptions load;
-  load.device = a.device;
-  load.threads = a.threads;
-  load.slots = a.slots;
-  load.format = a.dummy || a.demo ? engine::LoadFormat::dummy : engine::LoadFormat::safetensors;
-  if (a.demo) {
-    auto dir = std::filesystem::temp_directory_path() / ("hearth-bench-cache-demo-" + std::to_string(::getpid()));
-    load.model_dir = engine::write_demo_model_dir(dir);
-  } else {
-    load.model_dir = a.model_dir;
-  }
   const cache::ReplayOptions& o = a.replay;
-  load.max_context = o.static_tokens + o.turns * (o.new_tokens + o.output_tokens + 1) + 64;
-  std::unique_ptr<engine::Model> model = engine::load_model(load);
-  if (a.demo) std::filesystem::remove_all(load.model_dir);
+  const int64_t context = o.static_tokens + o.turns * (o.new_tokens + o.output_tokens + 1) + 64;
+  std::unique_ptr<engine::Model> model = a.model.load(a.slots, context, "bench-cache");
 
   cache::PromptCacheConfig config;
   config.enabled = a.cache_on;

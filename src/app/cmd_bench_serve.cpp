@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/args.h"
+#include "app/bench_model.h"
 #include "app/command.h"
 #include "cache/byte_size.h"
 #include "engine/demo_model.h"
@@ -46,11 +47,7 @@ constexpr const char* kUsage =
     "  hearth bench-serve --model DIR --dummy --device cuda --sessions 1,2,4,8,16\n";
 
 struct Args {
-  std::string model_dir;
-  bool dummy = false;
-  bool demo = false;
-  engine::Device device = engine::Device::automatic;
-  int threads = 0;
+  BenchModelArgs model;
   std::vector<int64_t> sessions{1, 2, 4, 8, 16};
   size_t device_bytes = size_t(16) << 30;
   size_t host_bytes = size_t(32) << 30;
@@ -63,12 +60,8 @@ bool parse(int argc, char** argv, Args& a) {
   while (args.more()) {
     const std::string arg = args.next();
     if (arg == "--help" || arg == "-h") return false;
-    if (arg == "--model") a.model_dir = args.value();
-    else if (arg == "--dummy") a.dummy = true;
-    else if (arg == "--demo") a.demo = true;
-    else if (arg == "--device") a.device = engine::parse_device(args.value());
-    else if (arg == "--threads") a.threads = int(integer_argument(arg, args.value(), 0, 4096));
-    else if (arg == "--sessions") a.sessions = integer_list_argument(arg, args.value(), 1, 64);
+    if (a.model.parse(arg, args)) continue;
+    if (arg == "--sessions") a.sessions = integer_list_argument(arg, args.value(), 1, 64);
     else if (arg == "--turns") a.replay.turns = int(integer_argument(arg, args.value(), 1, 100000));
     else if (arg == "--shared-tokens") a.replay.shared_tokens = integer_argument(arg, args.value(), 0, int64_t(1) << 24);
     else if (arg == "--new-tokens") a.replay.new_tokens = integer_argument(arg, args.value(), 1, int64_t(1) << 24);
@@ -80,7 +73,7 @@ bool parse(int argc, char** argv, Args& a) {
     else if (arg == "--json") a.json_path = args.value();
     else throw Error("unknown option " + arg + " (see hearth bench-serve --help)", ErrorKind::invalid_request);
   }
-  if (a.demo == !a.model_dir.empty()) throw Error("give exactly one of --model DIR or --demo", ErrorKind::invalid_request);
+  a.model.check();
   return true;
 }
 
@@ -114,20 +107,9 @@ int run_bench_serve(int argc, char** argv) {
     return 0;
   }
   const serve::ServingReplayOptions& o = a.replay;
-  engine::LoadOptions load;
-  load.device = a.device;
-  load.threads = a.threads;
-  load.slots = int32_t(*std::max_element(a.sessions.begin(), a.sessions.end()));
-  load.format = a.dummy || a.demo ? engine::LoadFormat::dummy : engine::LoadFormat::safetensors;
-  if (a.demo) {
-    auto dir = std::filesystem::temp_directory_path() / ("hearth-bench-serve-demo-" + std::to_string(::getpid()));
-    load.model_dir = engine::write_demo_model_dir(dir);
-  } else {
-    load.model_dir = a.model_dir;
-  }
-  load.max_context = o.shared_tokens + o.turns * (o.new_tokens + o.output_tokens) + 64;
-  std::unique_ptr<engine::Model> model = engine::load_model(load);
-  if (a.demo) std::filesystem::remove_all(load.model_dir);
+  const int32_t slots = int32_t(*std::max_element(a.sessions.begin(), a.sessions.end()));
+  const int64_t context = o.shared_tokens + o.turns * (o.new_tokens + o.output_tokens) + 64;
+  std::unique_ptr<engine::Model> model = a.model.load(slots, context, "bench-serve");
 
   std::printf("hearth bench-serve: %s\n", model->info().description.c_str());
   std::printf("  %d turns a session: %lld shared + %lld new tokens per turn, %lld output tokens; %d slots; %lld tokens a step\n",
